@@ -1,0 +1,132 @@
+"""AES-256-GCM encryption of session content at rest.
+
+``ANNORIS_ENCRYPTION_KEYS`` is a comma-separated keyring of
+``<key id>:<urlsafe base64 of 32 random bytes>``. The first key encrypts; every
+key decrypts, so a key is rotated by putting the new one first, running
+``manage.py rotate_keys`` and then dropping the old one.
+
+A value is stored as the ASCII token ``enc:v1:<key id>:<urlsafe b64(nonce || ciphertext+tag)>``.
+Keeping the key id in clear lets rotation find rows by prefix and lets an error
+name the key that is missing. The key id is also bound into the GCM associated
+data, so a token whose key id was edited fails to authenticate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+PREFIX = "enc:v1:"
+NONCE_BYTES = 12  # 96-bit nonce, the size GCM is designed for
+KEY_BYTES = 32  # AES-256
+_KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+
+# Shipped so that a fresh checkout runs with nothing configured. Settings refuse
+# it when DEBUG is off (see annoris/settings.py); never use it for real data.
+DEVELOPMENT_KEY_ID = "dev-insecure"
+DEVELOPMENT_KEYRING = f"{DEVELOPMENT_KEY_ID}:ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcmVhbC1kYXQ"
+
+
+class CryptoError(Exception):
+    """Base class for encryption failures."""
+
+
+class KeyringError(CryptoError):
+    """The configured keyring is malformed."""
+
+
+class DecryptionError(CryptoError):
+    """A value cannot be decrypted: unknown key id, wrong key or tampering."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """Ordered AES-256 keys; ``keys[0]`` encrypts, all decrypt."""
+
+    keys: tuple[tuple[str, bytes], ...]
+
+    @property
+    def primary_id(self) -> str:
+        return self.keys[0][0]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(key_id for key_id, _ in self.keys)
+
+    def key(self, key_id: str) -> bytes | None:
+        return dict(self.keys).get(key_id)
+
+
+def parse_keyring(value: str) -> Keyring:
+    """Parse ``id:b64key,id:b64key``; raise KeyringError naming the bad entry (never the key)."""
+    entries = [item.strip() for item in value.split(",") if item.strip()]
+    if not entries:
+        raise KeyringError("ANNORIS_ENCRYPTION_KEYS is empty")
+    keys: list[tuple[str, bytes]] = []
+    for position, entry in enumerate(entries, start=1):
+        key_id, sep, encoded = entry.partition(":")
+        if not sep or not _KEY_ID.match(key_id):
+            raise KeyringError(
+                f"ANNORIS_ENCRYPTION_KEYS entry {position} must look like '<key id>:<base64 key>' "
+                "with a key id of letters, digits, '.', '_' or '-'"
+            )
+        key = _decode_key(encoded, key_id)
+        if key_id in dict(keys):
+            raise KeyringError(f"ANNORIS_ENCRYPTION_KEYS names key id {key_id!r} twice")
+        keys.append((key_id, key))
+    return Keyring(tuple(keys))
+
+
+def _decode_key(encoded: str, key_id: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (binascii.Error, ValueError):
+        raise KeyringError(f"encryption key {key_id!r} is not valid urlsafe base64") from None
+    if len(key) != KEY_BYTES:
+        raise KeyringError(f"encryption key {key_id!r} decodes to {len(key)} bytes; AES-256 needs {KEY_BYTES}")
+    return key
+
+
+def generate_key(key_id: str) -> str:
+    """A new keyring entry ``<key_id>:<urlsafe base64 of 32 random bytes>``."""
+    if not _KEY_ID.match(key_id):
+        raise KeyringError("key id must be 1-32 letters, digits, '.', '_' or '-'")
+    return f"{key_id}:{base64.urlsafe_b64encode(os.urandom(KEY_BYTES)).decode().rstrip('=')}"
+
+
+def encrypt(plaintext: bytes, keyring: Keyring) -> bytes:
+    """Encrypt under the primary key with a fresh random nonce; returns the ASCII token."""
+    key_id, key = keyring.keys[0]
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, plaintext, key_id.encode())
+    return (PREFIX + key_id + ":").encode() + base64.urlsafe_b64encode(nonce + sealed)
+
+
+def key_id_of(token: bytes | str) -> str:
+    """The key id a token was encrypted under (raises DecryptionError if it is no token)."""
+    text = token.decode("ascii", "replace") if isinstance(token, bytes) else token
+    if not text.startswith(PREFIX):
+        raise DecryptionError("value is not an Annoris ciphertext (missing 'enc:v1:' prefix)")
+    return text[len(PREFIX) :].split(":", 1)[0]
+
+
+def decrypt(token: bytes | str, keyring: Keyring) -> bytes:
+    """Decrypt a token; raise DecryptionError naming the key id, never return garbage."""
+    text = token.decode("ascii", "replace") if isinstance(token, bytes) else token
+    key_id = key_id_of(text)
+    key = keyring.key(key_id)
+    if key is None:
+        raise DecryptionError(f"no key with id {key_id!r} in ANNORIS_ENCRYPTION_KEYS")
+    try:
+        raw = base64.urlsafe_b64decode(text[len(PREFIX) + len(key_id) + 1 :])
+        return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode())
+    except (InvalidTag, binascii.Error, ValueError):
+        raise DecryptionError(
+            f"value under key {key_id!r} failed authentication: wrong key or tampered data"
+        ) from None

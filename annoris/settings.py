@@ -1,0 +1,212 @@
+"""Settings for Annoris, read once from the environment through django-environ.
+
+Every value has a local default so a fresh checkout runs with nothing set:
+SQLite, no cache layer, the sample sessions shipped in ``samples/sessions`` and
+a development encryption key. With DEBUG off, the secrets must be real.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from annoris import crypto
+from annoris.errors import ConfigurationError
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")  # optional; a missing file is fine
+
+
+# --- Core -------------------------------------------------------------------
+
+DEBUG = env.bool("DEBUG", default=True)
+_DEV_SECRET_KEY = "django-insecure-annoris-development-only"
+SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
+    raise ConfigurationError("SECRET_KEY must be set when DEBUG is off")
+
+# --- Encryption at rest -----------------------------------------------------
+
+_keys = env.str("ANNORIS_ENCRYPTION_KEYS", default="")
+if not _keys:
+    if not DEBUG:
+        raise ConfigurationError("ANNORIS_ENCRYPTION_KEYS must be set when DEBUG is off")
+    _keys = crypto.DEVELOPMENT_KEYRING
+try:
+    ANNORIS_KEYRING = crypto.parse_keyring(_keys)
+except crypto.KeyringError as exc:
+    raise ConfigurationError(str(exc)) from None
+if not DEBUG and crypto.DEVELOPMENT_KEY_ID in ANNORIS_KEYRING.ids:
+    raise ConfigurationError(
+        "ANNORIS_ENCRYPTION_KEYS contains the development key; generate one with `manage.py generate_key`"
+    )
+del _keys
+
+# --- Applications -----------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_q",
+    "annoris.apps.AnnorisConfig",
+    "projects_app",
+    "sessions_app",
+    "sync_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "annoris.urls"
+WSGI_APPLICATION = "annoris.wsgi.application"
+ASGI_APPLICATION = "annoris.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Short connect timeout: a dead database must not stall reads (issue #4).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2)
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache layer (on only when REDIS_URL is set: configuration, never code) ---
+
+REDIS_URL = env.str("REDIS_URL", default="")
+ANNORIS_CACHE_TTL = env.int("ANNORIS_CACHE_TTL", default=3600)  # one hour, as in the seed
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("ANNORIS_CACHE_PREFIX", default="annoris"),
+            "TIMEOUT": ANNORIS_CACHE_TTL,
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+ANNORIS_SESSION_CACHE = "default" if REDIS_URL else None
+
+# --- Session source (GitHub or a local directory) ------------------------------
+
+SESSIONS_SOURCE = env.str("SESSIONS_SOURCE", default=str(BASE_DIR / "samples" / "sessions"))
+SESSIONS_GLOB = env.str("SESSIONS_GLOB", default="**/*.md")
+GITHUB_REPO = env.str("GITHUB_REPO", default="")
+GITHUB_BRANCH = env.str("GITHUB_BRANCH", default="main")
+GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")
+GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
+GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rstrip("/")
+SYNC_SCHEDULE = env.int("SYNC_SCHEDULE", default=15)  # minutes between scheduled syncs
+if SESSIONS_SOURCE == "github" and not GITHUB_REPO:
+    raise ConfigurationError("GITHUB_REPO must be set (as 'owner/name') when SESSIONS_SOURCE=github")
+
+# --- Task queue (django-q2) -----------------------------------------------------
+# The ORM broker keeps queued syncs in the database, which survives restarts;
+# Redis here is a cache and may be run without persistence.
+
+Q_CLUSTER = {
+    "name": "annoris",
+    "orm": "default",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 600,
+    "retry": 900,
+    "max_attempts": 1,
+    "catch_up": False,
+    "sync": env.bool("Q_SYNC", default=False),
+}
+
+# --- REST framework -------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Annoris API", "VERSION": "1.0"}
+
+# --- Auth, i18n, static ---------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# --- Logging --------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django_q": {"level": "WARNING"}},
+}

@@ -1,0 +1,105 @@
+"""The Source protocol: where session files come from.
+
+A source lists the session files it holds with their git blob SHAs, reads them,
+and (where it can) writes and deletes them. The sync engine and the read path
+talk only to this protocol; ``get_source()`` picks the backend from settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+# Namespace for session ids derived from (repository, path); never change it:
+# ids must survive database rebuilds (DESIGN: identity).
+SESSION_ID_NAMESPACE = uuid.UUID("6f0c1a4e-3b5d-5f7a-9c2e-a17e5e55104e")
+
+
+def git_blob_sha(data: bytes) -> str:
+    """The git blob id of ``data``, equal to ``git hash-object --no-filters``."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's id, not security
+
+
+def session_id_for(repository: str, path: str) -> uuid.UUID:
+    """Stable id of the session stored at ``path`` in ``repository``."""
+    return uuid.uuid5(SESSION_ID_NAMESPACE, f"{repository}:{path}")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One session file in a listing."""
+
+    path: str
+    sha: str  # git blob SHA, 40 hex
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What ``Source.list_files()`` returns.
+
+    ``revision`` is the commit the listing was taken at (None for a plain
+    directory). ``not_modified`` is True when the source could tell, cheaply
+    (an ETag 304), that nothing changed since its previous listing; ``files``
+    is still complete in that case.
+    """
+
+    files: tuple[SourceFile, ...]
+    revision: str | None = None
+    not_modified: bool = False
+    stats: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Outcome of a write: the new blob SHA and the commit that holds it."""
+
+    path: str
+    sha: str | None
+    revision: str | None = None
+
+
+class SourceError(Exception):
+    """Base class for source failures callers can act on."""
+
+
+class SourceNotFound(SourceError):
+    """The file does not exist in the source."""
+
+
+class SourceConflict(SourceError):
+    """The file changed in the source since the SHA the writer knew."""
+
+
+class SourceUnavailable(SourceError):
+    """The source cannot be reached or refuses service for now."""
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Where session files live. ``repository`` names it for session ids."""
+
+    repository: str
+
+    def list_files(self) -> Listing:
+        """All session files with their blob SHAs (one call, ETag-cached where possible)."""
+        ...
+
+    def read(self, path: str) -> bytes:
+        """The raw bytes of one file. Raises SourceNotFound."""
+        ...
+
+    def read_many(self, files: Iterable[SourceFile]) -> Iterator[tuple[SourceFile, bytes | SourceError]]:
+        """Read several files, yielding each with its bytes or the error that file met."""
+        ...
+
+    def write(self, path: str, content: bytes, *, sha: str | None, message: str) -> WriteResult:
+        """Create (sha=None) or replace (sha=previous blob SHA) a file. Raises SourceConflict."""
+        ...
+
+    def delete(self, path: str, *, sha: str, message: str) -> WriteResult:
+        """Delete a file known at blob ``sha``. Raises SourceConflict or SourceNotFound."""
+        ...

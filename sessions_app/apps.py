@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SessionsConfig(AppConfig):
+    name = "sessions_app"
+    label = "sessions_app"  # "sessions" is taken by django.contrib.sessions
+    verbose_name = "Sessions"

@@ -1,0 +1,110 @@
+"""Writes to sessions. Views, admin and the sync engine go through these."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+
+from annoris import crypto
+from annoris.encryption import decrypt_text, encrypt_text, primary_key_id
+from projects_app.services import project_get_or_create
+from sessions_app.documents import ParsedDocument
+from sessions_app.models import Session
+
+
+class SessionIdConflict(Exception):
+    """Two files claim the same session id (a copied front matter ``id:``)."""
+
+
+def content_checksum(text: str) -> str:
+    """MD5 hex of the plaintext, as stored in ``Session.checksum``."""
+    return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - a checksum, not security
+
+
+@transaction.atomic
+def session_upsert_from_source(
+    *, session_id: uuid.UUID, path: str, sha: str, parsed: ParsedDocument, synced_at: datetime
+) -> str:
+    """Create, update or restore the session for ``path``; returns 'added', 'updated' or 'restored'.
+
+    Soft-deleted rows are restored in place, which is how a rename that keeps
+    its front matter ``id:`` moves a session to its new path.
+    """
+    at_path = Session.objects.filter(github_path=path).first()
+    if at_path is not None and at_path.id != session_id:
+        at_path.delete()  # the file's id changed (front matter id added or edited): GitHub wins
+    row = Session.objects.filter(id=session_id).first()
+    if row is not None and row.github_path != path and row.deleted_at is None:
+        raise SessionIdConflict(f"session id {session_id} is already used by {row.github_path}")
+    action = "added" if row is None else ("restored" if row.deleted_at else "updated")
+    row = row or Session(id=session_id, created_at=parsed.created_at)
+    if parsed.date_source != "fallback" or action == "added":
+        row.created_at = parsed.created_at
+    row.project = project_get_or_create(name=parsed.project) if parsed.project else None
+    row.title = parsed.title[:300]
+    row.status = parsed.status[:100]
+    row.priority = parsed.priority[:50]
+    row.next_step = parsed.next[:500]
+    row.content = encrypt_text(parsed.content)
+    row.checksum = content_checksum(parsed.content)
+    row.github_path = path
+    row.github_sha = sha
+    row.last_synced = synced_at
+    row.deleted_at = None
+    row.save()
+    return action
+
+
+def session_soft_delete_missing(*, paths: list[str], deleted_at: datetime) -> int:
+    """Mark the live sessions at ``paths`` deleted (their files left the repository)."""
+    return Session.objects.live().filter(github_path__in=paths).update(deleted_at=deleted_at)
+
+
+@dataclass
+class RotationReport:
+    rotated: int = 0
+    from_keys: Counter = field(default_factory=Counter)
+    failed: dict[str, str] = field(default_factory=dict)  # session id -> error
+
+
+def sessions_rotate_keys(*, batch_size: int = 500, progress: Callable[[int], None] | None = None) -> RotationReport:
+    """Re-encrypt every session not under the primary key, one committed batch at a time.
+
+    Each batch commits on its own, so an interrupted run keeps its progress and a
+    second run picks up what is left. Rows that cannot be decrypted (their key
+    is gone) are reported and left untouched.
+    """
+    prefix = f"{crypto.PREFIX}{primary_key_id()}:"
+    report = RotationReport()
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Session.objects.exclude(content__startswith=prefix)
+                .exclude(id__in=list(report.failed))
+                .select_for_update()
+                .only("id", "content")[:batch_size]
+            )
+            if not rows:
+                return report
+            done = [row for row in rows if _reencrypt(row, report)]
+            Session.objects.bulk_update(done, ["content"])
+        report.rotated += len(done)
+        if progress:
+            progress(report.rotated)
+
+
+def _reencrypt(row: Session, report: RotationReport) -> bool:
+    try:
+        old_key = crypto.key_id_of(row.content)
+        row.content = encrypt_text(decrypt_text(row.content))
+    except crypto.DecryptionError as exc:
+        report.failed[str(row.id)] = str(exc)
+        return False
+    report.from_keys[old_key] += 1
+    return True

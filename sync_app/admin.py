@@ -1,0 +1,66 @@
+"""Admin for sync logs: read-only, status at a glance, details readable."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from sync_app.models import SyncLog
+
+_STATUS_COLOURS = {"success": "#2e7d32", "partial": "#ef6c00", "failed": "#c62828", "running": "#1565c0"}
+
+
+@admin.register(SyncLog)
+class SyncLogAdmin(admin.ModelAdmin):
+    list_display = ("synced_at", "source", "status_badge", "files_synced", "errors", "duration", "revision_short")
+    list_filter = ("status", "source")
+    date_hierarchy = "synced_at"
+    search_fields = ("revision",)
+    fields = (
+        "synced_at", "finished_at", "source", "status_badge", "files_synced", "errors", "revision",
+        "summary", "error_list", "details_pretty",
+    )  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: SyncLog) -> str:
+        colour = _STATUS_COLOURS.get(obj.status, "#555")
+        return format_html('<strong style="color:{}">{}</strong>', colour, obj.get_status_display())
+
+    @admin.display(description="duration")
+    def duration(self, obj: SyncLog) -> str:
+        ms = obj.details.get("duration_ms")
+        return "—" if ms is None else f"{ms / 1000:.2f} s"
+
+    @admin.display(description="commit")
+    def revision_short(self, obj: SyncLog) -> str:
+        return obj.revision[:10]
+
+    @admin.display(description="summary")
+    def summary(self, obj: SyncLog) -> str:
+        counts = obj.details.get("counts", {})
+        text = ", ".join(f"{name} {count}" for name, count in counts.items() if count) or "nothing to do"
+        if obj.details.get("error"):
+            text += f" — {obj.details['error']}"
+        return text
+
+    @admin.display(description="file errors")
+    def error_list(self, obj: SyncLog) -> str:
+        errors = obj.details.get("errors", [])
+        if not errors:
+            return "—"
+        items = format_html_join("", "<li><code>{}</code>: {}</li>", ((e["path"], e["error"]) for e in errors))
+        return format_html("<ul>{}</ul>", items)
+
+    @admin.display(description="details")
+    def details_pretty(self, obj: SyncLog) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.details, indent=2, ensure_ascii=False))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SyncLog | None = None) -> bool:
+        return False

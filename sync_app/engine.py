@@ -1,0 +1,206 @@
+"""The sync engine: bring the database in step with the source.
+
+It knows sources and models, not HTTP. ``run_sync`` lists the source, compares
+by path and blob SHA, reads only new or changed files, soft-deletes sessions
+whose files are gone, and writes a SyncLog for every run, failed ones included.
+One file's failure is recorded and the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from itertools import islice
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from annoris.sources import get_source
+from annoris.sources.base import Source, SourceError, SourceFile, session_id_for
+from sessions_app.documents import DocumentError, parse_document
+from sessions_app.models import Session
+from sessions_app.services import SessionIdConflict, session_soft_delete_missing, session_upsert_from_source
+from sync_app import services
+from sync_app.plan import SyncPlan, plan_sync
+from sync_app.result import SyncResult
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+BATCH = 200  # files committed per transaction: fewer commits, bounded rollback
+
+
+class SyncAlreadyRunning(Exception):
+    """Another sync holds the claim."""
+
+
+def run_sync(
+    *,
+    source: Source | None = None,
+    trigger: str = "manual",
+    full: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    if_busy: str = "raise",
+) -> SyncResult | None:
+    """Run one sync (and the follow-up runs triggers queued meanwhile); returns the first run's result.
+
+    ``if_busy="raise"`` refuses with SyncAlreadyRunning while another run holds
+    the claim; ``"queue"`` asks that run to go once more and returns None.
+    A dry run lists and compares only: it reads no file and writes nothing.
+    """
+    source = source or get_source()
+    if dry_run:
+        return _dry_run(source, trigger, full)
+    claim = services.sync_claim()
+    if claim is None:
+        if if_busy == "queue" and services.sync_request_followup(trigger=trigger):
+            return None
+        claim = services.sync_claim()  # the other run may just have ended
+        if claim is None:
+            raise SyncAlreadyRunning(_busy_message())
+    first: SyncResult | None = None
+    while claim is not None:
+        result = _run_once(source, trigger, full, progress, claim)
+        first = first or result
+        trigger, claim = services.sync_release(claim=claim)
+        full = False
+    return first
+
+
+def _busy_message() -> str:
+    state = services.sync_state()
+    since = state.running_since.strftime("%Y-%m-%d %H:%M:%S UTC") if state.running_since else "just now"
+    return f"another sync is running (started {since}); try again when it ends"
+
+
+def _known() -> dict[str, tuple[str, bool]]:
+    rows = Session.objects.values_list("github_path", "github_sha", "deleted_at")
+    return {path: (sha, deleted is not None) for path, sha, deleted in rows.iterator(chunk_size=2000)}
+
+
+def _dry_run(source: Source, trigger: str, full: bool) -> SyncResult:
+    result = SyncResult(trigger=trigger, dry_run=True, full=full)
+    listing = source.list_files()
+    state = services.sync_state()
+    known = _known()
+    plan = plan_sync(listing, known=known, failed=state.failed_files, full=full)
+    for item in plan.to_read:
+        sha, deleted = known.get(item.path, ("", False))
+        result.record(item.path, "added" if not sha else ("restored" if deleted else "updated"))
+    for path in plan.to_delete:
+        result.record(path, "deleted")
+    for item, error in plan.rejected:
+        result.fail(item.path, error)
+    result.counts["unchanged"] = plan.unchanged
+    result.revision = listing.revision or ""
+    result.status = result.final_status()
+    return result
+
+
+def _run_once(source: Source, trigger: str, full: bool, progress: Progress | None, claim: datetime) -> SyncResult:
+    started = time.monotonic()
+    log = services.sync_log_start(source=trigger)
+    services.sync_attach_log(claim=claim, log=log)
+    result = SyncResult(trigger=trigger, full=full, log_id=str(log.id))
+    state = services.sync_state()
+    source_state = getattr(source, "state", None)
+    if isinstance(source_state, dict) and not full:
+        source_state.update(state.source_state)
+    failed = dict(state.failed_files)
+    try:
+        listing = source.list_files()
+        result.revision = listing.revision or ""
+        plan = plan_sync(listing, known=_known(), failed=failed, full=full)
+        _apply(source, plan, result, failed, progress)
+    except SourceError as exc:
+        result.error = str(exc)
+        logger.warning("sync %s failed: %s", log.id, exc)
+    except Exception as exc:  # the log must be closed whatever happened
+        result.error = f"unexpected error: {type(exc).__name__}: {exc}"
+        logger.exception("sync %s failed unexpectedly", log.id)
+    finally:
+        result.stats = _source_stats(source)
+        result.duration_ms = round((time.monotonic() - started) * 1000)
+        result.status = result.final_status()
+        services.sync_log_finish(
+            log=log,
+            status=result.status,
+            files_synced=result.files_synced,
+            errors=result.counts["failed"] + (1 if result.error else 0),
+            revision=result.revision,
+            details=result.as_details(),
+        )
+        if not result.error:
+            services.sync_save_source_state(
+                source_state=source_state if isinstance(source_state, dict) else {},
+                failed_files=failed,
+                revision=result.revision,
+            )
+    return result
+
+
+def _apply(
+    source: Source, plan: SyncPlan, result: SyncResult, failed: dict[str, dict], progress: Progress | None
+) -> None:
+    now = timezone.now()
+    if plan.to_delete:
+        session_soft_delete_missing(paths=plan.to_delete, deleted_at=now)
+        for path in plan.to_delete:
+            result.record(path, "deleted")
+            failed.pop(path, None)
+    for item, error in plan.rejected:
+        result.fail(item.path, error)
+        failed[item.path] = {"sha": item.sha, "error": error}
+    result.counts["unchanged"] = plan.unchanged
+    for path in set(failed) - {item.path for item, _ in plan.rejected}:
+        del failed[path]  # a failed file that is gone, or about to be read again
+    total, done = len(plan.to_read), 0
+    reads = source.read_many(plan.to_read)
+    while batch := list(islice(reads, BATCH)):
+        with transaction.atomic():
+            for item, data in batch:
+                _apply_file(source, item, data, result, failed, now)
+        done += len(batch)
+        if progress:
+            progress(done, total)
+
+
+def _apply_file(
+    source: Source, item: SourceFile, data: bytes | SourceError, result: SyncResult, failed: dict[str, dict],
+    now: datetime,
+) -> None:
+    try:
+        if isinstance(data, SourceError):
+            raise data
+        parsed = parse_document(data, path=item.path, fallback_date=now)
+        session_id = parsed.session_id or session_id_for(source.repository, item.path)
+        action = session_upsert_from_source(
+            session_id=session_id, path=item.path, sha=item.sha, parsed=parsed, synced_at=now
+        )
+    except (DocumentError, SourceError, SessionIdConflict, IntegrityError) as exc:
+        _fail_file(item, str(exc), result, failed)
+        return
+    except DatabaseError:
+        raise  # the database itself is in trouble: stop the run, do not blame the file
+    except Exception as exc:  # a bug met on one odd file must not stop the others
+        logger.exception("sync could not process %s", item.path)
+        _fail_file(item, f"internal error: {type(exc).__name__}: {exc}", result, failed)
+        return
+    extra = {"repairs": list(parsed.repairs)} if parsed.repairs else {}
+    if parsed.repairs:
+        result.counts["repaired"] += 1
+    result.record(item.path, action, **extra)
+
+
+def _fail_file(item: SourceFile, error: str, result: SyncResult, failed: dict[str, dict]) -> None:
+    failed[item.path] = {"sha": item.sha, "error": error}
+    result.fail(item.path, error)
+    logger.info("sync skipped %s: %s", item.path, error)
+
+
+def _source_stats(source: Source) -> dict:
+    stats = getattr(source, "stats", None)
+    return dict(stats()) if callable(stats) else {}

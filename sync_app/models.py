@@ -1,0 +1,64 @@
+"""Records of syncs with the repository, and the one-sync-at-a-time claim."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+class SyncLog(models.Model):
+    """One sync run, written for every run including failed ones."""
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook"
+        SCHEDULE = "schedule", "Schedule"
+        MANUAL = "manual", "Manual"
+        API = "api", "API"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Success"
+        PARTIAL = "partial", "Partial"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    synced_at = models.DateTimeField(db_index=True, help_text="When the run started.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=50, choices=Source.choices)
+    files_synced = models.IntegerField(default=0, help_text="Files added, updated, deleted or restored.")
+    errors = models.IntegerField(default=0)
+    status = models.CharField(max_length=50, choices=Status.choices, default=Status.RUNNING)
+    revision = models.CharField(max_length=40, blank=True, help_text="Commit the run synced to.")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-synced_at"]
+        verbose_name = "sync log"
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} sync at {self.synced_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+
+
+class SyncState(models.Model):
+    """A single row (pk=1): who holds the sync, what is queued behind it, source state.
+
+    The claim is a conditional UPDATE (``running_since IS NULL``) whose row count
+    says whether this process won, so two workers never sync at once.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    running_since = models.DateTimeField(null=True, blank=True)
+    running_log = models.ForeignKey(SyncLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    pending_trigger = models.CharField(
+        max_length=50, blank=True, help_text="A trigger that arrived during a run; runs once it ends."
+    )
+    last_revision = models.CharField(max_length=40, blank=True)
+    source_state = models.JSONField(default=dict, blank=True, help_text="ETags and the last listing.")
+    failed_files = models.JSONField(default=dict, blank=True, help_text="path -> {sha, error} of bad files.")
+
+    class Meta:
+        verbose_name = "sync state"
+
+    def __str__(self) -> str:
+        return "running" if self.running_since else "idle"
