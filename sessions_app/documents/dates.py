@@ -1,0 +1,116 @@
+"""Dates as people write them in session documents, turned into aware UTC datetimes.
+
+Accepted: "October 20, 2025 (Evening)", "Oct 20 2025", "20 October 2025", "2025-10-20",
+"2025-10-20 14:30", ISO datetimes with an offset, and the ``date``/``datetime`` objects
+PyYAML produces. A time-of-day word (Morning, Afternoon, Evening, Night, and their
+Russian equivalents) sets a fixed hour so that sessions of one day sort in the order
+they were worked; an explicit time always wins. Anything else is "not a date" (None),
+never an error: the caller falls through to its next source of a date.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+
+from dateutil import parser as dateutil_parser
+
+__all__ = ["date_from_filename", "parse_human_date", "to_utc"]
+
+# Fixed hours for time-of-day words; chosen so Morning < Afternoon < Evening < Night.
+TIME_OF_DAY_HOURS: dict[str, int] = {
+    "morning": 9,
+    "утро": 9,
+    "утром": 9,
+    "afternoon": 14,
+    "день": 14,
+    "днём": 14,
+    "днем": 14,
+    "evening": 19,
+    "вечер": 19,
+    "вечером": 19,
+    "night": 22,
+    "ночь": 22,
+    "ночью": 22,
+}
+
+_TIME_WORD = re.compile(r"\b(" + "|".join(TIME_OF_DAY_HOURS) + r")\b", re.IGNORECASE)
+_HAS_CLOCK_TIME = re.compile(r"\d{1,2}:\d{2}|T\d{2}")
+# 2025-10-20, 2025_10_20 or 20251020, not part of a longer number.
+_FILENAME_DATE = re.compile(r"(?<!\d)(\d{4})([-_]?)(\d{2})\2(\d{2})(?!\d)")
+# Two defaults that differ in every field: a component missing from the string shows up
+# as a difference between the two parses, and such a partial date is refused.
+_DEFAULTS = (datetime(2000, 1, 1, 0, 0), datetime(2001, 2, 2, 0, 0))
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime; a naive value is taken to be UTC already."""
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_human_date(value: object) -> datetime | None:
+    """An aware UTC datetime for ``value``, or None when it is not a complete date.
+
+    ``datetime`` values keep their time (naive means UTC); ``date`` values become
+    midnight UTC; strings are parsed as described in the module docstring.
+    """
+    if isinstance(value, datetime):
+        return to_utc(value)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0, 0), tzinfo=UTC)
+    if isinstance(value, str):
+        return _parse_string(value)
+    return None
+
+
+def date_from_filename(name: str) -> datetime | None:
+    """Midnight UTC of the first valid date in a file name, or None if it has none."""
+    for match in _FILENAME_DATE.finditer(name):
+        year, _separator, month, day = match.groups()
+        try:
+            return datetime(int(year), int(month), int(day), tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _parse_string(text: str) -> datetime | None:
+    """Parse one human-written date string (see ``parse_human_date``)."""
+    hour = _time_of_day_hour(text)
+    cleaned = _TIME_WORD.sub(" ", re.sub(r"[()\[\]]", " ", text))
+    cleaned = " ".join(cleaned.replace("—", " ").replace("–", " ").split()).strip(" ,;")
+    if not cleaned:
+        return None
+    parsed = _parse_iso(cleaned) or _parse_free_form(cleaned)
+    if parsed is None:
+        return None
+    if hour is not None and not _HAS_CLOCK_TIME.search(cleaned):
+        parsed = parsed.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return to_utc(parsed)
+
+
+def _time_of_day_hour(text: str) -> int | None:
+    """The fixed hour for the first time-of-day word in ``text``, if any."""
+    match = _TIME_WORD.search(text)
+    return TIME_OF_DAY_HOURS[match.group(1).lower()] if match else None
+
+
+def _parse_iso(text: str) -> datetime | None:
+    """ISO 8601 date or datetime ("2025-10-20", "2025-10-20 14:30", "...+02:00")."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _parse_free_form(text: str) -> datetime | None:
+    """Month-name and other formats through dateutil; None unless the date is complete."""
+    try:
+        first, second = (dateutil_parser.parse(text, default=d) for d in _DEFAULTS)
+    except (ValueError, OverflowError):
+        return None
+    if (first.year, first.month, first.day) != (second.year, second.month, second.day):
+        return None
+    return first

@@ -1,0 +1,148 @@
+"""Where a session's fields are written: YAML front matter, bold field lines, the first
+``# `` heading and the path. Each function here reads one of these places and knows
+nothing of precedence, which ``parser.parse_document`` decides.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+
+from .errors import DocumentError
+
+__all__ = [
+    "bold_fields",
+    "clean_title",
+    "first_heading",
+    "front_matter",
+    "project_from_path",
+]
+
+# Top-level folders that hold sessions rather than name a project.
+GENERIC_FOLDERS = frozenset({"sessions", "session", "notes", "logs", "docs"})
+
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+# "**Date:** x", "**Date**: x", "- **Date:** x"; the key is letters and spaces only.
+_BOLD_FIELD = re.compile(
+    r"^\s*(?:[-*+]\s+)?\*\*(?P<key>[^\W\d_]+(?: [^\W\d_]+)*)\s*(?::\*\*|\*\*\s*:)\s*(?P<value>.*?)\s*$"
+)
+_HEADING = re.compile(r"^#\s+(?P<text>.*?)\s*#*\s*$")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`|~~)")
+# Categories stripped from the ends of a title: symbols (emoji), marks (variation
+# selectors, keycaps), format characters (zero-width joiner) and spaces.
+_EDGE_CATEGORIES = frozenset({"So", "Sk", "Mn", "Me", "Cf", "Zs"})
+
+
+def front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """The YAML front matter of ``text`` and the body that follows it.
+
+    Front matter is a first line of exactly ``---`` and a later line of ``---`` or
+    ``...``; without the closing line the text has none and the body is the whole text.
+    Raises ``DocumentError`` when the block is not valid YAML or not a mapping. Empty
+    front matter is ``{}``.
+    """
+    lines = text.split("\n")
+    if lines[0].rstrip("\r") != "---":
+        return {}, text
+    for index, line in enumerate(lines[1:], start=1):
+        if line.rstrip("\r") in ("---", "..."):
+            return _load_yaml("\n".join(lines[1:index])), "\n".join(lines[index + 1 :])
+    return {}, text
+
+
+def _load_yaml(block: str) -> dict[str, Any]:
+    """Parse a front matter block; see ``front_matter`` for the contract."""
+    try:
+        data = yaml.safe_load(block)
+    except yaml.YAMLError as error:
+        raise DocumentError(f"front matter is not valid YAML: {_yaml_reason(error)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise DocumentError(f"front matter is not a mapping (got {type(data).__name__})")
+    return data
+
+
+def _yaml_reason(error: yaml.YAMLError) -> str:
+    """A one-line reason for a YAML error, with the line number inside the block."""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    mark = getattr(error, "problem_mark", None)
+    return f"{problem} (line {mark.line + 2})" if mark is not None else problem
+
+
+def bold_fields(text: str) -> dict[str, str]:
+    """Bold field lines outside code fences, keyed by lower-case name.
+
+    The first non-empty value of each key wins; a later ``**Status:**`` that only heads a
+    list (empty value) does not hide or replace an earlier one.
+    """
+    fields: dict[str, str] = {}
+    for line in _lines_outside_fences(text):
+        match = _BOLD_FIELD.match(line)
+        if match and match.group("value"):
+            fields.setdefault(match.group("key").strip().lower(), match.group("value"))
+    return fields
+
+
+def first_heading(text: str) -> str | None:
+    """The text of the first ``# `` heading outside code fences, or None."""
+    for line in _lines_outside_fences(text):
+        match = _HEADING.match(line)
+        if match:
+            return match.group("text")
+    return None
+
+
+def _lines_outside_fences(text: str) -> list[str]:
+    """The lines of ``text`` (without ``\\r``) that are not inside a fenced code block."""
+    lines: list[str] = []
+    fence: str | None = None
+    for raw_line in text.split("\n"):
+        line = raw_line.rstrip("\r")
+        match = _FENCE.match(line)
+        if match and (fence is None or match.group(1) == fence):
+            fence = match.group(1) if fence is None else None
+            continue
+        if fence is None:
+            lines.append(line)
+    return lines
+
+
+def clean_title(text: str) -> str:
+    """A heading or title as plain words: markdown removed, emoji trimmed from the ends.
+
+    "# 🚀 **REDIS** strategy ✅" gives "REDIS strategy". Emoji inside the title stay. If
+    nothing but symbols is left, the original (whitespace-trimmed) text is returned.
+    """
+    plain = _EMPHASIS.sub("", _LINK.sub(r"\1", text))
+    plain = " ".join(plain.split())
+    start, end = 0, len(plain)
+    while start < end and unicodedata.category(plain[start]) in _EDGE_CATEGORIES:
+        start += 1
+    while end > start and unicodedata.category(plain[end - 1]) in _EDGE_CATEGORIES:
+        end -= 1
+    return plain[start:end].strip() or text.strip()
+
+
+def project_from_path(path: str) -> str | None:
+    """The project named by the folder of ``path``, or None.
+
+    The first directory names the project, unless it is a generic container such as
+    ``sessions``, in which case the next directory does (if there is one). A lower-case
+    slug folder is shown as a name: ``annoris`` -> "Annoris", ``lingua-drift`` ->
+    "Lingua Drift"; any other folder name is kept as written.
+    """
+    folders = [part for part in PurePosixPath(path.replace("\\", "/")).parts[:-1] if part not in ("/", ".")]
+    if folders and folders[0].lower() in GENERIC_FOLDERS:
+        folders = folders[1:]
+    if not folders:
+        return None
+    folder = folders[0].strip()
+    if re.fullmatch(r"[a-z0-9]+(?:[-_][a-z0-9]+)*", folder):
+        return " ".join(word.capitalize() for word in re.split(r"[-_]", folder))
+    return folder or None
