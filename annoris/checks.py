@@ -33,9 +33,7 @@ def check_github_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
     if settings.SESSIONS_SOURCE != "github":
         return errors
     if "/" not in settings.GITHUB_REPO.strip("/"):
-        errors.append(
-            checks.Error("GITHUB_REPO must look like 'owner/name'.", id="annoris.E001")
-        )
+        errors.append(checks.Error("GITHUB_REPO must look like 'owner/name'.", id="annoris.E001"))
     if not settings.GITHUB_WEBHOOK_SECRET:
         errors.append(
             checks.Warning(

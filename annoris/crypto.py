@@ -85,11 +85,14 @@ def parse_keyring(value: str) -> Keyring:
 
 def _decode_key(encoded: str, key_id: str) -> bytes:
     try:
-        key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        padded = encoded + "=" * (-len(encoded) % 4)
+        key = base64.b64decode(padded, altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise KeyringError(f"encryption key {key_id!r} is not valid urlsafe base64") from None
     if len(key) != KEY_BYTES:
-        raise KeyringError(f"encryption key {key_id!r} decodes to {len(key)} bytes; AES-256 needs {KEY_BYTES}")
+        raise KeyringError(
+            f"encryption key {key_id!r} decodes to {len(key)} bytes; AES-256 needs {KEY_BYTES}"
+        )
     return key
 
 

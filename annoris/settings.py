@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+
 from annoris import crypto
 from annoris.errors import ConfigurationError
 

@@ -40,4 +40,6 @@ class ProjectAdmin(admin.ModelAdmin):
         if fraction is None:
             return "—"
         percent = max(0, min(100, round(fraction * 100)))
-        return format_html('<progress value="{}" max="100" title="{}%"></progress> {}%', percent, percent, percent)
+        return format_html(
+            '<progress value="{}" max="100" title="{}%"></progress> {}%', percent, percent, percent
+        )

@@ -29,7 +29,16 @@ class LiveFilter(admin.SimpleListFilter):
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
-    list_display = ("title", "project", "status", "priority", "created_at", "last_synced", "github_path", "present")
+    list_display = (
+        "title",
+        "project",
+        "status",
+        "priority",
+        "created_at",
+        "last_synced",
+        "github_path",
+        "present",
+    )
     list_filter = (LiveFilter, "project", "status", "priority")
     list_select_related = ("project",)
     search_fields = ("title", "github_path")

@@ -73,7 +73,9 @@ class RotationReport:
     failed: dict[str, str] = field(default_factory=dict)  # session id -> error
 
 
-def sessions_rotate_keys(*, batch_size: int = 500, progress: Callable[[int], None] | None = None) -> RotationReport:
+def sessions_rotate_keys(
+    *, batch_size: int = 500, progress: Callable[[int], None] | None = None
+) -> RotationReport:
     """Re-encrypt every session not under the primary key, one committed batch at a time.
 
     Each batch commits on its own, so an interrupted run keeps its progress and a

@@ -15,7 +15,15 @@ _STATUS_COLOURS = {"success": "#2e7d32", "partial": "#ef6c00", "failed": "#c6282
 
 @admin.register(SyncLog)
 class SyncLogAdmin(admin.ModelAdmin):
-    list_display = ("synced_at", "source", "status_badge", "files_synced", "errors", "duration", "revision_short")
+    list_display = (
+        "synced_at",
+        "source",
+        "status_badge",
+        "files_synced",
+        "errors",
+        "duration",
+        "revision_short",
+    )
     list_filter = ("status", "source")
     date_hierarchy = "synced_at"
     search_fields = ("revision",)
@@ -52,7 +60,9 @@ class SyncLogAdmin(admin.ModelAdmin):
         errors = obj.details.get("errors", [])
         if not errors:
             return "—"
-        items = format_html_join("", "<li><code>{}</code>: {}</li>", ((e["path"], e["error"]) for e in errors))
+        items = format_html_join(
+            "", "<li><code>{}</code>: {}</li>", ((e["path"], e["error"]) for e in errors)
+        )
         return format_html("<ul>{}</ul>", items)
 
     @admin.display(description="details")

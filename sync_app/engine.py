@@ -100,7 +100,9 @@ def _dry_run(source: Source, trigger: str, full: bool) -> SyncResult:
     return result
 
 
-def _run_once(source: Source, trigger: str, full: bool, progress: Progress | None, claim: datetime) -> SyncResult:
+def _run_once(
+    source: Source, trigger: str, full: bool, progress: Progress | None, claim: datetime
+) -> SyncResult:
     started = time.monotonic()
     log = services.sync_log_start(source=trigger)
     services.sync_attach_log(claim=claim, log=log)
@@ -169,7 +171,11 @@ def _apply(
 
 
 def _apply_file(
-    source: Source, item: SourceFile, data: bytes | SourceError, result: SyncResult, failed: dict[str, dict],
+    source: Source,
+    item: SourceFile,
+    data: bytes | SourceError,
+    result: SyncResult,
+    failed: dict[str, dict],
     now: datetime,
 ) -> None:
     try:

@@ -49,7 +49,9 @@ class SyncState(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     running_since = models.DateTimeField(null=True, blank=True)
-    running_log = models.ForeignKey(SyncLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    running_log = models.ForeignKey(
+        SyncLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     pending_trigger = models.CharField(
         max_length=50, blank=True, help_text="A trigger that arrived during a run; runs once it ends."
     )

@@ -44,5 +44,7 @@ def plan_sync(
             plan.to_read.append(item)
         else:
             plan.unchanged += 1
-    plan.to_delete = sorted(path for path, (_, deleted) in known.items() if not deleted and path not in listed)
+    plan.to_delete = sorted(
+        path for path, (_, deleted) in known.items() if not deleted and path not in listed
+    )
     return plan

@@ -24,8 +24,9 @@ def sync_log_start(*, source: str) -> SyncLog:
     return SyncLog.objects.create(source=source, synced_at=timezone.now(), status=SyncLog.Status.RUNNING)
 
 
-def sync_log_finish(*, log: SyncLog, status: str, files_synced: int, errors: int, revision: str,
-                    details: dict[str, Any]) -> SyncLog:
+def sync_log_finish(
+    *, log: SyncLog, status: str, files_synced: int, errors: int, revision: str, details: dict[str, Any]
+) -> SyncLog:
     log.status = status
     log.files_synced = files_synced
     log.errors = errors

@@ -27,9 +27,15 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             progress=lambda n: self.stdout.write(f"  re-encrypted {n} so far", ending="\r"),
         )
-        sources = ", ".join(f"{count} from {key}" for key, count in sorted(report.from_keys.items())) or "none"
-        self.stdout.write(f"Re-encrypted {report.rotated} session(s) under key {primary_key_id()!r} ({sources}).")
+        sources = (
+            ", ".join(f"{count} from {key}" for key, count in sorted(report.from_keys.items())) or "none"
+        )
+        self.stdout.write(
+            f"Re-encrypted {report.rotated} session(s) under key {primary_key_id()!r} ({sources})."
+        )
         for session_id, error in report.failed.items():
             self.stderr.write(f"could not re-encrypt session {session_id}: {error}")
         if report.failed:
-            raise CommandError(f"{len(report.failed)} session(s) could not be decrypted with any configured key")
+            raise CommandError(
+                f"{len(report.failed)} session(s) could not be decrypted with any configured key"
+            )

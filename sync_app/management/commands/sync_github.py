@@ -22,7 +22,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="Show what would change; read and write nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Show what would change; read and write nothing."
+        )
         parser.add_argument("--full", action="store_true", help="Re-read every file, not only changed ones.")
         parser.add_argument("--json", action="store_true", help="Print the result as JSON (for scripts).")
 
@@ -60,7 +62,10 @@ class Command(BaseCommand):
             self.stderr.write(f"failed  {entry['path']}: {entry['error']}")
         counts = " / ".join(f"{result.counts[key]} {key}" for key in SUMMARY_KEYS)
         prefix = "Dry run: would sync" if result.dry_run else "Synced"
-        self.stdout.write(f"{prefix}: {counts}" + (f" ({result.counts['repaired']} repaired)" if result.counts["repaired"] else ""))
+        self.stdout.write(
+            f"{prefix}: {counts}"
+            + (f" ({result.counts['repaired']} repaired)" if result.counts["repaired"] else "")
+        )
         stats = result.stats
         if "api_calls" in stats:
             self.stdout.write(
@@ -68,8 +73,15 @@ class Command(BaseCommand):
             )
         if not result.dry_run:
             revision = f" at {result.revision[:12]}" if result.revision else ""
-            self.stdout.write(f"Sync log {result.log_id}{revision}: {result.status} in {result.duration_ms} ms")
+            self.stdout.write(
+                f"Sync log {result.log_id}{revision}: {result.status} in {result.duration_ms} ms"
+            )
 
 
 def _as_json(result: SyncResult) -> dict[str, Any]:
-    return {"status": result.status, "dry_run": result.dry_run, "log_id": result.log_id, **result.as_details()}
+    return {
+        "status": result.status,
+        "dry_run": result.dry_run,
+        "log_id": result.log_id,
+        **result.as_details(),
+    }

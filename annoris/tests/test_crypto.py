@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from annoris import crypto
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def keyring() -> crypto.Keyring:
+    return crypto.parse_keyring(crypto.generate_key("k1") + "," + crypto.generate_key("k0"))
+
+
+def test_it_round_trips_unicode(keyring: crypto.Keyring) -> None:
+    text = "Проблема «потом» 🚀 ✅ €214".encode()
+    assert crypto.decrypt(crypto.encrypt(text, keyring), keyring) == text
+
+
+def test_it_uses_a_fresh_nonce_per_value(keyring: crypto.Keyring) -> None:
+    a, b = crypto.encrypt(b"same", keyring), crypto.encrypt(b"same", keyring)
+    assert a != b
+    nonce_a = base64.urlsafe_b64decode(a.split(b":")[-1])[:12]
+    nonce_b = base64.urlsafe_b64decode(b.split(b":")[-1])[:12]
+    assert nonce_a != nonce_b
+
+
+def test_it_stores_the_key_id_and_no_plaintext(keyring: crypto.Keyring) -> None:
+    token = crypto.encrypt(b"secret session notes", keyring)
+    assert token.startswith(b"enc:v1:k1:")
+    assert b"secret" not in token and b"secret" not in base64.urlsafe_b64decode(token.split(b":")[-1])
+
+
+def test_it_decrypts_with_any_key_in_the_ring(keyring: crypto.Keyring) -> None:
+    old_ring = crypto.Keyring(keyring.keys[1:])  # only k0
+    token = crypto.encrypt(b"written under k0", old_ring)
+    assert crypto.decrypt(token, keyring) == b"written under k0"
+
+
+def test_it_rejects_a_wrong_key_naming_the_key_id(keyring: crypto.Keyring) -> None:
+    token = crypto.encrypt(b"x", keyring)
+    impostor = crypto.parse_keyring(crypto.generate_key("k1"))
+    with pytest.raises(crypto.DecryptionError, match="'k1'.*wrong key or tampered"):
+        crypto.decrypt(token, impostor)
+
+
+def test_it_rejects_tampering(keyring: crypto.Keyring) -> None:
+    token = bytearray(crypto.encrypt(b"do not touch", keyring))
+    token[-5] = ord("A") if token[-5] != ord("A") else ord("B")
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(bytes(token), keyring)
+
+
+def test_it_rejects_a_relabelled_key_id(keyring: crypto.Keyring) -> None:
+    """Moving a token to another key id fails authentication (the id is associated data)."""
+    same_key = crypto.Keyring((("k1", keyring.keys[0][1]), ("k9", keyring.keys[0][1])))
+    token = crypto.encrypt(b"x", same_key).replace(b":k1:", b":k9:")
+    with pytest.raises(crypto.DecryptionError, match="'k9'"):
+        crypto.decrypt(token, same_key)
+
+
+def test_it_names_an_unknown_key_id(keyring: crypto.Keyring) -> None:
+    token = crypto.encrypt(b"x", crypto.parse_keyring(crypto.generate_key("gone")))
+    with pytest.raises(crypto.DecryptionError, match="no key with id 'gone'"):
+        crypto.decrypt(token, keyring)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "empty"),
+        ("nokey", "entry 1 must look like"),
+        ("k1:" + base64.urlsafe_b64encode(os.urandom(16)).decode(), "16 bytes; AES-256 needs 32"),
+        ("k1:@@@", "not valid urlsafe base64"),
+        (crypto.generate_key("k1") + "," + crypto.generate_key("k1"), "twice"),
+    ],
+)
+def test_it_explains_a_malformed_keyring(value: str, message: str) -> None:
+    with pytest.raises(crypto.KeyringError, match=message) as info:
+        crypto.parse_keyring(value)
+    secret = value.partition(":")[2]
+    assert len(secret) < 4 or secret not in str(info.value)  # never echo key material
+
+
+def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "ANNORIS", "SECRET", "DEBUG"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DEBUG": "0"}, "SECRET_KEY"),
+        ({"DEBUG": "0", "SECRET_KEY": "s" * 50}, "ANNORIS_ENCRYPTION_KEYS"),
+        (
+            {"DEBUG": "0", "SECRET_KEY": "s" * 50, "ANNORIS_ENCRYPTION_KEYS": crypto.DEVELOPMENT_KEYRING},
+            "development key",
+        ),
+    ],
+)
+def test_it_refuses_to_start_without_real_secrets(env: dict[str, str], variable: str) -> None:
+    done = _start(env)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert variable in lines[0]
+
+
+def test_it_starts_with_real_secrets_and_debug_off() -> None:
+    done = _start(
+        {"DEBUG": "0", "SECRET_KEY": "s" * 50, "ANNORIS_ENCRYPTION_KEYS": crypto.generate_key("prod")}
+    )
+    assert done.returncode == 0, done.stderr

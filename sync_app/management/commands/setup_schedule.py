@@ -1,0 +1,24 @@
+"""manage.py setup_schedule: create or update the periodic sync (idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from sync_app.schedules import ensure_sync_schedule
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or update the django-q2 schedule that syncs every SYNC_SCHEDULE minutes (0 removes it). "
+        "Safe to run on every deploy; the Procfile's release step does."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        schedule, action = ensure_sync_schedule()
+        if schedule is None:
+            self.stdout.write(f"Sync schedule {action} (SYNC_SCHEDULE=0).")
+        else:
+            when = f"{schedule.next_run:%H:%M} UTC"
+            self.stdout.write(f"Sync schedule {action}: every {schedule.minutes} min, next run {when}.")

@@ -1,0 +1,193 @@
+"""The sync engine against a local folder: incremental, resilient, one at a time."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from annoris.sources.local import LocalSource
+from sessions_app.models import Session
+from sync_app import services
+from sync_app.engine import SyncAlreadyRunning, run_sync
+from sync_app.models import SyncLog
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MISENCODED = "pricewise/2025-09-15-stripe-billing.md"
+
+
+def fresh(source: LocalSource) -> LocalSource:
+    """A new source object (a new process), so only persisted state carries over."""
+    return LocalSource(source.root, repository=source.repository)
+
+
+def test_it_syncs_every_sample(local_source: LocalSource) -> None:
+    result = run_sync(source=local_source)
+    files = list(local_source.root.rglob("*.md"))
+    assert result.counts["added"] == len(files) == Session.objects.live().count()
+    log = SyncLog.objects.get(pk=result.log_id)
+    assert (log.status, log.files_synced, log.errors) == ("success", len(files), 0)
+    assert log.details["duration_ms"] >= 0 and len(log.details["files"]) == len(files)
+
+
+def test_it_reads_no_file_when_nothing_changed(local_source: LocalSource) -> None:
+    run_sync(source=local_source)
+    again = fresh(local_source)
+    result = run_sync(source=again)
+    assert again.reads == 0
+    assert result.counts["unchanged"] == Session.objects.count()
+    assert result.files_synced == 0
+
+
+def test_it_reads_only_the_changed_file(local_source: LocalSource) -> None:
+    run_sync(source=local_source)
+    path = local_source.root / "lingua-drift" / "2025-08-27-annotation-schema.md"
+    path.write_text(path.read_text() + "\n## Update\nНовый раздел.\n")
+    again = fresh(local_source)
+    result = run_sync(source=again)
+    assert again.reads == 2  # hashed once for the listing, read once for the content
+    assert result.counts["updated"] == 1 and result.counts["added"] == 0
+    assert (
+        "Новый раздел."
+        in Session.objects.get(github_path="lingua-drift/2025-08-27-annotation-schema.md").text
+    )
+
+
+def test_it_soft_deletes_and_restores(local_source: LocalSource) -> None:
+    run_sync(source=local_source)
+    path = local_source.root / "pricewise" / "2025-09-20-onboarding-emails.md"
+    body = path.read_bytes()
+    path.unlink()
+    result = run_sync(source=fresh(local_source))
+    session = Session.objects.get(github_path="pricewise/2025-09-20-onboarding-emails.md")
+    assert result.counts["deleted"] == 1 and session.deleted_at is not None
+    assert not Session.objects.live().filter(pk=session.pk).exists()
+    path.write_bytes(body)
+    result = run_sync(source=fresh(local_source))
+    assert result.counts["restored"] == 1
+    assert Session.objects.live().filter(pk=session.pk).exists()
+
+
+def test_it_follows_a_rename_that_keeps_its_front_matter_id(local_source: LocalSource) -> None:
+    run_sync(source=local_source)
+    with_id = next(s for s in Session.objects.all() if s.text.startswith("---") and "\nid:" in s.text)
+    old = local_source.root / with_id.github_path
+    new = old.with_name("renamed.md")
+    old.rename(new)
+    run_sync(source=fresh(local_source))
+    moved = Session.objects.get(pk=with_id.pk)
+    assert moved.github_path.endswith("renamed.md") and moved.deleted_at is None
+
+
+BAD_FILES = {
+    "bad/binary.md": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+    "bad/latin1.md": "# Caf\xe9 notes\n".encode("latin-1"),
+    "bad/huge.md": b"# Huge\n" + b"x" * (10 * 1024 * 1024),
+    "bad/front-matter.md": b"---\ntitle: [unclosed\n---\n# Body\n",
+}
+
+
+def test_it_logs_bad_files_and_lands_the_rest(local_source: LocalSource) -> None:
+    (local_source.root / "bad").mkdir()
+    for name, data in BAD_FILES.items():
+        (local_source.root / name).write_bytes(data)
+    result = run_sync(source=local_source)
+    good = len(list(local_source.root.rglob("*.md"))) - len(BAD_FILES)
+    assert result.counts["added"] == good == Session.objects.count()
+    assert result.counts["failed"] == len(BAD_FILES)
+    log = SyncLog.objects.get(pk=result.log_id)
+    assert log.status == "partial" and log.errors == len(BAD_FILES)
+    assert {e["path"] for e in log.details["errors"]} == set(BAD_FILES)
+    assert all(e["error"] for e in log.details["errors"])
+
+
+def test_it_does_not_reread_a_bad_file_until_it_changes(local_source: LocalSource) -> None:
+    bad = local_source.root / "bad.md"
+    bad.write_bytes(BAD_FILES["bad/binary.md"])
+    run_sync(source=local_source)
+    again = fresh(local_source)
+    result = run_sync(source=again)
+    assert again.reads == 0 and result.counts["failed"] == 1  # still reported, not re-read
+    bad.write_text("# Fixed now\n")
+    result = run_sync(source=fresh(local_source))
+    assert result.counts["added"] == 1 and result.counts["failed"] == 0
+
+
+def test_it_repairs_the_misencoded_sample_and_says_so(local_source: LocalSource) -> None:
+    raw = (local_source.root / MISENCODED).read_bytes().decode()
+    assert "–" in raw or "√" in raw  # the shipped file really is damaged
+    result = run_sync(source=local_source)
+    text = Session.objects.get(github_path=MISENCODED).text
+    assert "Stripe" in text and any("а" <= ch <= "я" for ch in text)
+    assert "–" not in text and "√" not in text and "Ä" not in text
+    entry = next(f for f in result.files if f["path"] == MISENCODED)
+    assert entry["repairs"] and "Mac Roman" in entry["repairs"][0]
+    seed = Session.objects.get(github_path="annoris/2025-10-20-redis-strategy.md")
+    assert seed.title.endswith("REDIS STRATEGY + READY FOR PHASE 1")
+    assert "Проблема" in seed.text and "🚀" in seed.text and "✅" in seed.text
+
+
+def test_it_rereads_everything_with_full(local_source: LocalSource) -> None:
+    run_sync(source=local_source)
+    again = fresh(local_source)
+    result = run_sync(source=again, full=True)
+    total = Session.objects.count()
+    assert result.counts["updated"] == total and again.reads >= total
+
+
+def test_a_dry_run_writes_nothing(local_source: LocalSource) -> None:
+    result = run_sync(source=local_source, dry_run=True)
+    assert result.counts["added"] == len(list(local_source.root.rglob("*.md")))
+    assert local_source.reads == len(list(local_source.root.rglob("*.md")))  # hashing only
+    assert Session.objects.count() == 0 and SyncLog.objects.count() == 0
+
+
+def test_a_missing_folder_gives_a_failed_log(db: None, tmp_path: Path) -> None:
+    result = run_sync(source=LocalSource(tmp_path / "nope"))
+    log = SyncLog.objects.get(pk=result.log_id)
+    assert log.status == "failed" and "does not exist" in log.details["error"]
+
+
+def test_it_refuses_a_second_sync_while_one_runs(local_source: LocalSource) -> None:
+    claim = services.sync_claim()
+    assert claim is not None
+    with pytest.raises(SyncAlreadyRunning, match="another sync is running"):
+        run_sync(source=local_source)
+    assert SyncLog.objects.count() == 0
+    services.sync_release(claim=claim)
+    assert run_sync(source=local_source).status == "success"
+
+
+def test_queued_triggers_coalesce_into_one_followup(local_source: LocalSource) -> None:
+    """Triggers arriving during a run are not lost and do not run concurrently."""
+    started, release = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    class SlowSource(LocalSource):
+        def list_files(self):  # type: ignore[no-untyped-def]
+            seen.append(len(seen))
+            if len(seen) == 1:
+                started.set()
+                release.wait(10)
+            return super().list_files()
+
+    slow = SlowSource(local_source.root, repository="acme/sessions")
+    results = []
+
+    def first() -> None:
+        results.append(run_sync(source=slow, trigger="schedule"))
+        connection.close()
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert started.wait(10)
+    assert run_sync(source=slow, trigger="webhook", if_busy="queue") is None
+    assert run_sync(source=slow, trigger="webhook", if_busy="queue") is None
+    release.set()
+    worker.join(20)
+    logs = list(SyncLog.objects.order_by("synced_at").values_list("source", "status"))
+    assert logs == [("schedule", "success"), ("webhook", "success")]
+    assert len(seen) == 2
