@@ -7,6 +7,7 @@ talk only to this protocol; ``get_source()`` picks the backend from settings.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
@@ -21,6 +22,13 @@ SESSION_ID_NAMESPACE = uuid.UUID("6f0c1a4e-3b5d-5f7a-9c2e-a17e5e55104e")
 def git_blob_sha(data: bytes) -> str:
     """The git blob id of ``data``, equal to ``git hash-object --no-filters``."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's id, not security
+
+
+def matches_glob(path: str, pattern: str) -> bool:
+    """fnmatch on the full path, where a leading ``**/`` also matches top-level files."""
+    if fnmatch.fnmatchcase(path, pattern):
+        return True
+    return pattern.startswith("**/") and fnmatch.fnmatchcase(path, pattern[3:])
 
 
 def session_id_for(repository: str, path: str) -> uuid.UUID:

@@ -9,11 +9,18 @@ it. Reads use blob SHAs from the listing; large batches come from one tarball.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from annoris.sources.base import Listing, SourceError, SourceFile, SourceNotFound, WriteResult, git_blob_sha
+from annoris.sources.base import (
+    Listing,
+    SourceError,
+    SourceFile,
+    SourceNotFound,
+    WriteResult,
+    git_blob_sha,
+    matches_glob,
+)
 from annoris.sources.github_client import (
     GitHubClient,
     NotModified,
@@ -182,10 +189,3 @@ class GitHubSource:
             return
         rows = [r for r in self.state["files"] if r[0] != path]
         self.state["files"] = rows + ([row] if row else [])
-
-
-def matches_glob(path: str, pattern: str) -> bool:
-    """fnmatch on the full path, where a leading ``**/`` also matches top-level files."""
-    if fnmatch.fnmatchcase(path, pattern):
-        return True
-    return pattern.startswith("**/") and fnmatch.fnmatchcase(path, pattern[3:])

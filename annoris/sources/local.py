@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -15,14 +14,8 @@ from annoris.sources.base import (
     SourceNotFound,
     WriteResult,
     git_blob_sha,
+    matches_glob,
 )
-
-
-def glob_match(path: str, pattern: str) -> bool:
-    """fnmatch where a leading ``**/`` also matches files at the top level."""
-    if fnmatch.fnmatchcase(path, pattern):
-        return True
-    return pattern.startswith("**/") and fnmatch.fnmatchcase(path, pattern[3:])
 
 
 class LocalSource:
@@ -69,7 +62,7 @@ class LocalSource:
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
                 full = Path(dirpath, name)
-                if full.is_file() and glob_match(full.relative_to(self.root).as_posix(), self.glob):
+                if full.is_file() and matches_glob(full.relative_to(self.root).as_posix(), self.glob):
                     yield full
 
     def _open(self, full: Path) -> bytes:

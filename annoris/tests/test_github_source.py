@@ -8,8 +8,15 @@ from typing import Any
 
 import pytest
 
-from annoris.sources.base import Source, SourceConflict, SourceFile, SourceNotFound, git_blob_sha
-from annoris.sources.github import GitHubSource, matches_glob
+from annoris.sources.base import (
+    Source,
+    SourceConflict,
+    SourceFile,
+    SourceNotFound,
+    git_blob_sha,
+    matches_glob,
+)
+from annoris.sources.github import GitHubSource
 from annoris.sources.github_client import GitHubClient, Unauthorized
 from annoris.testing.github_emulator import GitHubEmulator
 from annoris.tests.conftest import SEED_FILES
