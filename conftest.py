@@ -22,8 +22,12 @@ SAMPLES = Path(__file__).resolve().parent / "samples" / "sessions"
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
-    """Each test starts with an empty cache layer (a real Redis when REDIS_URL is set)."""
-    if settings.ANNORIS_SESSION_CACHE:
+    """Each test starts with an empty cache layer (a real Redis when REDIS_URL is set).
+
+    Tests of Django-free modules may run without Django (``-p no:django``): then
+    settings are not configured and there is no cache to clean.
+    """
+    if settings.configured and settings.ANNORIS_SESSION_CACHE:
         caches[settings.ANNORIS_SESSION_CACHE].clear()
     yield
 

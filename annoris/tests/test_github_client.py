@@ -26,11 +26,6 @@ from annoris.tests.conftest import SEED_FILES
 BRANCH_PATH = "/repos/acme/sessions/branches/main"
 
 
-@pytest.fixture(autouse=True)
-def _clean_cache() -> None:
-    """Shadow the project conftest's Django cache cleaner: this module needs no Django."""
-
-
 def test_it_sends_githubs_headers(client: GitHubClient, emulator: GitHubEmulator) -> None:
     client.get_branch("main")
     headers = emulator.calls[-1].headers

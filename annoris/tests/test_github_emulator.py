@@ -18,11 +18,6 @@ from annoris.tests.conftest import SEED_FILES
 REPO = "/repos/acme/sessions"
 
 
-@pytest.fixture(autouse=True)
-def _clean_cache() -> None:
-    """Shadow the project conftest's Django cache cleaner: this module needs no Django."""
-
-
 @pytest.fixture
 def http(emulator: GitHubEmulator) -> requests.Session:
     session = requests.Session()

@@ -24,11 +24,6 @@ from annoris.tests.conftest import SEED_FILES
 SESSIONS = {p: d for p, d in SEED_FILES.items() if p.endswith(".md")}
 
 
-@pytest.fixture(autouse=True)
-def _clean_cache() -> None:
-    """Shadow the project conftest's Django cache cleaner: this module needs no Django."""
-
-
 @pytest.fixture
 def make_source(make_client: Callable[..., GitHubClient]) -> Callable[..., GitHubSource]:
     def make(**kwargs: Any) -> GitHubSource:
