@@ -138,6 +138,8 @@ GITHUB_REPO = env.str("GITHUB_REPO", default="")
 GITHUB_BRANCH = env.str("GITHUB_BRANCH", default="main")
 GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")
 GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
+# Largest webhook body accepted (413 above it); GitHub does not deliver payloads over 25 MB.
+GITHUB_WEBHOOK_MAX_BYTES = env.int("GITHUB_WEBHOOK_MAX_BYTES", default=25 * 1024 * 1024)
 GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rstrip("/")
 SYNC_SCHEDULE = env.int("SYNC_SCHEDULE", default=15)  # minutes between scheduled syncs
 if SESSIONS_SOURCE == "github" and not GITHUB_REPO:

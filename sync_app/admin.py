@@ -1,4 +1,4 @@
-"""Admin for sync logs: read-only, status at a glance, details readable."""
+"""Admin for sync logs and webhook deliveries: read-only, status at a glance, details readable."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from sync_app.models import SyncLog
+from sync_app.models import SyncLog, WebhookDelivery
 
 _STATUS_COLOURS = {"success": "#2e7d32", "partial": "#ef6c00", "failed": "#c62828", "running": "#1565c0"}
 
@@ -73,4 +73,30 @@ class SyncLogAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: SyncLog | None = None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """GitHub deliveries as received: what came, what was done with it, which sync covered it."""
+
+    list_display = ("received_at", "event", "ref", "after_short", "status", "attempts", "delivery_id")
+    list_filter = ("status", "event")
+    date_hierarchy = "received_at"
+    ordering = ("-received_at",)
+    search_fields = ("delivery_id", "after", "ref")
+    list_select_related = ("sync_log",)
+    fields = (
+        "delivery_id", "event", "ref", "after", "received_at", "status", "attempts", "sync_log", "error",
+    )  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description="commit")
+    def after_short(self, obj: WebhookDelivery) -> str:
+        return obj.after[:10]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: WebhookDelivery | None = None) -> bool:
         return False

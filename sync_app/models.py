@@ -64,3 +64,37 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return "running" if self.running_since else "idle"
+
+
+class WebhookDelivery(models.Model):
+    """One GitHub webhook delivery, by ``X-GitHub-Delivery``, so a delivery is handled once.
+
+    A redelivery keeps its id (GitHub's manual redelivery), so an id already accepted
+    (queued, done or ignored) is only acknowledged, while one that failed is processed again.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+        DONE = "done", "Done"
+
+    delivery_id = models.CharField(max_length=100, unique=True, help_text="X-GitHub-Delivery (a GUID).")
+    event = models.CharField(max_length=100, help_text="X-GitHub-Event, e.g. push.")
+    ref = models.CharField(max_length=255, blank=True, help_text="The pushed ref, e.g. refs/heads/main.")
+    after = models.CharField(max_length=40, blank=True, help_text="The commit the push moved the ref to.")
+    received_at = models.DateTimeField(db_index=True, help_text="When it was last accepted.")
+    status = models.CharField(max_length=20, choices=Status.choices, db_index=True)
+    attempts = models.PositiveIntegerField(default=1, help_text="Times it was received and processed.")
+    sync_log = models.ForeignKey(
+        SyncLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_deliveries"
+    )
+    error = models.TextField(blank=True, help_text="Why it failed or was ignored.")
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.delivery_id} ({self.status})"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from sync_app.models import SyncLog, SyncState
+from sync_app.models import SyncLog, SyncState, WebhookDelivery
 
 # A claim older than this belongs to a worker that died mid-sync.
 STALE_CLAIM = timedelta(minutes=30)
@@ -34,6 +34,7 @@ def sync_log_finish(
     log.details = details
     log.finished_at = timezone.now()
     log.save()
+    webhook_deliveries_settle(log=log)
     return log
 
 
@@ -83,3 +84,68 @@ def sync_save_source_state(*, source_state: dict, failed_files: dict, revision: 
     if revision:
         fields["last_revision"] = revision
     SyncState.objects.filter(pk=1).update(**fields)
+
+
+# -- webhook deliveries ------------------------------------------------------------
+
+_SETTLED = {
+    SyncLog.Status.SUCCESS: WebhookDelivery.Status.DONE,
+    SyncLog.Status.PARTIAL: WebhookDelivery.Status.DONE,  # the push was synced; file errors are in the log
+    SyncLog.Status.FAILED: WebhookDelivery.Status.FAILED,
+}
+
+
+def webhook_delivery_record(
+    *, delivery_id: str, event: str, ref: str, after: str, status: str, error: str = ""
+) -> tuple[WebhookDelivery, bool]:
+    """Record a delivery; returns ``(delivery, fresh)``.
+
+    ``fresh`` is False when the id was accepted before (queued, done or ignored): the
+    caller acknowledges it and does nothing. A delivery that failed before, or one
+    queued longer than STALE_CLAIM ago (its task was lost), is taken over and fresh.
+    Concurrent redeliveries of one id: exactly one of them gets ``fresh=True``.
+    """
+    now = timezone.now()
+    values = {"event": event, "ref": ref, "after": after, "status": status, "error": error}
+    values.update(received_at=now, sync_log=None)
+    try:
+        with transaction.atomic():
+            return WebhookDelivery.objects.create(delivery_id=delivery_id, **values), True
+    except IntegrityError:
+        pass  # seen before: retry it only if it never got through
+    retry = Q(status=WebhookDelivery.Status.FAILED)
+    retry |= Q(status=WebhookDelivery.Status.QUEUED, received_at__lt=now - STALE_CLAIM)
+    taken = WebhookDelivery.objects.filter(retry, delivery_id=delivery_id).update(
+        attempts=F("attempts") + 1, **values
+    )
+    return WebhookDelivery.objects.get(delivery_id=delivery_id), taken == 1
+
+
+def webhook_delivery_fail(*, delivery_id: str, error: str) -> None:
+    """Mark a delivery failed (its sync could not be queued or run), so a redelivery runs it."""
+    not_done = WebhookDelivery.objects.filter(delivery_id=delivery_id).exclude(
+        status=WebhookDelivery.Status.DONE
+    )
+    not_done.update(status=WebhookDelivery.Status.FAILED, error=error[:2000])
+
+
+def webhook_deliveries_settle(*, log: SyncLog) -> int:
+    """Close the deliveries this finished run covered; returns how many.
+
+    A delivery received before the run started announced a push that the run's
+    listing saw, so the run's outcome is the delivery's: a failed run fails the
+    queued ones; a successful run also closes earlier failed ones as done (their push
+    is in the database now, so a redelivery need not run again). Deliveries received
+    during a run (coalesced) are settled by the follow-up run.
+    """
+    status = _SETTLED.get(log.status)
+    if status is None:
+        return 0
+    covered = WebhookDelivery.objects.filter(received_at__lte=log.synced_at)
+    if status == WebhookDelivery.Status.FAILED:
+        error = str(log.details.get("error", ""))[:2000]
+        return covered.filter(status=WebhookDelivery.Status.QUEUED).update(
+            status=status, sync_log=log, error=error
+        )
+    open_ = [WebhookDelivery.Status.QUEUED, WebhookDelivery.Status.FAILED]
+    return covered.filter(status__in=open_).update(status=status, sync_log=log, error="")

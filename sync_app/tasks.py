@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from sync_app import services
 from sync_app.engine import run_sync
 
 
-def sync_sessions(trigger: str = "schedule") -> dict | None:
-    """Run a sync; if one is running, ask it to run once more (coalescing) and return None."""
-    result = run_sync(trigger=trigger, if_busy="queue")
+def sync_sessions(trigger: str = "schedule", delivery_id: str | None = None) -> dict | None:
+    """Run a sync; if one is running, ask it to run once more (coalescing) and return None.
+
+    The run that covers a webhook delivery marks it done or failed (see
+    ``services.webhook_deliveries_settle``); should the run not even start,
+    ``delivery_id`` is marked failed here so that GitHub's redelivery runs it again.
+    """
+    try:
+        result = run_sync(trigger=trigger, if_busy="queue")
+    except Exception as exc:
+        if delivery_id:
+            services.webhook_delivery_fail(delivery_id=delivery_id, error=f"{type(exc).__name__}: {exc}")
+        raise
     return None if result is None else {"log_id": result.log_id, "status": result.status, **result.counts}

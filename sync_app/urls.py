@@ -6,4 +6,5 @@ from sync_app import views
 
 urlpatterns = [
     path("health", views.health, name="health"),
+    path("webhooks/github", views.github_webhook, name="github-webhook"),
 ]
