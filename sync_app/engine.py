@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
@@ -83,7 +85,9 @@ def _known() -> dict[str, tuple[str, bool]]:
 
 def _dry_run(source: Source, trigger: str, full: bool) -> SyncResult:
     result = SyncResult(trigger=trigger, dry_run=True, full=full)
+    usage = _usage(source)
     listing = source.list_files()
+    result.stats = _source_stats(source, usage)
     state = services.sync_state()
     known = _known()
     plan = plan_sync(listing, known=known, failed=state.failed_files, full=full)
@@ -103,7 +107,7 @@ def _dry_run(source: Source, trigger: str, full: bool) -> SyncResult:
 def _run_once(
     source: Source, trigger: str, full: bool, progress: Progress | None, claim: datetime
 ) -> SyncResult:
-    started = time.monotonic()
+    started, usage = time.monotonic(), _usage(source)
     log = services.sync_log_start(source=trigger)
     services.sync_attach_log(claim=claim, log=log)
     result = SyncResult(trigger=trigger, full=full, log_id=str(log.id))
@@ -124,7 +128,7 @@ def _run_once(
         result.error = f"unexpected error: {type(exc).__name__}: {exc}"
         logger.exception("sync %s failed unexpectedly", log.id)
     finally:
-        result.stats = _source_stats(source)
+        result.stats = _source_stats(source, usage)
         result.duration_ms = round((time.monotonic() - started) * 1000)
         result.status = result.final_status()
         services.sync_log_finish(
@@ -207,6 +211,36 @@ def _fail_file(item: SourceFile, error: str, result: SyncResult, failed: dict[st
     logger.info("sync skipped %s: %s", item.path, error)
 
 
-def _source_stats(source: Source) -> dict:
+def _api_client(source: Source) -> Any | None:
+    """The source's API client when it counts its calls (GitHubSource.client), else None."""
+    client = getattr(source, "client", None)
+    return client if isinstance(getattr(client, "calls", None), int) else None
+
+
+def _usage(source: Source) -> tuple[int, Counter[str]]:
+    """The client's call counters before a run, so the run reports its own calls only."""
+    client = _api_client(source)
+    if client is None:
+        return 0, Counter()
+    return client.calls, Counter(getattr(client, "calls_by_endpoint", {}))
+
+
+def _source_stats(source: Source, usage: tuple[int, Counter[str]]) -> dict:
+    """What the run cost the source: its ``stats()`` if it has one, else its client's API calls.
+
+    With a counting client: ``api_calls`` (retries included, as the rate limit sees
+    them), ``api_calls_by_endpoint`` and ``rate_limit_remaining`` (None when unknown).
+    """
     stats = getattr(source, "stats", None)
-    return dict(stats()) if callable(stats) else {}
+    if callable(stats):
+        return dict(stats())
+    client = _api_client(source)
+    if client is None:
+        return {}
+    calls, by_endpoint = usage
+    rate_limit = getattr(client, "rate_limit", None)
+    return {
+        "api_calls": client.calls - calls,
+        "api_calls_by_endpoint": dict(Counter(getattr(client, "calls_by_endpoint", {})) - by_endpoint),
+        "rate_limit_remaining": getattr(rate_limit, "remaining", None),
+    }
