@@ -211,36 +211,22 @@ def _fail_file(item: SourceFile, error: str, result: SyncResult, failed: dict[st
     logger.info("sync skipped %s: %s", item.path, error)
 
 
-def _api_client(source: Source) -> Any | None:
-    """The source's API client when it counts its calls (GitHubSource.client), else None."""
-    client = getattr(source, "client", None)
-    return client if isinstance(getattr(client, "calls", None), int) else None
+def _usage(source: Source) -> dict[str, Any]:
+    """The source's cumulative API use (``Source.usage()`` where it has one), taken before a run."""
+    usage = getattr(source, "usage", None)
+    return dict(usage()) if callable(usage) else {}
 
 
-def _usage(source: Source) -> tuple[int, Counter[str]]:
-    """The client's call counters before a run, so the run reports its own calls only."""
-    client = _api_client(source)
-    if client is None:
-        return 0, Counter()
-    return client.calls, Counter(getattr(client, "calls_by_endpoint", {}))
-
-
-def _source_stats(source: Source, usage: tuple[int, Counter[str]]) -> dict:
-    """What the run cost the source: its ``stats()`` if it has one, else its client's API calls.
-
-    With a counting client: ``api_calls`` (retries included, as the rate limit sees
-    them), ``api_calls_by_endpoint`` and ``rate_limit_remaining`` (None when unknown).
-    """
-    stats = getattr(source, "stats", None)
-    if callable(stats):
-        return dict(stats())
-    client = _api_client(source)
-    if client is None:
+def _source_stats(source: Source, before: dict[str, Any]) -> dict[str, Any]:
+    """What the run cost the source: ``api_calls`` and ``api_calls_by_endpoint`` spent since
+    ``before`` (retries included, as the rate limit sees them) and ``rate_limit_remaining``."""
+    after = _usage(source)
+    if not after:
         return {}
-    calls, by_endpoint = usage
-    rate_limit = getattr(client, "rate_limit", None)
+    by_endpoint = Counter(after.get("api_calls_by_endpoint", {}))
+    by_endpoint.subtract(before.get("api_calls_by_endpoint", {}))
     return {
-        "api_calls": client.calls - calls,
-        "api_calls_by_endpoint": dict(Counter(getattr(client, "calls_by_endpoint", {})) - by_endpoint),
-        "rate_limit_remaining": getattr(rate_limit, "remaining", None),
+        "api_calls": after.get("api_calls", 0) - before.get("api_calls", 0),
+        "api_calls_by_endpoint": {name: n for name, n in by_endpoint.items() if n > 0},
+        "rate_limit_remaining": after.get("rate_limit_remaining"),
     }

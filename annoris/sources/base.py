@@ -88,7 +88,12 @@ class SourceUnavailable(SourceError):
 
 @runtime_checkable
 class Source(Protocol):
-    """Where session files live. ``repository`` names it for session ids."""
+    """Where session files live. ``repository`` names it for session ids.
+
+    A source that spends an API budget may also offer ``usage() -> dict`` with
+    cumulative ``api_calls``, ``api_calls_by_endpoint`` and ``rate_limit_remaining``;
+    the engine reports the difference a run made.
+    """
 
     repository: str
 

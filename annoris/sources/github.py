@@ -70,6 +70,14 @@ class GitHubSource:
         """The commit of the last listing (the last synced commit once the engine applies it)."""
         return self.state.get("revision")
 
+    def usage(self) -> dict[str, Any]:
+        """Cumulative API use of this source: calls (retries included), per endpoint, rate limit left."""
+        return {
+            "api_calls": self.client.calls,
+            "api_calls_by_endpoint": dict(self.client.calls_by_endpoint),
+            "rate_limit_remaining": self.client.rate_limit.remaining,
+        }
+
     # -- listing ------------------------------------------------------------------------
 
     def list_files(self) -> Listing:
