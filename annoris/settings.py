@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",  # TokenAuthentication is configured below; it needs its table
     "drf_spectacular",
     "django_q",
     "annoris.apps.AnnorisConfig",
@@ -103,10 +104,22 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Short connect timeout: a dead database must not stall reads (issue #4).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2)
-    )
+    # A dead database must not stall reads (issue #4): the read path's breaker skips it
+    # after the first failure, so these bound what that first failure costs.
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2))  # seconds
+    # Server-side cap per statement (ms, 0 = none); raise it for long migrations if needed.
+    _statement_ms = env.int("DATABASE_STATEMENT_TIMEOUT", default=15000)
+    if _statement_ms:
+        _pg_options.setdefault("options", f"-c statement_timeout={_statement_ms}")
+    # A peer that vanished (no RST) is noticed by keepalives on idle connections and by
+    # tcp_user_timeout (ms of unacknowledged data) on busy ones, not after minutes of TCP retries.
+    _pg_options.setdefault("keepalives", 1)
+    _pg_options.setdefault("keepalives_idle", env.int("DATABASE_KEEPALIVES_IDLE", default=30))
+    _pg_options.setdefault("keepalives_interval", 5)
+    _pg_options.setdefault("keepalives_count", 3)
+    _pg_options.setdefault("tcp_user_timeout", env.int("DATABASE_TCP_USER_TIMEOUT", default=5000))
+    del _pg_options, _statement_ms
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache layer (on only when REDIS_URL is set: configuration, never code) ---
@@ -129,6 +142,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 ANNORIS_SESSION_CACHE = "default" if REDIS_URL else None
+# The read path (issue #4): a layer that fails is skipped for this many seconds, then probed.
+ANNORIS_BREAKER_COOLDOWN = env.float("ANNORIS_BREAKER_COOLDOWN", default=5.0)
+# GitHub as the read path's last layer: per-request timeout (s) and retries, kept short so
+# "unavailable" comes in bounded time; the sync keeps the client's patient defaults.
+ANNORIS_SOURCE_TIMEOUT = env.float("ANNORIS_SOURCE_TIMEOUT", default=3.0)
+ANNORIS_SOURCE_RETRIES = env.int("ANNORIS_SOURCE_RETRIES", default=1)
+# Seconds the read path reuses a source listing to map ids to paths (one conditional call after).
+ANNORIS_SOURCE_LISTING_TTL = env.float("ANNORIS_SOURCE_LISTING_TTL", default=30.0)
 
 # --- Session source (GitHub or a local directory) ------------------------------
 

@@ -6,7 +6,7 @@ from django.db import models
 
 from annoris.encryption import decrypt_text
 from annoris.fields import CiphertextField
-from sessions_app.querysets import SessionQuerySet
+from sessions_app.managers import SessionManager
 
 
 class Session(models.Model):
@@ -28,7 +28,7 @@ class Session(models.Model):
     last_synced = models.DateTimeField()
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    objects = SessionQuerySet.as_manager()
+    objects = SessionManager()
 
     class Meta:
         ordering = ["-created_at"]

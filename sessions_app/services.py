@@ -8,12 +8,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from annoris import crypto
 from annoris.encryption import decrypt_text, encrypt_text, primary_key_id
 from projects_app.services import project_get_or_create
+from sessions_app import cache as session_cache
 from sessions_app.documents import ParsedDocument
 from sessions_app.models import Session
 
@@ -27,6 +30,24 @@ def content_checksum(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - a checksum, not security
 
 
+def session_fields_from_source(
+    *, path: str, sha: str, parsed: ParsedDocument, synced_at: datetime
+) -> dict[str, Any]:
+    """The columns a source file sets (content encrypted), project excepted; no database access."""
+    return {
+        "title": parsed.title[:300],
+        "status": parsed.status[:100],
+        "priority": parsed.priority[:50],
+        "next_step": parsed.next[:500],
+        "content": encrypt_text(parsed.content),
+        "checksum": content_checksum(parsed.content),
+        "github_path": path,
+        "github_sha": sha,
+        "last_synced": synced_at,
+        "deleted_at": None,
+    }
+
+
 @transaction.atomic
 def session_upsert_from_source(
     *, session_id: uuid.UUID, path: str, sha: str, parsed: ParsedDocument, synced_at: datetime
@@ -34,11 +55,13 @@ def session_upsert_from_source(
     """Create, update or restore the session for ``path``; returns 'added', 'updated' or 'restored'.
 
     Soft-deleted rows are restored in place, which is how a rename that keeps
-    its front matter ``id:`` moves a session to its new path.
+    its front matter ``id:`` moves a session to its new path. Once the transaction
+    commits, the cached copy is refreshed (and a replaced id's entry dropped).
     """
     at_path = Session.objects.filter(github_path=path).first()
     if at_path is not None and at_path.id != session_id:
         at_path.delete()  # the file's id changed (front matter id added or edited): GitHub wins
+        _on_commit_drop([at_path.id])
     row = Session.objects.filter(id=session_id).first()
     if row is not None and row.github_path != path and row.deleted_at is None:
         raise SessionIdConflict(f"session id {session_id} is already used by {row.github_path}")
@@ -47,23 +70,53 @@ def session_upsert_from_source(
     if parsed.date_source != "fallback" or action == "added":
         row.created_at = parsed.created_at
     row.project = project_get_or_create(name=parsed.project) if parsed.project else None
-    row.title = parsed.title[:300]
-    row.status = parsed.status[:100]
-    row.priority = parsed.priority[:50]
-    row.next_step = parsed.next[:500]
-    row.content = encrypt_text(parsed.content)
-    row.checksum = content_checksum(parsed.content)
-    row.github_path = path
-    row.github_sha = sha
-    row.last_synced = synced_at
-    row.deleted_at = None
+    for name, value in session_fields_from_source(
+        path=path, sha=sha, parsed=parsed, synced_at=synced_at
+    ).items():
+        setattr(row, name, value)
     row.save()
+    if session_cache.enabled():
+        transaction.on_commit(partial(session_cache.set_rows, [row]))
     return action
 
 
 def session_soft_delete_missing(*, paths: list[str], deleted_at: datetime) -> int:
-    """Mark the live sessions at ``paths`` deleted (their files left the repository)."""
-    return Session.objects.live().filter(github_path__in=paths).update(deleted_at=deleted_at)
+    """Mark the live sessions at ``paths`` deleted (their files left the repository).
+
+    After commit the cached copies are refreshed, so every process sees the deletion.
+    """
+    rows = Session.objects.live().filter(github_path__in=paths)
+    ids = list(rows.values_list("id", flat=True)) if session_cache.enabled() else []
+    count = rows.update(deleted_at=deleted_at)
+    _on_commit_refresh(ids)
+    return count
+
+
+def session_cache_refresh(*, session_ids: list[uuid.UUID]) -> None:
+    """Put the committed rows for ``session_ids`` in the cache; ids with no row are dropped.
+
+    For writes that change rows in bulk (soft deletes, key rotation, a future API write):
+    called after commit, so other processes never read a cached row older than the database.
+    """
+    if not session_ids or not session_cache.enabled():
+        return
+    try:
+        rows = list(Session.objects.select_related("project").filter(id__in=session_ids))
+    except DatabaseError:
+        session_cache.drop(session_ids)  # cannot read the truth back: make the next read go to it
+        return
+    session_cache.set_rows(rows)
+    session_cache.drop(set(session_ids) - {row.id for row in rows})
+
+
+def _on_commit_refresh(session_ids: list[uuid.UUID]) -> None:
+    if session_ids and session_cache.enabled():
+        transaction.on_commit(partial(session_cache_refresh, session_ids=session_ids))
+
+
+def _on_commit_drop(session_ids: list[uuid.UUID]) -> None:
+    if session_cache.enabled():
+        transaction.on_commit(partial(session_cache.drop, session_ids))
 
 
 @dataclass
@@ -96,6 +149,7 @@ def sessions_rotate_keys(
                 return report
             done = [row for row in rows if _reencrypt(row, report)]
             Session.objects.bulk_update(done, ["content"])
+            _on_commit_refresh([row.id for row in done])  # the old ciphertext must not outlive its key
         report.rotated += len(done)
         if progress:
             progress(report.rotated)

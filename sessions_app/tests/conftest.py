@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,3 +20,31 @@ def synced(db: None, local_source: LocalSource) -> list[Session]:
 
     run_sync(source=local_source)
     return list(Session.objects.all())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_read_path() -> Iterator[None]:
+    """Breakers closed, no queued write-backs, no remembered source: before and after each test."""
+    yield from _reset_read_path()
+
+
+def _reset_read_path() -> Iterator[None]:
+    # Only when the read path was imported: the Django-free tests never load it.
+    readpath = sys.modules.get("sessions_app.readpath")
+    if readpath is not None:
+        readpath.reset()
+    yield
+    readpath = sys.modules.get("sessions_app.readpath")
+    if readpath is not None:
+        readpath.reset()
+
+
+@pytest.fixture
+def session_cache(settings: Any) -> Any:
+    """The cache layer switched on: Redis when REDIS_URL is set, else the in-process locmem cache."""
+    from django.core.cache import caches
+
+    settings.ANNORIS_SESSION_CACHE = settings.ANNORIS_SESSION_CACHE or "default"
+    cache = caches[settings.ANNORIS_SESSION_CACHE]
+    cache.clear()
+    return cache

@@ -1,0 +1,165 @@
+"""The last layer of the read path: the Source (GitHub in production, a local folder by default).
+
+The read path keeps its own source per process, with short timeouts and few retries
+(``ANNORIS_SOURCE_TIMEOUT``, ``ANNORIS_SOURCE_RETRIES``) so that "unavailable" comes in
+bounded time; the sync keeps the client's patient defaults.
+
+Finding a session by id without the database: ids are ``session_id_for(repository, path)``,
+so one listing (ETag-cached by GitHubSource, reused for ``ANNORIS_SOURCE_LISTING_TTL``
+seconds) maps every derived id to its path. A front matter ``id:`` cannot be derived from
+the path; those are found through the id -> path map the cache keeps for every session it
+has seen, and are otherwise reported as not found while the database is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+from annoris.breaker import CircuitBreaker
+from annoris.sources import get_source
+from annoris.sources.base import Source, SourceError, SourceNotFound, git_blob_sha, session_id_for
+from projects_app.models import Project, project_id_for
+from sessions_app.documents import DocumentError, ParsedDocument, parse_document
+from sessions_app.models import Session
+from sessions_app.services import session_fields_from_source
+
+logger = logging.getLogger("annoris.readpath.source")
+
+breaker = CircuitBreaker("session source", cooldown=lambda: settings.ANNORIS_BREAKER_COOLDOWN)
+_lock = threading.Lock()
+_memo: dict[str, object] = {}  # settings key, source, (source, listed at, id -> path)
+
+
+class SourceDown(Exception):
+    """The source could not answer (unreachable, failing, rate limited, or its breaker is open)."""
+
+
+@dataclass(frozen=True)
+class SourceHit:
+    """One file read from the source, parsed, with the id it belongs to."""
+
+    session_id: uuid.UUID
+    path: str
+    sha: str
+    parsed: ParsedDocument
+    read_at: datetime
+
+
+def read_source() -> Source:
+    """This process's source for reads, rebuilt only when the settings that shape it change."""
+    key = repr(
+        (settings.SESSIONS_SOURCE, settings.SESSIONS_GLOB, settings.GITHUB_REPO, settings.GITHUB_BRANCH)
+        + (settings.GITHUB_API_URL, settings.ANNORIS_SOURCE_TIMEOUT, settings.ANNORIS_SOURCE_RETRIES)
+    )
+    with _lock:
+        if _memo.get("key") != key:
+            _memo.clear()
+            _memo.update(key=key, source=_build_source())
+        return _memo["source"]  # type: ignore[return-value]
+
+
+def _build_source() -> Source:
+    if settings.SESSIONS_SOURCE != "github":
+        return get_source()
+    from annoris.sources.github import GitHubSource
+    from annoris.sources.github_client import GitHubClient
+
+    timeout = settings.ANNORIS_SOURCE_TIMEOUT
+    client = GitHubClient(
+        repo=settings.GITHUB_REPO,
+        token=settings.GITHUB_TOKEN or None,
+        base_url=settings.GITHUB_API_URL,
+        timeout=(min(timeout, 1.0), timeout),
+        session=requests.Session(),
+        max_retries=settings.ANNORIS_SOURCE_RETRIES,
+        max_wait=timeout,  # never sleep out a rate limit inside a read
+        backoff=0.1,
+    )
+    return GitHubSource(client, branch=settings.GITHUB_BRANCH, glob=settings.SESSIONS_GLOB)
+
+
+def layer_name(source: Source) -> str:
+    """What ``X-Annoris-Source`` says for this source: ``github`` or ``local``."""
+    return "github" if type(source).__name__ == "GitHubSource" else "local"
+
+
+def find_by_id(session_id: uuid.UUID, *, source: Source, hint: str | None = None) -> SourceHit | None:
+    """The file holding ``session_id``, or None when the source does not have it. Raises SourceDown."""
+    if hint:
+        hit = read_path(hint, source=source)
+        if hit is not None and hit.session_id == session_id:
+            return hit
+    path = _path_from_listing(session_id, source)
+    if path is None or path == hint:
+        return None
+    hit = read_path(path, source=source)
+    return hit if hit is not None and hit.session_id == session_id else None
+
+
+def read_path(path: str, *, source: Source) -> SourceHit | None:
+    """The file at ``path`` parsed, or None when it is absent or not a session document."""
+    try:
+        raw = _guarded(lambda: source.read(path))
+    except SourceNotFound:
+        return None
+    now = timezone.now()
+    try:
+        parsed = parse_document(raw, path=path, fallback_date=now)
+    except DocumentError as exc:
+        logger.info("source file %s is not a readable session: %s", path, exc)
+        return None
+    session_id = parsed.session_id or session_id_for(source.repository, path)
+    return SourceHit(session_id, path, git_blob_sha(raw), parsed, now)
+
+
+def build_row(hit: SourceHit) -> Session:
+    """An unsaved Session for ``hit``, content encrypted, project primed (no database access)."""
+    fields = session_fields_from_source(path=hit.path, sha=hit.sha, parsed=hit.parsed, synced_at=hit.read_at)
+    row = Session(id=hit.session_id, created_at=hit.parsed.created_at, **fields)
+    if hit.parsed.project:
+        name = hit.parsed.project.strip()[:255]
+        row.project = Project(id=project_id_for(name), name=name)
+    return row
+
+
+def _path_from_listing(session_id: uuid.UUID, source: Source) -> str | None:
+    with _lock:  # GitHubSource keeps its ETag and listing in mutable state: one lister at a time
+        cached = _memo.get("listing")
+        ttl = settings.ANNORIS_SOURCE_LISTING_TTL
+        if not isinstance(cached, tuple) or cached[0] is not source or time.monotonic() - cached[1] > ttl:
+            listing = _guarded(source.list_files)
+            ids = {session_id_for(source.repository, f.path): f.path for f in listing.files}
+            cached = _memo["listing"] = (source, time.monotonic(), ids)
+    return cached[2].get(session_id)
+
+
+def _guarded(call):  # type: ignore[no-untyped-def]
+    """Run a source call through the breaker; SourceNotFound passes through as an answer."""
+    if not breaker.allow():
+        raise SourceDown(f"the source is skipped after a failure ({breaker.last_error})")
+    try:
+        result = call()
+    except SourceNotFound:
+        breaker.record_success()
+        raise
+    except (SourceError, OSError, ValueError) as exc:  # ValueError: a garbled answer
+        breaker.record_failure(exc)
+        raise SourceDown(str(exc)) from None
+    breaker.record_success()
+    return result
+
+
+def reset() -> None:
+    """Forget the source, its listing and the breaker state (tests)."""
+    breaker.reset()
+    with _lock:
+        _memo.clear()
