@@ -11,5 +11,6 @@ admin.site.index_title = "Working memory"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("sessions_app.urls")),
     path("", include("sync_app.urls")),
 ]

@@ -1,4 +1,10 @@
-"""What /health reports: each dependency and the age of the last successful sync."""
+"""What /health reports: each layer of the read path, the queue and the last successful sync.
+
+Each layer is ``connected``, ``disabled`` (the cache without REDIS_URL) or ``down`` with
+the time it went down, taken from the read path's circuit breakers: while a layer's
+breaker is open, /health does not call it either, so a dead dependency costs nothing here.
+Healthy (200) means reads can be served: the database answers, or the source does.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +12,72 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.utils import timezone
 
+from annoris.breaker import CLOSED, CircuitBreaker
+from sessions_app import cache, readpath, readsource, writeback
 from sync_app.models import SyncLog
 
 logger = logging.getLogger(__name__)
 
 
+def _down(breaker: CircuitBreaker) -> dict[str, Any]:
+    return {"status": "down", "since": breaker.down_since.isoformat() if breaker.down_since else None}
+
+
 def check_database() -> dict[str, Any]:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError as exc:
-        return {"status": "down", "error": type(exc).__name__}
+    if readpath.database_call(_select_one) is readpath.DOWN:
+        return _down(readpath.database_breaker) | {"pending_write_backs": writeback.pending_count()}
     return {"status": "connected", "vendor": connection.vendor}
 
 
+def _select_one() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
 def check_cache() -> dict[str, Any]:
-    if not settings.ANNORIS_SESSION_CACHE:
+    if not cache.enabled():
         return {"status": "disabled"}
+    return {"status": "connected"} if cache.ping() else _down(cache.breaker)
+
+
+def check_source() -> dict[str, Any]:
+    """The source is not called here (GitHub has a rate limit): its state is the last read's."""
+    kind = "github" if settings.SESSIONS_SOURCE == "github" else "local"
+    if readsource.breaker.state != CLOSED:
+        return _down(readsource.breaker) | {"kind": kind}
+    return {"status": "connected", "kind": kind}
+
+
+def check_queue() -> dict[str, Any]:
+    """Tasks waiting in the ORM broker, and running clusters when their stats are shared (Redis)."""
+    from django_q.models import OrmQ
+
+    queued = readpath.database_call(OrmQ.objects.count)
+    if queued is readpath.DOWN:
+        return {"status": "unknown"}
+    report: dict[str, Any] = {"status": "ok", "queued": queued}
+    if cache.enabled() and cache.breaker.state == CLOSED:
+        report["clusters"] = _cluster_count()
+    return report
+
+
+def _cluster_count() -> int | None:
+    from django_q.status import Stat
+
     try:
-        caches[settings.ANNORIS_SESSION_CACHE].get("annoris:health")
-    except Exception as exc:  # any client error means the layer is unusable
-        return {"status": "down", "error": type(exc).__name__}
-    return {"status": "connected"}
+        return len(Stat.get_all())
+    except Exception:  # stats are advisory; a failure here must not fail /health
+        logger.debug("could not read django-q cluster stats", exc_info=True)
+        return None
 
 
 def last_sync() -> dict[str, Any]:
-    try:
-        log = SyncLog.objects.filter(status__in=["success", "partial"]).order_by("-synced_at").first()
-    except DatabaseError:
+    query = SyncLog.objects.filter(status__in=["success", "partial"]).order_by("-synced_at").first
+    log = readpath.database_call(query)
+    if log is readpath.DOWN:
         return {"status": "unknown"}
     if log is None:
         return {"status": "never"}
@@ -46,8 +86,17 @@ def last_sync() -> dict[str, Any]:
 
 
 def health_report() -> tuple[bool, dict[str, Any]]:
-    """(healthy, report). Healthy means the database answers: it is what serves reads."""
-    report = {"database": check_database(), "cache": check_cache(), "last_sync": last_sync()}
-    healthy = report["database"]["status"] == "connected"
-    report["status"] = "ok" if healthy else "degraded"
+    """(healthy, report). Healthy means reads can be served: the database or the source answers."""
+    report = {
+        "database": check_database(),
+        "cache": check_cache(),
+        "source": check_source(),
+        "queue": check_queue(),
+        "last_sync": last_sync(),
+    }
+    layers = [report[name]["status"] for name in ("database", "cache", "source")]
+    healthy = report["database"]["status"] == "connected" or report["source"]["status"] == "connected"
+    report["status"] = (
+        "ok" if healthy and "down" not in layers else ("degraded" if healthy else "unavailable")
+    )
     return healthy, report
