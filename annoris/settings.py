@@ -162,6 +162,10 @@ GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
 # Largest webhook body accepted (413 above it); GitHub does not deliver payloads over 25 MB.
 GITHUB_WEBHOOK_MAX_BYTES = env.int("GITHUB_WEBHOOK_MAX_BYTES", default=25 * 1024 * 1024)
 GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rstrip("/")
+# Sync's patience with GitHub: read timeout per request (s), and the most time one
+# request may spend waiting out 5xx retries and rate limits (s) before failing the run.
+GITHUB_TIMEOUT = env.float("GITHUB_TIMEOUT", default=15.0)
+GITHUB_MAX_WAIT = env.float("GITHUB_MAX_WAIT", default=60.0)
 SYNC_SCHEDULE = env.int("SYNC_SCHEDULE", default=15)  # minutes between scheduled syncs
 if SESSIONS_SOURCE == "github" and not GITHUB_REPO:
     raise ConfigurationError("GITHUB_REPO must be set (as 'owner/name') when SESSIONS_SOURCE=github")

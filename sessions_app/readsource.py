@@ -20,7 +20,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-import requests
 from django.conf import settings
 from django.utils import timezone
 
@@ -68,23 +67,15 @@ def read_source() -> Source:
 
 
 def _build_source() -> Source:
-    if settings.SESSIONS_SOURCE != "github":
-        return get_source()
-    from annoris.sources.github import GitHubSource
-    from annoris.sources.github_client import GitHubClient
-
     timeout = settings.ANNORIS_SOURCE_TIMEOUT
-    client = GitHubClient(
-        repo=settings.GITHUB_REPO,
-        token=settings.GITHUB_TOKEN or None,
-        base_url=settings.GITHUB_API_URL,
-        timeout=(min(timeout, 1.0), timeout),
-        session=requests.Session(),
-        max_retries=settings.ANNORIS_SOURCE_RETRIES,
-        max_wait=timeout,  # never sleep out a rate limit inside a read
-        backoff=0.1,
+    return get_source(
+        client_options={
+            "timeout": (min(timeout, 1.0), timeout),
+            "max_retries": settings.ANNORIS_SOURCE_RETRIES,
+            "max_wait": timeout,  # never sleep out a rate limit inside a read
+            "backoff": 0.1,
+        }
     )
-    return GitHubSource(client, branch=settings.GITHUB_BRANCH, glob=settings.SESSIONS_GLOB)
 
 
 def layer_name(source: Source) -> str:
