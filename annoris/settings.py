@@ -144,6 +144,9 @@ else:
 ANNORIS_SESSION_CACHE = "default" if REDIS_URL else None
 # The read path (issue #4): a layer that fails is skipped for this many seconds, then probed.
 ANNORIS_BREAKER_COOLDOWN = env.float("ANNORIS_BREAKER_COOLDOWN", default=5.0)
+# How long a successful API token check is remembered (hashed) to authenticate API
+# reads while the database is down; also the longest a token revoked mid-outage lives on.
+ANNORIS_TOKEN_MEMORY_TTL = env.int("ANNORIS_TOKEN_MEMORY_TTL", default=3600)
 # GitHub as the read path's last layer: per-request timeout (s) and retries, kept short so
 # "unavailable" comes in bounded time; the sync keeps the client's patient defaults.
 ANNORIS_SOURCE_TIMEOUT = env.float("ANNORIS_SOURCE_TIMEOUT", default=3.0)
@@ -189,7 +192,7 @@ Q_CLUSTER = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "sessions_app.authentication.ResilientTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

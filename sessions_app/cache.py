@@ -195,3 +195,16 @@ def reset() -> None:
     breaker.reset()
     with _missed_lock:
         _missed.clear()
+
+
+# -- API tokens, remembered so the API can authenticate while the database is down -------------
+
+TOKEN_KEY_PREFIX = "annoris:v1:apitoken"
+
+
+def remember_token_holder(digest: str, holder: dict[str, Any], ttl: int) -> None:
+    _call(lambda c: c.set(f"{TOKEN_KEY_PREFIX}:{digest}", holder, ttl), None)
+
+
+def token_holder(digest: str) -> dict[str, Any] | None:
+    return _call(lambda c: c.get(f"{TOKEN_KEY_PREFIX}:{digest}"), None)

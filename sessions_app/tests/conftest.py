@@ -29,14 +29,17 @@ def _fresh_read_path() -> Iterator[None]:
 
 
 def _reset_read_path() -> Iterator[None]:
-    # Only when the read path was imported: the Django-free tests never load it.
-    readpath = sys.modules.get("sessions_app.readpath")
-    if readpath is not None:
-        readpath.reset()
+    _forget_read_path_state()
     yield
-    readpath = sys.modules.get("sessions_app.readpath")
-    if readpath is not None:
+    _forget_read_path_state()
+
+
+def _forget_read_path_state() -> None:
+    # Only when the read path was imported: the Django-free tests never load it.
+    if (readpath := sys.modules.get("sessions_app.readpath")) is not None:
         readpath.reset()
+    if (authentication := sys.modules.get("sessions_app.authentication")) is not None:
+        authentication.forget_all()
 
 
 @pytest.fixture

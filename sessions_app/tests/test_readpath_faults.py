@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import connection
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annoris.sources.base import session_id_for
@@ -145,8 +146,11 @@ def spread(layers: None, github: GitHubEmulator) -> Spread:
 
 @pytest.fixture
 def api() -> APIClient:
+    """An API client with a real token, checked once while the database is up."""
+    token = Token.objects.create(user=get_user_model().objects.create_user("reader"))
     client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("reader"))
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/sessions/").status_code == 200
     return client
 
 
@@ -269,3 +273,17 @@ def test_it_reads_every_session_back_identical_to_its_file_after_the_faults_heal
             assert response.json()["checksum"] == spread.expected[session_id]
     assert {row.id: row.checksum for row in Session.objects.all()} == spread.expected
     assert {row.id: _md5(row.text) for row in Session.objects.all()} == spread.expected
+
+
+def test_it_refuses_a_token_it_has_never_seen_with_503_while_postgres_is_cut(
+    spread: Spread, postgres: TcpProxy, api: APIClient
+) -> None:
+    stranger = APIClient()
+    stranger.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+    postgres.cut()
+    response = stranger.get(f"/api/sessions/{spread.cached[0]}")
+    assert response.status_code == 503 and "token" in response.json()["detail"]
+    assert api.get(f"/api/sessions/{spread.cached[0]}").status_code == 200  # a known token still reads
+    postgres.restore()
+    time.sleep(COOLDOWN)
+    assert stranger.get(f"/api/sessions/{spread.cached[0]}").status_code == 401  # and now: simply wrong
