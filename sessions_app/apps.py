@@ -7,3 +7,6 @@ class SessionsConfig(AppConfig):
     name = "sessions_app"
     label = "sessions_app"  # "sessions" is taken by django.contrib.sessions
     verbose_name = "Sessions"
+
+    def ready(self) -> None:
+        from sessions_app import receivers  # noqa: F401  (connects the cache invalidation)

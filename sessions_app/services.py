@@ -109,6 +109,13 @@ def session_cache_refresh(*, session_ids: list[uuid.UUID]) -> None:
     session_cache.drop(set(session_ids) - {row.id for row in rows})
 
 
+def sessions_project_changed(*, project_id: uuid.UUID) -> None:
+    """Refresh the cached sessions of a project whose row changed (its name is cached with them)."""
+    if session_cache.enabled():
+        ids = list(Session.objects.filter(project_id=project_id).values_list("id", flat=True))
+        _on_commit_refresh(ids)
+
+
 def _on_commit_refresh(session_ids: list[uuid.UUID]) -> None:
     if session_ids and session_cache.enabled():
         transaction.on_commit(partial(session_cache_refresh, session_ids=session_ids))

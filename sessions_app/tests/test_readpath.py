@@ -143,6 +143,24 @@ def test_it_refreshes_the_cache_after_a_sync_changes_a_file(
     assert result.session.checksum == content_checksum(result.session.text)
 
 
+def test_it_refreshes_cached_sessions_when_their_project_is_renamed_in_the_admin(
+    synced: list[Session], session_cache: Any, admin_client: Any, capture_commits: Callable
+) -> None:
+    from django.urls import reverse
+
+    from projects_app.models import Project
+
+    session = Session.objects.fetch(_id()).session
+    assert Session.objects.fetch(_id()).layer == "cache"
+    project = Project.objects.get(pk=session.project_id)
+    form = {"name": "Annoris Core", "status": project.status, "priority": 3}
+    with capture_commits():
+        response = admin_client.post(reverse("admin:projects_app_project_change", args=[project.pk]), form)
+    assert response.status_code == 302
+    result = Session.objects.fetch(_id())
+    assert result.layer == "cache" and result.session.project.name == "Annoris Core"
+
+
 def test_it_refreshes_the_cache_after_a_key_rotation(
     synced: list[Session], session_cache: Any, new_keyring: crypto.Keyring, capture_commits: Callable
 ) -> None:
