@@ -68,9 +68,9 @@ class Command(BaseCommand):
         )
         stats = result.stats
         if "api_calls" in stats:
-            self.stdout.write(
-                f"GitHub API calls: {stats['api_calls']}; rate limit left: {stats.get('rate_limit_remaining', '?')}"
-            )
+            left = stats.get("rate_limit_remaining")
+            left_text = "unknown" if left is None else left
+            self.stdout.write(f"GitHub API calls: {stats['api_calls']}; rate limit left: {left_text}")
         if not result.dry_run:
             revision = f" at {result.revision[:12]}" if result.revision else ""
             self.stdout.write(
