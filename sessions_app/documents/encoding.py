@@ -22,6 +22,8 @@ decode, so it comes out unchanged: the repair is idempotent.
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -95,23 +97,30 @@ def _repair_with(text: str, codec: str) -> _Attempt:
     """Repair every encodable non-ASCII run of ``text`` as if it were ``codec`` mojibake."""
     out: list[str] = []
     totals = [0, 0, 0, 0]  # sequences, long sequences, repaired chars, leftover chars
-    run_chars: list[str] = []
-    run_bytes = bytearray()
-    for char in text + "\0":  # the sentinel NUL closes the last run
-        byte = _encode_char(char, codec) if ord(char) >= 0x80 else None
-        if byte is not None:
-            run_chars.append(char)
-            run_bytes += byte
-            continue
-        if run_chars:
-            _flush_run(run_chars, bytes(run_bytes), out, totals)
-            run_chars.clear()
-            run_bytes.clear()
-        out.append(char)
-    return _Attempt("".join(out)[:-1], *totals)
+    last = 0
+    for run in _run_pattern(codec).finditer(text):  # the scan runs in C, not per character
+        out.append(text[last : run.start()])
+        chars = run.group()
+        _flush_run(chars, b"".join(_encode_char(char, codec) or b"" for char in chars), out, totals)
+        last = run.end()
+    out.append(text[last:])
+    return _Attempt("".join(out), *totals)
 
 
-def _flush_run(chars: list[str], data: bytes, out: list[str], totals: list[int]) -> None:
+@functools.cache
+def _run_pattern(codec: str) -> re.Pattern[str]:
+    """Runs of the non-ASCII characters ``codec`` encodes as one byte (what its mojibake is made of)."""
+    chars = {chr(code) for code in range(0x80, 0x100) if _encode_char(chr(code), codec)}
+    for byte in range(0x80, 0x100):
+        try:
+            chars.add(bytes([byte]).decode(codec))
+        except UnicodeDecodeError:
+            continue  # cp1252 leaves five bytes undefined
+    encodable = sorted(c for c in chars if _encode_char(c, codec) is not None)
+    return re.compile("[" + "".join(re.escape(c) for c in encodable) + "]+")
+
+
+def _flush_run(chars: str, data: bytes, out: list[str], totals: list[int]) -> None:
     """Decode the valid UTF-8 sequences of one run into ``out`` and update ``totals``."""
     index = 0
     while index < len(data):
