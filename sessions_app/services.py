@@ -12,9 +12,11 @@ from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 
 from annoris import crypto
 from annoris.encryption import decrypt_text, encrypt_text, primary_key_id
+from projects_app.models import Project
 from projects_app.services import project_get_or_create
 from sessions_app import cache as session_cache
 from sessions_app.documents import ParsedDocument
@@ -50,34 +52,55 @@ def session_fields_from_source(
 
 @transaction.atomic
 def session_upsert_from_source(
-    *, session_id: uuid.UUID, path: str, sha: str, parsed: ParsedDocument, synced_at: datetime
+    *,
+    session_id: uuid.UUID,
+    path: str,
+    sha: str,
+    parsed: ParsedDocument,
+    synced_at: datetime,
+    projects: dict[str, Project] | None = None,
 ) -> str:
     """Create, update or restore the session for ``path``; returns 'added', 'updated' or 'restored'.
 
     Soft-deleted rows are restored in place, which is how a rename that keeps
     its front matter ``id:`` moves a session to its new path. Once the transaction
     commits, the cached copy is refreshed (and a replaced id's entry dropped).
+    ``projects`` memoises project lookups across the calls of one sync run.
     """
-    at_path = Session.objects.filter(github_path=path).first()
+    # One query finds both the row at this path and the row with this id (often the same).
+    found = list(Session.objects.filter(Q(github_path=path) | Q(id=session_id)).order_by())
+    at_path = next((r for r in found if r.github_path == path), None)
+    row = next((r for r in found if r.id == session_id), None)
     if at_path is not None and at_path.id != session_id:
         at_path.delete()  # the file's id changed (front matter id added or edited): GitHub wins
         _on_commit_drop([at_path.id])
-    row = Session.objects.filter(id=session_id).first()
     if row is not None and row.github_path != path and row.deleted_at is None:
         raise SessionIdConflict(f"session id {session_id} is already used by {row.github_path}")
     action = "added" if row is None else ("restored" if row.deleted_at else "updated")
     row = row or Session(id=session_id, created_at=parsed.created_at)
     if parsed.date_source != "fallback" or action == "added":
         row.created_at = parsed.created_at
-    row.project = project_get_or_create(name=parsed.project) if parsed.project else None
+    row.project = _project(parsed.project, projects)
     for name, value in session_fields_from_source(
         path=path, sha=sha, parsed=parsed, synced_at=synced_at
     ).items():
         setattr(row, name, value)
-    row.save()
+    # The id has no default, so a plain save() of a new row would try an UPDATE first.
+    row.save(force_insert=action == "added")
     if session_cache.enabled():
         transaction.on_commit(partial(session_cache.set_rows, [row]))
     return action
+
+
+def _project(name: str | None, memo: dict[str, Project] | None) -> Project | None:
+    if not name:
+        return None
+    if memo is None:
+        return project_get_or_create(name=name)
+    key = name.strip().casefold()
+    if key not in memo:
+        memo[key] = project_get_or_create(name=name)
+    return memo[key]
 
 
 def session_soft_delete_missing(*, paths: list[str], deleted_at: datetime) -> int:

@@ -12,6 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from annoris.sources import get_source
 from annoris.sources.base import Source, SourceError, SourceFile, session_id_for
+from projects_app.models import Project
 from sessions_app.documents import DocumentError, parse_document
 from sessions_app.models import Session
 from sessions_app.services import SessionIdConflict, session_soft_delete_missing, session_upsert_from_source
@@ -120,7 +122,7 @@ def _run_once(
         listing = source.list_files()
         result.revision = listing.revision or ""
         plan = plan_sync(listing, known=_known(), failed=failed, full=full)
-        _apply(source, plan, result, failed, progress)
+        _apply(_Run(source=source, result=result, failed=failed), plan, progress)
     except SourceError as exc:
         result.error = str(exc)
         logger.warning("sync %s failed: %s", log.id, exc)
@@ -148,66 +150,73 @@ def _run_once(
     return result
 
 
-def _apply(
-    source: Source, plan: SyncPlan, result: SyncResult, failed: dict[str, dict], progress: Progress | None
-) -> None:
-    now = timezone.now()
+@dataclass
+class _Run:
+    """What the steps of one run share."""
+
+    source: Source
+    result: SyncResult
+    failed: dict[str, dict]  # path -> {"sha", "error"}, saved for the next run
+    now: datetime = field(default_factory=timezone.now)
+    projects: dict[str, Project] = field(default_factory=dict)  # project lookups, once per run
+
+
+def _apply(run: _Run, plan: SyncPlan, progress: Progress | None) -> None:
+    result, failed = run.result, run.failed
     if plan.to_delete:
-        session_soft_delete_missing(paths=plan.to_delete, deleted_at=now)
+        session_soft_delete_missing(paths=plan.to_delete, deleted_at=run.now)
         for path in plan.to_delete:
             result.record(path, "deleted")
             failed.pop(path, None)
     for item, error in plan.rejected:
-        result.fail(item.path, error)
-        failed[item.path] = {"sha": item.sha, "error": error}
+        _fail_file(run, item, error)
     result.counts["unchanged"] = plan.unchanged
     for path in set(failed) - {item.path for item, _ in plan.rejected}:
         del failed[path]  # a failed file that is gone, or about to be read again
     total, done = len(plan.to_read), 0
-    reads = source.read_many(plan.to_read)
+    reads = run.source.read_many(plan.to_read)
     while batch := list(islice(reads, BATCH)):
         with transaction.atomic():
             for item, data in batch:
-                _apply_file(source, item, data, result, failed, now)
+                _apply_file(run, item, data)
         done += len(batch)
         if progress:
             progress(done, total)
 
 
-def _apply_file(
-    source: Source,
-    item: SourceFile,
-    data: bytes | SourceError,
-    result: SyncResult,
-    failed: dict[str, dict],
-    now: datetime,
-) -> None:
+def _apply_file(run: _Run, item: SourceFile, data: bytes | SourceError) -> None:
     try:
         if isinstance(data, SourceError):
             raise data
-        parsed = parse_document(data, path=item.path, fallback_date=now)
-        session_id = parsed.session_id or session_id_for(source.repository, item.path)
+        parsed = parse_document(data, path=item.path, fallback_date=run.now)
         action = session_upsert_from_source(
-            session_id=session_id, path=item.path, sha=item.sha, parsed=parsed, synced_at=now
+            session_id=parsed.session_id or session_id_for(run.source.repository, item.path),
+            path=item.path,
+            sha=item.sha,
+            parsed=parsed,
+            synced_at=run.now,
+            projects=run.projects,
         )
     except (DocumentError, SourceError, SessionIdConflict, IntegrityError) as exc:
-        _fail_file(item, str(exc), result, failed)
+        _fail_file(run, item, str(exc))
         return
     except DatabaseError:
         raise  # the database itself is in trouble: stop the run, do not blame the file
     except Exception as exc:  # a bug met on one odd file must not stop the others
         logger.exception("sync could not process %s", item.path)
-        _fail_file(item, f"internal error: {type(exc).__name__}: {exc}", result, failed)
+        _fail_file(run, item, f"internal error: {type(exc).__name__}: {exc}")
         return
-    extra = {"repairs": list(parsed.repairs)} if parsed.repairs else {}
     if parsed.repairs:
-        result.counts["repaired"] += 1
-    result.record(item.path, action, **extra)
+        run.result.counts["repaired"] += 1
+        run.result.record(item.path, action, repairs=list(parsed.repairs))
+    else:
+        run.result.record(item.path, action)
 
 
-def _fail_file(item: SourceFile, error: str, result: SyncResult, failed: dict[str, dict]) -> None:
-    failed[item.path] = {"sha": item.sha, "error": error}
-    result.fail(item.path, error)
+def _fail_file(run: _Run, item: SourceFile, error: str) -> None:
+    run.projects.clear()  # a project created in the failed file's rolled-back savepoint is gone
+    run.failed[item.path] = {"sha": item.sha, "error": error}
+    run.result.fail(item.path, error)
     logger.info("sync skipped %s: %s", item.path, error)
 
 
