@@ -37,5 +37,10 @@ format: $(STAMP)
 migrations-check: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+## Smoke runs of the benchmarks (published runs: see bench/README.md).
+bench: $(STAMP)
+	$(BIN)/python bench/sync_10k.py --quick
+	$(BIN)/python bench/readpath.py --quick
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
