@@ -46,7 +46,6 @@ import json
 import math
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -57,7 +56,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -65,8 +63,9 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import corpus as corpus_gen  # noqa: E402 - bench/ is on sys.path as the script's folder
+
 SEED = 20251104
-PROJECTS = 20
 TARGET_BYTES = 10_000
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/annoris_bench_read"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -76,68 +75,10 @@ Op = Callable[[uuid.UUID], str]
 
 # --- the repository ----------------------------------------------------------------
 
-_WORDS = (
-    "read path cache redis postgres layer breaker fallback emulator blob listing etag "
-    "decrypt nonce token keyring rotation session project query index latency median "
-    "percentile write-back queue invalidation commit webhook health probe timeout socket"
-).split()
-_RU = "чтение кэш база слой ключ запрос ответ проверка задержка очередь".split()
-_STATUS = ("✅ Done", "🚧 In progress", "⏳ Waiting for review", "🔄 Reworking")
-_PRIORITY = ("HIGH", "MEDIUM", "LOW")
-_EMOJI = "🎯🔧📬✅💡🧪📈🔐"
-
-
-def _sentence(rng: random.Random) -> str:
-    words = [rng.choice(_RU if rng.random() < 0.2 else _WORDS) for _ in range(rng.randint(8, 18))]
-    return " ".join(words).capitalize() + "."
-
-
-def _section(rng: random.Random, number: int) -> str:
-    title = f"## {_EMOJI[number % len(_EMOJI)]} {rng.choice(_WORDS).upper()}:"
-    kind = number % 4
-    if kind == 1:
-        body = "\n".join(f"- {rng.choice('✅🔄⏳')} {_sentence(rng)}" for _ in range(rng.randint(3, 6)))
-    elif kind == 2:
-        lines = [f"    {rng.choice(_WORDS)}_{i} = fetch({rng.randint(1, 999)!r})" for i in range(5)]
-        body = "```python\ndef step():\n" + "\n".join(lines) + "\n```"
-    elif kind == 3:
-        rows = [
-            f"| {rng.choice(_WORDS):<12} | {rng.randint(1, 5000):>6} | {rng.choice(_STATUS)} |"
-            for _ in range(4)
-        ]
-        body = "| Item         |  Count | State |\n|--------------|-------:|-------|\n" + "\n".join(rows)
-    else:
-        body = "\n".join(_sentence(rng) for _ in range(rng.randint(3, 6)))
-    return f"{title}\n\n{body}\n\n---\n"
-
-
-def session_markdown(rng: random.Random, *, project: str, day: date, title: str) -> bytes:
-    """One session document of about TARGET_BYTES with YAML front matter."""
-    head = (
-        f"---\ntitle: {title}\ndate: {day:%Y-%m-%d}\nstatus: {rng.choice(_STATUS)}\n"
-        f"priority: {rng.choice(_PRIORITY)}\nproject: {project}\nnext: {_sentence(rng)}\n---\n\n# {title}\n"
-    )
-    parts = [head]
-    size, number = len(head.encode()), 0
-    while size < TARGET_BYTES - 300:
-        number += 1
-        parts.append(_section(rng, number))
-        size += len(parts[-1].encode()) + 1
-    return "\n".join(parts).encode()
-
 
 def make_corpus(count: int, seed: int = SEED) -> dict[str, bytes]:
-    """``count`` sessions over PROJECTS folders; the same bytes for the same seed."""
-    rng = random.Random(seed)
-    corpus: dict[str, bytes] = {}
-    for index in range(count):
-        project = f"project-{index % PROJECTS:02d}"
-        day = date(2024, 1, 1) + timedelta(days=rng.randrange(600))
-        slug = "-".join(rng.sample(_WORDS, 3))
-        title = f"{slug.replace('-', ' ').capitalize()} #{index}"
-        path = f"{project}/{day:%Y-%m-%d}-{slug}-{index:05d}.md"
-        corpus[path] = session_markdown(rng, project=project.title(), day=day, title=title)
-    return corpus
+    """``count`` sessions of about TARGET_BYTES over corpus_gen.PROJECTS folders (same seed, same bytes)."""
+    return corpus_gen.make_corpus(count, seed=seed, size=TARGET_BYTES, front_matter=True)
 
 
 # --- the emulator, in a child process ---------------------------------------------------

@@ -48,7 +48,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -56,79 +55,21 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import corpus as corpus_gen  # noqa: E402 - bench/ is on sys.path as the script's folder
+
 from annoris.testing.github_emulator import GitHubEmulator  # noqa: E402
 
 SEED = 20251020
-PROJECTS = 20
 TARGET_BYTES = 5_000
 RATE_LIMIT = 5_000  # an authenticated user's hourly budget; the syncs run under it
 MB = 1024 * 1024
 
 # --- the repository ----------------------------------------------------------------
 
-_WORDS = (
-    "sync tree blob archive webhook cache redis postgres migration index query schema "
-    "deploy worker queue retry timeout token signature header commit branch review "
-    "parser encoding session project admin template rate limit budget latency memory "
-    "batch upsert listing etag conditional request response client server emulator"
-).split()
-_RU = "синхронизация дерево архив кэш очередь проверка подпись ветка запрос ответ".split()
-_STATUS = ("✅ Done", "🚧 In progress", "⏳ Waiting for review", "🔄 Reworking", "❌ Dropped")
-_PRIORITY = ("HIGH", "MEDIUM", "LOW")
-_EMOJI = "🎯🔧📬✅💡🧪📈🔐"
 
-
-def _sentence(rng: random.Random) -> str:
-    words = [rng.choice(_RU if rng.random() < 0.2 else _WORDS) for _ in range(rng.randint(8, 18))]
-    return " ".join(words).capitalize() + "."
-
-
-def _section(rng: random.Random, number: int) -> str:
-    title = f"## {_EMOJI[number % len(_EMOJI)]} {rng.choice(_WORDS).upper()} {rng.choice(_WORDS).upper()}:"
-    kind = number % 4
-    if kind == 1:
-        body = "\n".join(f"- {rng.choice('✅🔄⏳')} {_sentence(rng)}" for _ in range(rng.randint(3, 6)))
-    elif kind == 2:
-        lines = [f"    {rng.choice(_WORDS)}_{i} = fetch({rng.randint(1, 999)!r})" for i in range(5)]
-        body = "```python\ndef step():\n" + "\n".join(lines) + "\n```"
-    elif kind == 3:
-        rows = [
-            f"| {rng.choice(_WORDS):<12} | {rng.randint(1, 5000):>6} | {rng.choice(_STATUS)} |"
-            for _ in range(4)
-        ]
-        body = "| Item         |  Count | State |\n|--------------|-------:|-------|\n" + "\n".join(rows)
-    else:
-        body = "\n".join(_sentence(rng) for _ in range(rng.randint(3, 6)))
-    return f"{title}\n\n{body}\n\n---\n"
-
-
-def session_markdown(rng: random.Random, *, project: str, day: date, title: str) -> bytes:
-    """One realistic session log of about TARGET_BYTES, with bold ``**Date:**`` fields."""
-    parts = [
-        f"# {title}\n\n**Date:** {day:%B} {day.day}, {day.year} ({rng.choice(('Morning', 'Evening'))})\n"
-        f"**Status:** {rng.choice(_STATUS)}\n**Priority:** {rng.choice(_PRIORITY)}\n"
-        f"**Project:** {project}\n**Next:** {_sentence(rng)}\n\n---\n"
-    ]
-    number = 0
-    while sum(len(p.encode()) for p in parts) < TARGET_BYTES - 400:
-        number += 1
-        parts.append(_section(rng, number))
-    return "\n".join(parts).encode()
-
-
-def make_corpus(files: int, seed: int = SEED) -> dict[str, bytes]:
-    """``files`` sessions spread over PROJECTS folders, the same bytes for the same seed."""
-    rng = random.Random(seed)
-    start = date(2023, 1, 1)
-    corpus: dict[str, bytes] = {}
-    for index in range(files):
-        project = f"project-{index % PROJECTS:02d}"
-        day = start + timedelta(days=rng.randrange(3 * 365))
-        slug = "-".join(rng.sample(_WORDS, 3))
-        title = f"{slug.replace('-', ' ').capitalize()} #{index}"
-        path = f"{project}/{day:%Y-%m-%d}-{slug}-{index:05d}.md"
-        corpus[path] = session_markdown(rng, project=project.title(), day=day, title=title)
-    return corpus
+def make_corpus(count: int, seed: int = SEED) -> dict[str, bytes]:
+    """``count`` sessions of about TARGET_BYTES over corpus_gen.PROJECTS folders (same seed, same bytes)."""
+    return corpus_gen.make_corpus(count, seed=seed, size=TARGET_BYTES, front_matter=False)
 
 
 def edit_files(corpus: dict[str, bytes], *, count: int, round_: int, seed: int = SEED) -> dict[str, bytes]:
@@ -570,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         with GitHubEmulator(tmp / "repo") as emu:
             emu.commit_files(corpus, message=f"Bench: {files} sessions")
             print(
-                f"repository: {files} files, {size / MB:.1f} MB, {PROJECTS} folders "
+                f"repository: {files} files, {size / MB:.1f} MB, {corpus_gen.PROJECTS} folders "
                 f"(built in {time.perf_counter() - started:.1f} s); database: {db.url}",
                 file=sys.stderr,
             )
