@@ -3,7 +3,8 @@
 ``fetch(id)`` and ``fetch_by_path(path)`` (exposed as ``Session.objects.fetch*``) try:
 
 1. the cache (only when ``ANNORIS_SESSION_CACHE`` is set);
-2. the database; a hit is written back to the cache (``add``: never over a fresher entry);
+2. the database (one query, its SQL compiled once per connection: see ``rowquery``); a hit
+   is written back to the cache (``add``: never over a fresher entry);
 3. the source (GitHub, or the local folder); a hit is written to the database (queued in
    this process while the database is down, applied on its first successful call) and the
    cache.
@@ -28,7 +29,7 @@ from django.db import DatabaseError, connection
 from annoris import crypto
 from annoris.breaker import CircuitBreaker
 from annoris.sources.base import Source, session_id_for
-from sessions_app import cache, readsource, writeback
+from sessions_app import cache, readsource, rowquery, writeback
 from sessions_app.models import Session
 
 logger = logging.getLogger("annoris.readpath")
@@ -68,14 +69,14 @@ def fetch(session_id: uuid.UUID | str, *, source: Source | None = None) -> Fetch
     """
     started = time.perf_counter()
     try:
-        sid = uuid.UUID(str(session_id))
+        sid = session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
     except ValueError:
         raise SessionNotFound(f"{session_id!r} is not a session id") from None
     _drain_write_backs()
     row = cache.get_row(sid)
     if row is not None and _decryptable(row):
         return _result(row, "cache", started)
-    found = database_call(lambda: Session.objects.select_related("project").filter(pk=sid).first())
+    found = database_call(lambda: rowquery.session_by("pk", sid))
     if found is not DOWN and found is not None:
         cache.add_row(found)
         return _result(found, "database", started)
@@ -98,7 +99,7 @@ def fetch_by_path(path: str, *, sha: str | None = None, source: Source | None = 
     row = _cached_at(path, src)
     if row is not None and (sha is None or row.github_sha == sha):
         return _result(row, "cache", started)
-    found = database_call(lambda: Session.objects.select_related("project").filter(github_path=path).first())
+    found = database_call(lambda: rowquery.session_by("github_path", path))
     if found is not DOWN and found is not None and (sha is None or found.github_sha == sha):
         cache.add_row(found)
         return _result(found, "database", started)
@@ -196,6 +197,7 @@ def breakers() -> dict[str, CircuitBreaker]:
 def reset() -> None:
     """Close every breaker, empty the queue and forget the source (tests)."""
     database_breaker.reset()
+    rowquery.reset()
     cache.reset()
     readsource.reset()
     writeback.reset()

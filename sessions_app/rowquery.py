@@ -1,0 +1,219 @@
+"""One session row (with its project) by a unique column, the SQL compiled once per connection.
+
+The read path's database layer used to run
+``Session.objects.select_related("project").filter(pk=sid).first()`` on every read. On a
+primary-key lookup that costs more than the query itself (issue #4 benchmark, PostgreSQL):
+building and compiling the queryset ~480 µs (``.first()`` also adds an ORDER BY from
+``Meta.ordering``), and the ORM iterator ~290 µs, against a ~150 µs query.
+
+Here the ORM still writes the SQL, once per database connection object (so once per thread
+and alias): ``query.get_compiler(...).as_sql()`` of the same queryset without the ordering,
+which is moot on a unique column. What is kept is the SQL, the one parameter's field (its
+``get_db_prep_value`` turns an id into a ``uuid`` on PostgreSQL and 32 hex characters on
+SQLite), the converters the compiler would apply (``connection.ops.get_db_converters`` +
+the fields' ``from_db_value``: SQLite's char(32) ids and text datetimes), and where each
+model's columns are in the row. A read then is one ``connection.cursor()`` execute (Django's
+wrapper: errors still become ``DatabaseError``, DEBUG still records the query) and
+``Model.from_db`` for the session and its project, exactly as the ORM builds them.
+
+On PostgreSQL the statement is also prepared, by SQL (``PREPARE`` once per server session,
+then ``EXECUTE name(%s)`` through the same Django cursor): PostgreSQL otherwise parses and
+plans the ~900-character join on every read, ~190 µs of a ~600 µs read (measured: 590 µs
+-> 400 µs per query). Why not psycopg's own prepared statements: Django opens connections
+with ``prepare_threshold=None`` and client-side binding, and ``server_side_binding`` changes
+SQL semantics for every query in the project. A prepared statement lives in the server
+session, which a transaction-pooling pgbouncer does not keep from one statement to the next:
+
+* it is only used outside ``atomic`` blocks (in autocommit a failed ``EXECUTE`` spoils no
+  transaction, and the read is retried at once with the plain SQL);
+* a "prepared statement does not exist / already exists" error switches it off for the
+  process, with one warning, and the plain SQL is used from then on;
+* "cached plan must not change result type" (a migration changed a column under a running
+  process) deallocates it and reads with the plain SQL; the next read prepares it again;
+* ``DISABLE_SERVER_SIDE_CURSORS`` on the database (Django's own pgbouncer switch) or the
+  setting ``ANNORIS_PREPARED_READS = False`` switch it off from the start.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
+
+from sessions_app.models import Session
+
+logger = logging.getLogger("annoris.readpath.rowquery")
+
+# A value per lookup column to compile with; it is replaced by the caller's value on each read.
+LOOKUPS: dict[str, Any] = {"pk": uuid.UUID(int=0), "github_path": ""}
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Where one model's columns are in the row, in ``concrete_fields`` order (for ``from_db``)."""
+
+    model: type[Model]
+    start: int
+    end: int
+    attnames: tuple[str, ...]
+    pk_index: int
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    field: Field
+    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    session: _Part
+    project: _Part | None
+    set_project: Callable[[Model, Model | None], None]
+    prepare: str | None  # PostgreSQL: "PREPARE name AS ..." and "EXECUTE name(%s)"
+    execute: str | None
+
+
+@dataclass
+class _State:
+    """Per Django connection object: compiled lookups, and what is prepared on which session."""
+
+    compiled: dict[str, _Compiled] = field(default_factory=dict)
+    server_session: Any = None  # the DB-API connection the statements below were prepared on
+    prepared: set[str] = field(default_factory=set)
+
+
+# Keyed by the connection object (one per thread and alias): converters are bound to its ops.
+_states: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _State] = weakref.WeakKeyDictionary()
+_LOST_STATEMENT = {"26000", "42P05"}  # invalid_sql_statement_name, duplicate_prepared_statement
+_STALE_PLAN = "0A000"  # "cached plan must not change result type"
+_prepared_reads_broken = False  # set on the first sign of a pooler that drops prepared statements
+
+
+def session_by(column: str, value: Any, *, using: str = DEFAULT_DB_ALIAS) -> Session | None:
+    """The session whose ``column`` (a key of LOOKUPS) equals ``value``, its project loaded; or None.
+
+    Deleted (soft-deleted) rows are returned too: the read path decides what they mean.
+    Raises DatabaseError like any query.
+    """
+    connection = connections[using]
+    state = _states.get(connection) or _states.setdefault(connection, _State())
+    compiled = state.compiled.get(column) or state.compiled.setdefault(column, _compile(connection, column))
+    param = compiled.field.get_db_prep_value(value, connection, prepared=False)
+    with connection.cursor() as cursor:
+        if not (
+            _may_prepare(connection, compiled) and _run_prepared(cursor, connection, state, compiled, param)
+        ):
+            cursor.execute(compiled.sql, (param,))
+        row = cursor.fetchone()
+    return None if row is None else _build(compiled, row, connection, using)
+
+
+def _may_prepare(connection: BaseDatabaseWrapper, compiled: _Compiled) -> bool:
+    return (
+        compiled.prepare is not None
+        and not _prepared_reads_broken
+        and not connection.in_atomic_block  # a failed EXECUTE would abort the caller's transaction
+        and getattr(settings, "ANNORIS_PREPARED_READS", True)
+        and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    )
+
+
+def _run_prepared(
+    cursor: Any, connection: BaseDatabaseWrapper, state: _State, compiled: _Compiled, param: Any
+) -> bool:
+    """EXECUTE the prepared statement (PREPARE it first on a new server session); False: not run."""
+    global _prepared_reads_broken
+    if state.server_session is not connection.connection:  # reconnected: nothing prepared there
+        state.server_session, state.prepared = connection.connection, set()
+    try:
+        if compiled.prepare not in state.prepared:
+            cursor.execute(compiled.prepare)
+            state.prepared.add(compiled.prepare)
+        cursor.execute(compiled.execute, (param,))
+    except DatabaseError as exc:
+        sqlstate = getattr(exc.__cause__, "sqlstate", None)
+        if sqlstate == _STALE_PLAN:  # a migration changed a column type: prepare again next time
+            cursor.execute(f"DEALLOCATE {compiled.prepare.split()[1]}")
+            state.prepared.discard(compiled.prepare)
+            return False
+        if sqlstate not in _LOST_STATEMENT:
+            raise  # the database failing: the read path's breaker deals with it
+        _prepared_reads_broken = True
+        logger.warning(
+            "prepared session reads switched off (a pooler between us and PostgreSQL?): %s; "
+            "set ANNORIS_PREPARED_READS = False or DISABLE_SERVER_SIDE_CURSORS to skip them",
+            exc,
+        )
+        return False
+    return True
+
+
+def reset() -> None:
+    """Forget a switched-off prepared read (tests); the next read may prepare again."""
+    global _prepared_reads_broken
+    _prepared_reads_broken = False
+
+
+def _build(compiled: _Compiled, row: Any, connection: BaseDatabaseWrapper, using: str) -> Session:
+    """Model instances from one row, as the ORM's iterator and RelatedPopulator build them."""
+    if compiled.converters:
+        row = list(row)
+        for pos, functions, expression in compiled.converters:
+            value = row[pos]
+            for convert in functions:
+                value = convert(value, expression, connection)
+            row[pos] = value
+    part = compiled.session
+    session = Session.from_db(using, part.attnames, row[part.start : part.end])
+    project = None
+    if (part := compiled.project) is not None and row[part.start + part.pk_index] is not None:
+        project = part.model.from_db(using, part.attnames, row[part.start : part.end])
+    compiled.set_project(session, project)  # None too: no lazy query for a session without one
+    return session  # type: ignore[return-value]
+
+
+def _compile(connection: BaseDatabaseWrapper, column: str) -> _Compiled:
+    """Let the ORM write the query once; keep its SQL, parameter field, converters and layout."""
+    queryset = Session.objects.select_related("project").filter(**{column: LOOKUPS[column]}).order_by()
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    if len(params) != 1:
+        raise RuntimeError(f"expected one parameter in the session lookup by {column}, got {params!r}")
+    selected = [s[0] for s in compiler.select[: compiler.col_count]]
+    converters = tuple((i, tuple(c), e) for i, (c, e) in compiler.get_converters(selected).items())
+    klass_info = compiler.klass_info
+    related = klass_info["related_klass_infos"]
+    fk = Session._meta.get_field("project")
+    prepare = execute = None
+    if connection.vendor == "postgresql":
+        if sql.count("%") != 1:  # exactly the one placeholder becomes $1
+            raise RuntimeError(f"cannot prepare the session lookup by {column}: {sql}")
+        name = f"annoris_session_by_{column}"
+        prepare, execute = f"PREPARE {name} AS {sql.replace('%s', '$1')}", f"EXECUTE {name}(%s)"
+    return _Compiled(
+        sql=sql,
+        field=Session._meta.pk if column == "pk" else Session._meta.get_field(column),
+        converters=converters,
+        session=_part(Session, klass_info["select_fields"], selected),
+        project=_part(related[0]["model"], related[0]["select_fields"], selected) if related else None,
+        set_project=fk.set_cached_value,
+        prepare=prepare,
+        execute=execute,
+    )
+
+
+def _part(model: type[Model], select_fields: list[int], selected: list[Any]) -> _Part:
+    attnames = tuple(selected[i].target.attname for i in select_fields)
+    expected = tuple(f.attname for f in model._meta.concrete_fields)
+    contiguous = list(select_fields) == list(range(select_fields[0], select_fields[-1] + 1))
+    if attnames != expected or not contiguous:
+        raise RuntimeError(f"unexpected column layout for {model.__name__}: {attnames}")
+    return _Part(
+        model, select_fields[0], select_fields[-1] + 1, attnames, attnames.index(model._meta.pk.attname)
+    )
