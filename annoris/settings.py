@@ -120,6 +120,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _pg_options.setdefault("keepalives_count", 3)
     _pg_options.setdefault("tcp_user_timeout", env.int("DATABASE_TCP_USER_TIMEOUT", default=5000))
     del _pg_options, _statement_ms
+# The read path's row query is a PostgreSQL prepared statement (planned once per
+# connection, issue #4). Turn it off behind a transaction-pooling pgbouncer.
+ANNORIS_PREPARED_READS = env.bool("ANNORIS_PREPARED_READS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache layer (on only when REDIS_URL is set: configuration, never code) ---

@@ -119,7 +119,7 @@ def _may_prepare(connection: BaseDatabaseWrapper, compiled: _Compiled) -> bool:
         compiled.prepare is not None
         and not _prepared_reads_broken
         and not connection.in_atomic_block  # a failed EXECUTE would abort the caller's transaction
-        and getattr(settings, "ANNORIS_PREPARED_READS", True)
+        and settings.ANNORIS_PREPARED_READS
         and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
     )
 
