@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from annoris.sources.github_client import GitHubClient
 from annoris.testing.github_emulator import GitHubEmulator
@@ -35,20 +34,7 @@ def make_client(emulator: GitHubEmulator) -> Callable[..., GitHubClient]:
     """Build clients pointed at the emulator, with test-sized timeouts and backoff."""
 
     def make(**overrides: Any) -> GitHubClient:
-        session = requests.Session()
-        session.trust_env = False  # never route 127.0.0.1 through a proxy from the environment
-        params: dict[str, Any] = {
-            "repo": emulator.full_name,
-            "token": emulator.token,
-            "base_url": emulator.base_url,
-            "timeout": (1.0, 2.0),
-            "session": session,
-            "max_wait": 5.0,
-            "max_retries": 3,
-            "backoff": 0.01,
-        }
-        params.update(overrides)
-        return GitHubClient(**params)
+        return emulator.client(**{"timeout": (1.0, 2.0), **overrides})
 
     return make
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
@@ -29,7 +28,6 @@ from rest_framework.test import APIClient
 
 from annoris.sources.base import session_id_for
 from annoris.sources.github import GitHubSource
-from annoris.sources.github_client import GitHubClient
 from annoris.testing.github_emulator import GitHubEmulator
 from sessions_app import cache as session_cache
 from sessions_app.documents import parse_document
@@ -120,12 +118,7 @@ def layers(settings: Any, redis: RedisServer, github: GitHubEmulator, postgres: 
 @pytest.fixture
 def spread(layers: None, github: GitHubEmulator) -> Spread:
     """Sync the samples, add two files on GitHub only, and keep three sessions in the cache."""
-    session = requests.Session()
-    session.trust_env = False
-    client = GitHubClient(
-        repo=github.full_name, token=github.token, base_url=github.base_url, session=session
-    )
-    run_sync(source=GitHubSource(client))
+    run_sync(source=GitHubSource(github.client()))
     github.commit_files(GITHUB_ONLY, message="Two sessions not synced yet")
     files = {p.relative_to(SAMPLES).as_posix(): p.read_bytes() for p in SAMPLES.rglob("*.md")} | GITHUB_ONLY
     expected, front_matter_id = {}, None

@@ -14,13 +14,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import requests
 from django.test import Client
 from django_q.conf import Conf
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from annoris.sources.github import GitHubSource
-from annoris.sources.github_client import GitHubClient
 from annoris.testing.github_emulator import GitHubEmulator
 from sync_app.webhooks import signature_for
 
@@ -60,18 +58,7 @@ def make_source(emulator: GitHubEmulator) -> Callable[..., GitHubSource]:
     """GitHubSources on the emulator with test-sized timeouts and backoff (fault tests stay fast)."""
 
     def make(**client_options: Any) -> GitHubSource:
-        session = requests.Session()
-        session.trust_env = False  # never route 127.0.0.1 through a proxy from the environment
-        options: dict[str, Any] = {"timeout": (1.0, 5.0), "max_wait": 5.0, "max_retries": 3, "backoff": 0.01}
-        options.update(client_options)
-        client = GitHubClient(
-            repo=emulator.full_name,
-            token=options.pop("token", emulator.token),
-            base_url=emulator.base_url,
-            session=session,
-            **options,
-        )
-        return GitHubSource(client, branch="main")
+        return GitHubSource(emulator.client(**client_options), branch="main")
 
     return make
 

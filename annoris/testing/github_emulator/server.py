@@ -17,8 +17,12 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+import requests
+
+from annoris.sources.github_client import GitHubClient
 from annoris.testing.github_emulator.app import describe, dispatch
 from annoris.testing.github_emulator.faults import Call, Failure, Faults, RateLimiter
 from annoris.testing.github_emulator.gitrepo import GitRepo
@@ -153,6 +157,26 @@ class GitHubEmulator:
         return f"{self.owner}/{self.name}"
 
     # -- repository helpers -------------------------------------------------------
+
+    def client(self, **overrides: Any) -> GitHubClient:
+        """A GitHubClient for this emulator with test-sized timeouts and backoff.
+
+        Its HTTP session ignores proxy variables from the environment: 127.0.0.1 must
+        never be routed through a proxy. ``overrides`` replace any constructor argument.
+        """
+        session = requests.Session()
+        session.trust_env = False
+        options: dict[str, Any] = {
+            "repo": self.full_name,
+            "token": self.token,
+            "base_url": self.base_url,
+            "session": session,
+            "timeout": (1.0, 5.0),
+            "max_wait": 5.0,
+            "max_retries": 3,
+            "backoff": 0.01,
+        }
+        return GitHubClient(**{**options, **overrides})
 
     def commit_files(self, files: Mapping[str, bytes | None], *, message: str = "Update sessions") -> str:
         """Commit ``{path: bytes}`` (None deletes) on the branch; returns the commit SHA."""
