@@ -149,3 +149,10 @@ def webhook_deliveries_settle(*, log: SyncLog) -> int:
         )
     open_ = [WebhookDelivery.Status.QUEUED, WebhookDelivery.Status.FAILED]
     return covered.filter(status__in=open_).update(status=status, sync_log=log, error="")
+
+
+def sync_enqueue(*, trigger: str, **task_kwargs: Any) -> str:
+    """Queue a sync in django-q2 (the admin's "Sync now", the webhook); returns the task id."""
+    from django_q.tasks import async_task
+
+    return async_task("sync_app.tasks.sync_sessions", trigger=trigger, **task_kwargs)

@@ -27,14 +27,12 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest
-from django_q.tasks import async_task
 
 from sync_app import services
 from sync_app.models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
-SYNC_TASK = "sync_app.tasks.sync_sessions"
 FORM = "application/x-www-form-urlencoded"
 MAX_DELIVERY_ID = 100  # WebhookDelivery.delivery_id; GitHub's GUIDs are 36 characters
 
@@ -190,7 +188,7 @@ def classify(event: str, payload: dict[str, Any], *, branch: str) -> tuple[str, 
 def _enqueue(delivery: WebhookDelivery) -> Reply:
     """Queue the sync; if the queue refuses, the delivery is failed so a redelivery retries it."""
     try:
-        async_task(SYNC_TASK, trigger="webhook", delivery_id=delivery.delivery_id)
+        services.sync_enqueue(trigger="webhook", delivery_id=delivery.delivery_id)
     except Exception as exc:  # any broker failure: GitHub must see a non-2xx to allow redelivery
         logger.exception("GitHub webhook could not queue a sync for %s", delivery.delivery_id)
         services.webhook_delivery_fail(
