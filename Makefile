@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py setup_schedule
 	$(BIN)/python manage.py sync_github
 	$(BIN)/python manage.py ensure_admin
-	@echo "Admin: http://127.0.0.1:8000/admin/   API: http://127.0.0.1:8000/api/   Health: http://127.0.0.1:8000/health"
+	@echo "Admin: http://127.0.0.1:8000/admin/   API: http://127.0.0.1:8000/api/sessions/   Health: http://127.0.0.1:8000/health"
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## Run the test suite (against DATABASE_URL / REDIS_URL when set).

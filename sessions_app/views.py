@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.request import Request
@@ -41,6 +42,7 @@ def _unavailable(detail: str) -> Response:
 class SessionDetail(_DatabaseErrorsAre503, APIView):
     """GET one session through the read path; headers say which layer served it and how fast."""
 
+    @extend_schema(responses={200: SessionDetailSerializer, 404: None, 503: None})
     def get(self, request: Request, session_id: uuid.UUID) -> Response:
         try:
             result = Session.objects.fetch(session_id)
