@@ -66,11 +66,18 @@ def run_sync(
         if claim is None:
             raise SyncAlreadyRunning(_busy_message())
     first: SyncResult | None = None
-    while claim is not None:
-        result = _run_once(source, trigger, full, progress, claim)
-        first = first or result
-        trigger, claim = services.sync_release(claim=claim)
-        full = False
+    try:
+        while claim is not None:
+            result = _run_once(source, trigger, full, progress, claim)
+            first = first or result
+            trigger, claim = services.sync_release(claim=claim)
+            full = False
+    except BaseException:
+        # Interrupted (Ctrl-C, a worker timeout) or the database failed mid-run: give the
+        # claim back now, or every sync would be refused until it goes stale.
+        if claim is not None:
+            services.sync_abandon(claim=claim)
+        raise
     return first
 
 
@@ -129,6 +136,9 @@ def _run_once(
     except Exception as exc:  # the log must be closed whatever happened
         result.error = f"unexpected error: {type(exc).__name__}: {exc}"
         logger.exception("sync %s failed unexpectedly", log.id)
+    except BaseException as exc:  # interrupted: close the log as failed, then let it propagate
+        result.error = f"interrupted ({type(exc).__name__})"
+        raise
     finally:
         result.stats = _source_stats(source, usage)
         result.duration_ms = round((time.monotonic() - started) * 1000)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from sync_app.models import SyncLog, SyncState, WebhookDelivery
+
+logger = logging.getLogger(__name__)
 
 # A claim older than this belongs to a worker that died mid-sync.
 STALE_CLAIM = timedelta(minutes=30)
@@ -77,6 +80,20 @@ def sync_release(*, claim: datetime) -> tuple[str, datetime | None]:
     state.running_log = None
     state.save(update_fields=["pending_trigger", "running_since", "running_log"])
     return pending, state.running_since
+
+
+def sync_abandon(*, claim: datetime) -> None:
+    """Give the claim back after a run died; best effort (the claim goes stale if this fails too).
+
+    A trigger that was waiting for a follow-up is dropped with it: the schedule
+    picks the change up.
+    """
+    try:
+        SyncState.objects.filter(pk=1, running_since=claim).update(
+            running_since=None, running_log=None, pending_trigger=""
+        )
+    except DatabaseError:
+        logger.warning("could not give back the sync claim; it expires after %s", STALE_CLAIM)
 
 
 def sync_save_source_state(*, source_state: dict, failed_files: dict, revision: str | None) -> None:

@@ -191,3 +191,45 @@ def test_queued_triggers_coalesce_into_one_followup(local_source: LocalSource) -
     logs = list(SyncLog.objects.order_by("synced_at").values_list("source", "status"))
     assert logs == [("schedule", "success"), ("webhook", "success")]
     assert len(seen) == 2
+
+
+class InterruptedSource(LocalSource):
+    """A source whose listing is cut short the way Ctrl-C or a worker timeout would."""
+
+    def __init__(self, *args: object, interrupt: type[BaseException], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.interrupt = interrupt
+
+    def list_files(self):  # type: ignore[no-untyped-def]
+        raise self.interrupt()
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_an_interrupted_sync_gives_the_claim_back_and_logs_a_failure(
+    local_source: LocalSource, interrupt: type[BaseException]
+) -> None:
+    broken = InterruptedSource(local_source.root, repository="acme/sessions", interrupt=interrupt)
+    with pytest.raises(interrupt):
+        run_sync(source=broken)
+    log = SyncLog.objects.get()
+    assert log.status == "failed" and "interrupted" in log.details["error"]
+    assert services.sync_state().running_since is None
+    assert run_sync(source=local_source).status == "success"  # not refused for half an hour
+
+
+def test_a_run_that_dies_outside_its_own_error_handling_gives_the_claim_back(
+    local_source: LocalSource,
+) -> None:
+    class BrokenUsage(LocalSource):
+        calls = 0
+
+        def usage(self) -> dict:
+            self.calls += 1
+            if self.calls > 1:  # after the run: while its log is being closed
+                raise RuntimeError("usage counter broke")
+            return {}
+
+    with pytest.raises(RuntimeError, match="usage counter broke"):
+        run_sync(source=BrokenUsage(local_source.root, repository="acme/sessions"))
+    assert services.sync_state().running_since is None
+    assert run_sync(source=local_source).status == "success"
