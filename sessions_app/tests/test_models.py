@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 
@@ -102,3 +102,20 @@ def test_it_derives_stable_ids_from_repository_and_path(db: None, sample_dir: Pa
     SyncState.objects.all().delete()
     run_sync(source=LocalSource(sample_dir, repository="acme/sessions"))
     assert set(Session.objects.values_list("id", flat=True)) == first
+
+
+def test_a_full_sync_recovers_sessions_whose_key_was_lost(
+    synced: list[Session], new_keyring: crypto.Keyring, local_source: LocalSource
+) -> None:
+    """The repository is the master copy: re-reading it re-encrypts under the keys we have."""
+    from sync_app.engine import run_sync
+
+    before = {s.id: s.text for s in synced}
+    lost = crypto.Keyring(new_keyring.keys[:1])
+    with override_settings(ANNORIS_KEYRING=lost), pytest.raises(CommandError, match="sync_github --full"):
+        call_command("rotate_keys", stdout=open("/dev/null", "w"), stderr=open("/dev/null", "w"))
+    with override_settings(ANNORIS_KEYRING=lost):
+        result = run_sync(source=LocalSource(local_source.root, repository="acme/sessions"), full=True)
+        assert result.counts["updated"] == len(synced)
+        assert {s.id: s.text for s in Session.objects.all()} == before
+        assert all(crypto.key_id_of(s.content) == "k-new" for s in Session.objects.all())

@@ -37,5 +37,7 @@ class Command(BaseCommand):
             self.stderr.write(f"could not re-encrypt session {session_id}: {error}")
         if report.failed:
             raise CommandError(
-                f"{len(report.failed)} session(s) could not be decrypted with any configured key"
+                f"{len(report.failed)} session(s) could not be decrypted with any configured key: "
+                "put the missing key back in ANNORIS_ENCRYPTION_KEYS and run again, or re-read them "
+                "from the repository with `manage.py sync_github --full`"
             )
