@@ -108,11 +108,19 @@ def fetch_by_path(path: str, *, sha: str | None = None, source: Source | None = 
 
 
 def _cached_at(path: str, source: Source) -> Session | None:
-    for sid in (session_id_for(source.repository, path), cache.id_at(path)):
-        row = cache.get_row(sid) if sid is not None else None
-        if row is not None and row.github_path == path and _decryptable(row):
-            return row
-    return None
+    """The cached row at ``path``: under the id derived from the path, else under the id the
+    cache's path -> id map names (a front matter id), asked only when the first misses."""
+    derived = session_id_for(source.repository, path)
+    row = _cached_row(derived, path)
+    if row is not None:
+        return row
+    mapped = cache.id_at(path)
+    return _cached_row(mapped, path) if mapped is not None and mapped != derived else None
+
+
+def _cached_row(session_id: uuid.UUID, path: str) -> Session | None:
+    row = cache.get_row(session_id)
+    return row if row is not None and row.github_path == path and _decryptable(row) else None
 
 
 def _from_source(
