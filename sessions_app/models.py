@@ -9,6 +9,16 @@ from annoris.fields import CiphertextField
 from sessions_app.managers import SessionManager
 
 
+class SessionState(models.TextChoices):
+    """What a session's free-text status says, derived when the document is parsed."""
+
+    DONE = "done", "Done"
+    IN_PROGRESS = "in_progress", "In progress"
+    BLOCKED = "blocked", "Blocked"
+    PLANNED = "planned", "Planned"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class Session(models.Model):
     """One session document. ``id`` is stable: front matter ``id:`` or uuid5(repository, path)."""
 
@@ -18,7 +28,14 @@ class Session(models.Model):
         "projects_app.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
     )
     priority = models.CharField(max_length=50, blank=True)
-    status = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=100, blank=True, help_text="The status as written in the document.")
+    state = models.CharField(
+        max_length=20,
+        choices=SessionState.choices,
+        default=SessionState.UNKNOWN,
+        db_index=True,
+        help_text="Derived from the status: done, in progress, blocked, planned or unknown.",
+    )
     title = models.CharField(max_length=300)
     next_step = models.CharField("next", max_length=500, blank=True)
     content = CiphertextField(help_text="AES-256-GCM ciphertext of the document.")

@@ -18,7 +18,7 @@ class SessionListSerializer(serializers.ModelSerializer):
     class Meta:
         model = Session
         fields = [
-            "id", "title", "project", "status", "priority", "next", "created_at", "path", "sha",
+            "id", "title", "project", "status", "state", "priority", "next", "created_at", "path", "sha",
             "checksum", "last_synced",
         ]  # fmt: skip
 

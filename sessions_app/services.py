@@ -39,6 +39,7 @@ def session_fields_from_source(
     return {
         "title": parsed.title[:300],
         "status": parsed.status[:100],
+        "state": parsed.state,
         "priority": parsed.priority[:50],
         "next_step": parsed.next[:500],
         "content": encrypt_text(parsed.content),

@@ -8,5 +8,14 @@ from __future__ import annotations
 from .encoding import repair_mojibake
 from .errors import MAX_DOCUMENT_BYTES, DocumentError
 from .parser import ParsedDocument, parse_document
+from .state import STATES, derive_state
 
-__all__ = ["MAX_DOCUMENT_BYTES", "DocumentError", "ParsedDocument", "parse_document", "repair_mojibake"]
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "STATES",
+    "DocumentError",
+    "ParsedDocument",
+    "derive_state",
+    "parse_document",
+    "repair_mojibake",
+]

@@ -19,6 +19,7 @@ from .dates import date_from_filename, parse_human_date, to_utc
 from .encoding import repair_mojibake
 from .errors import MAX_DOCUMENT_BYTES, DocumentError
 from .fields import bold_fields, clean_title, first_heading, front_matter, project_from_path
+from .state import derive_state
 
 __all__ = ["ParsedDocument", "decode_document", "parse_document"]
 
@@ -41,7 +42,8 @@ class ParsedDocument:
     ``'front_matter'``, ``'field'`` (a bold ``**Date:**`` line), ``'path'`` (the file
     name) or ``'fallback'``. ``title`` is plain words: markdown removed and emoji trimmed
     from its ends ("# 🚀 REDIS STRATEGY" gives "REDIS STRATEGY"). ``status`` and
-    ``priority`` are ``''`` when absent and truncated to 100 and 50 characters.
+    ``priority`` are ``''`` when absent and truncated to 100 and 50 characters; ``state``
+    is derived from the status (done, in_progress, blocked, planned or unknown).
     ``project`` is None when neither the text nor the path names one. ``content`` is the
     whole text including front matter, exactly as written except for the ``repairs``.
     """
@@ -51,6 +53,7 @@ class ParsedDocument:
     created_at: datetime
     date_source: str
     status: str
+    state: str
     priority: str
     project: str | None
     next: str
@@ -79,6 +82,7 @@ def parse_document(raw: bytes, *, path: str, fallback_date: datetime) -> ParsedD
         created_at=created_at,
         date_source=date_source,
         status=status,
+        state=derive_state(status),
         priority=priority,
         project=lookup.get("project") or project_from_path(path),
         next=lookup.get("next") or "",

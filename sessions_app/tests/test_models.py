@@ -119,3 +119,12 @@ def test_a_full_sync_recovers_sessions_whose_key_was_lost(
         assert result.counts["updated"] == len(synced)
         assert {s.id: s.text for s in Session.objects.all()} == before
         assert all(crypto.key_id_of(s.content) == "k-new" for s in Session.objects.all())
+
+
+def test_synced_sessions_carry_the_state_of_their_status(synced: list) -> None:
+    states = {s.github_path.rsplit("/", 1)[-1]: s.state for s in synced}
+    assert states["2025-10-20-redis-strategy.md"] == "done"  # the seed, after its ✅ is repaired
+    assert states["2025-08-27-annotation-schema.md"] == "in_progress"
+    assert states["2025-09-15-stripe-billing.md"] == "blocked"  # repaired from Mac Roman: ⚠️
+    assert states["2025-09-20-onboarding-emails.md"] == "blocked"
+    assert all(s.status for s in synced if s.state != "unknown")  # no state without a status
