@@ -179,7 +179,7 @@ def parse_payload(body: bytes, *, content_type: str) -> dict[str, Any]:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise Refused(400, f"payload is not UTF-8: {exc}") from None
+            raise Refused(400, f"malformed JSON: not UTF-8 ({exc})") from None
     depth = json_depth(text)
     if depth > MAX_JSON_DEPTH:
         raise Refused(400, f"JSON nested {depth} levels deep; the limit is {MAX_JSON_DEPTH}")
