@@ -169,3 +169,14 @@ def test_a_chunked_body_over_the_limit_is_413(gunicorn: tuple[str, int]) -> None
     body = json.dumps({"pad": "x" * 10_000}).encode()  # GITHUB_WEBHOOK_MAX_BYTES is 4096 there
     status, data = _post_chunked(gunicorn, body)
     assert status == 413 and "4096-byte limit" in data["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_server_that_cannot_hand_over_a_chunked_body_answers_411_not_401(
+    live_server: Any, settings: Any
+) -> None:
+    """Django's own server (runserver, LiveServer) gives the app no chunked body: say so."""
+    settings.GITHUB_WEBHOOK_SECRET = WEBHOOK_SECRET
+    host, port = live_server.url.removeprefix("http://").split(":")
+    status, data = _post_chunked((host, int(port)), b'{"zen": "x"}')
+    assert status == 411 and "Content-Length" in data["detail"]
