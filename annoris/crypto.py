@@ -45,11 +45,36 @@ class DecryptionError(CryptoError):
     """A value cannot be decrypted: unknown key id, wrong key or tampering."""
 
 
+class WrongKey(DecryptionError):
+    """The key configured under the value's key id does not authenticate it: another key
+    reuses that id, or the value was tampered with."""
+
+
 @dataclass(frozen=True)
 class Keyring:
     """Ordered AES-256 keys; ``keys[0]`` encrypts, all decrypt."""
 
     keys: tuple[tuple[str, bytes], ...]
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise KeyringError("ANNORIS_ENCRYPTION_KEYS is empty")
+        seen: dict[str, str] = {}
+        for key_id, _ in self.keys:
+            other = seen.setdefault(key_id.casefold(), key_id)
+            if other != key_id or sum(k == key_id for k, _ in self.keys) > 1:
+                # Some databases compare text without case (SQLite's LIKE, MySQL collations):
+                # ids equal but for case would let rotation mistake one key's rows for another's.
+                named = (
+                    f"{other!r} and {key_id!r}, which differ only in case"
+                    if other != key_id
+                    else f"{key_id!r} twice"
+                )
+                raise KeyringError(
+                    f"ANNORIS_ENCRYPTION_KEYS names key id {named}; every key needs its own id "
+                    "(ids are compared ignoring case). Give the new key a new id with "
+                    "`manage.py generate_key --id <new id>`."
+                )
 
     @property
     def primary_id(self) -> str:
@@ -130,6 +155,6 @@ def decrypt(token: bytes | str, keyring: Keyring) -> bytes:
         raw = base64.urlsafe_b64decode(text[len(PREFIX) + len(key_id) + 1 :])
         return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode())
     except (InvalidTag, binascii.Error, ValueError):
-        raise DecryptionError(
+        raise WrongKey(
             f"value under key {key_id!r} failed authentication: wrong key or tampered data"
         ) from None

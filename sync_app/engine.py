@@ -96,6 +96,7 @@ def _dry_run(source: Source, trigger: str, full: bool) -> SyncResult:
     result = SyncResult(trigger=trigger, dry_run=True, full=full)
     usage = _usage(source)
     listing = source.list_files()
+    result.skip(listing.skipped)
     result.stats = _source_stats(source, usage)
     state = services.sync_state()
     known = _known()
@@ -127,6 +128,7 @@ def _run_once(
     failed = dict(state.failed_files)
     try:
         listing = source.list_files()
+        result.skip(listing.skipped)
         result.revision = listing.revision or ""
         plan = plan_sync(listing, known=_known(), failed=failed, full=full)
         _apply(_Run(source=source, result=result, failed=failed), plan, progress)

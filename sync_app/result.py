@@ -19,11 +19,12 @@ class SyncResult:
     error: str = ""
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("added", "updated", "restored", "deleted", "unchanged", "failed", "repaired"), 0
+            ("added", "updated", "restored", "deleted", "unchanged", "failed", "repaired", "skipped"), 0
         )
     )
     files: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # entries the source did not list
     stats: dict[str, Any] = field(default_factory=dict)
     duration_ms: int = 0
     log_id: str | None = None
@@ -37,6 +38,15 @@ class SyncResult:
         self.counts["failed"] += 1
         if len(self.errors) < MAX_FILE_LINES:
             self.errors.append({"path": path, "error": error})
+
+    def skip(self, entries: tuple[tuple[str, str], ...]) -> None:
+        """Note what the source saw but did not list (``Listing.skipped``): not a failure."""
+        for path, reason in entries:
+            self.counts["skipped"] += 1
+            if len(self.skipped) < MAX_FILE_LINES:
+                # A file name that is not UTF-8 arrives with surrogates, which JSON columns refuse.
+                shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                self.skipped.append({"path": shown, "reason": reason})
 
     @property
     def files_synced(self) -> int:
@@ -55,6 +65,7 @@ class SyncResult:
             "counts": self.counts,
             "files": self.files,
             "errors": self.errors,
+            "skipped": self.skipped,
             "error": self.error,
             "duration_ms": self.duration_ms,
             **self.stats,

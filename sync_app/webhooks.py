@@ -4,10 +4,13 @@
 the signature is verified:
 
 1. size: ``Content-Length`` over ``GITHUB_WEBHOOK_MAX_BYTES`` is 413 before any read,
-   and the limit holds while reading (ASGI bodies may come without a length);
+   and the limit holds while reading (ASGI bodies and ``Transfer-Encoding: chunked``
+   ones come without a length; a WSGI server that cannot hand over a chunked body is 411);
 2. no ``GITHUB_WEBHOOK_SECRET``: 503, logged; unsigned calls are never accepted;
 3. ``X-Hub-Signature-256`` missing or wrong: 401;
-4. the body, JSON or form-encoded (``payload=``), malformed: 400;
+4. the body, JSON or form-encoded (``payload=``), malformed or nested deeper than
+   ``MAX_JSON_DEPTH``: 400; a NUL or lone surrogate in a string we store
+   (event, delivery id, ``ref``, ``after``): 400, never a database error;
 5. ``ping``: 200. A ``push`` to the tracked branch is recorded by ``X-GitHub-Delivery``
    and a sync queued in django-q2: 202. A delivery id accepted before: 200, not queued
    again; one that failed before is processed again (GitHub's redelivery keeps the id).
@@ -20,7 +23,9 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -35,6 +40,12 @@ logger = logging.getLogger(__name__)
 
 FORM = "application/x-www-form-urlencoded"
 MAX_DELIVERY_ID = 100  # WebhookDelivery.delivery_id; GitHub's GUIDs are 36 characters
+# Deepest JSON nesting accepted. GitHub's push payloads nest about 5 levels; Python's json
+# recurses per level and a signed body 100,000 levels deep raised RecursionError (a 500).
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS = str.maketrans({"[": "(", "{": "(", "]": ")", "}": ")"})
+_STEP = {"(": 1, ")": -1}
 
 
 @dataclass(frozen=True)
@@ -88,9 +99,42 @@ def read_body(request: HttpRequest, *, limit: int) -> bytes:
             raise Refused(400, "invalid Content-Length") from None
         if length > limit:
             raise Refused(413, f"payload of {length} bytes is over the {limit}-byte limit")
+    elif _chunked(request):
+        return _read_chunked(request, limit=limit)
     # request.read(), not request.body: the body property caps at DATA_UPLOAD_MAX_MEMORY_SIZE
     # (2.5 MB), far below GitHub's 25 MB payloads; our own limit applies instead.
     body = request.read(limit + 1)
+    if len(body) > limit:
+        raise Refused(413, f"payload is over the {limit}-byte limit")
+    return body
+
+
+def _chunked(request: HttpRequest) -> bool:
+    return "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+
+
+def _read_chunked(request: HttpRequest, *, limit: int) -> bytes:
+    """A ``Transfer-Encoding: chunked`` body under WSGI, where it comes without a Content-Length.
+
+    Django's WSGIRequest reads at most CONTENT_LENGTH bytes (none here), so the body would
+    look empty and fail the signature. A server that decodes chunked input and marks it
+    with ``wsgi.input_terminated`` (gunicorn, for one) lets us read to its end; any other
+    cannot be read safely, which is 411, not a misleading 401. ASGI requests arrive whole.
+    """
+    environ = getattr(request, "environ", None)
+    if environ is None or "wsgi.input" not in environ:
+        body = request.read(limit + 1)  # ASGI: the body is already buffered without a length
+    elif environ.get("wsgi.input_terminated"):
+        stream, parts, size = environ["wsgi.input"], [], 0
+        while size <= limit:
+            part = stream.read(min(64 * 1024, limit + 1 - size))
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        body = b"".join(parts)
+    else:
+        raise Refused(411, "chunked body not supported by this server; send Content-Length")
     if len(body) > limit:
         raise Refused(413, f"payload is over the {limit}-byte limit")
     return body
@@ -131,13 +175,43 @@ def parse_payload(body: bytes, *, content_type: str) -> dict[str, Any]:
         text = body
     else:
         raise Refused(415, f"unsupported content type {content_type!r}; use application/json or form")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Refused(400, f"malformed JSON: not UTF-8 ({exc})") from None
+    depth = json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise Refused(400, f"JSON nested {depth} levels deep; the limit is {MAX_JSON_DEPTH}")
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise Refused(400, f"malformed JSON: {exc}") from None
     if not isinstance(data, dict):
         raise Refused(400, "payload is not a JSON object")
     return data
+
+
+def json_depth(text: str) -> int:
+    """The deepest bracket nesting of a JSON text, found without recursion (strings skipped).
+
+    Linear and in C for the heavy parts: strings are cut out with one regex, the rest is
+    reduced to its brackets, and the running depth is a prefix sum. Malformed text may
+    count deeper than json would parse; it fails either way.
+    """
+    brackets = re.sub(r"[^()]", "", _JSON_STRING.sub("", text).translate(_BRACKETS))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def _storable(name: str, value: str) -> str:
+    """``value`` unless a database column could not hold it (NUL, lone surrogates): then 400."""
+    if "\x00" in value:
+        raise Refused(400, f"{name} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Refused(400, f"{name} is not valid Unicode (lone surrogate)") from None
+    return value
 
 
 def receive(*, event: str, delivery_id: str, payload: dict[str, Any]) -> Reply:
@@ -146,18 +220,24 @@ def receive(*, event: str, delivery_id: str, payload: dict[str, Any]) -> Reply:
         return Reply(200, "pong")
     if not event:
         raise Refused(400, "missing X-GitHub-Event")
+    _storable("X-GitHub-Event", event)
+    _storable("X-GitHub-Delivery", delivery_id)
     if len(delivery_id) > MAX_DELIVERY_ID:
         raise Refused(400, "X-GitHub-Delivery is too long")
     if not delivery_id:
         if event == "push":
             raise Refused(400, "missing X-GitHub-Delivery")
         return Reply(200, f"ignored: event {event!r} is not synced")
+    # Every string that reaches a column is checked first: bad input is 400, never a
+    # database error answered as 503 "database unavailable".
+    ref = _storable("ref", str(payload.get("ref") or ""))
+    after = _storable("after", str(payload.get("after") or ""))
     status, reason = classify(event, payload, branch=settings.GITHUB_BRANCH)
     delivery, fresh = services.webhook_delivery_record(
         delivery_id=delivery_id,
         event=event[:100],
-        ref=str(payload.get("ref") or "")[:255],
-        after=str(payload.get("after") or "")[:40],
+        ref=ref[:255],
+        after=after[:40],
         status=status,
         error=reason,
     )

@@ -41,7 +41,7 @@ class SourceFile:
     """One session file in a listing."""
 
     path: str
-    sha: str  # git blob SHA, 40 hex
+    sha: str  # git blob SHA, 40 hex (a stand-in id for a file the source could not or would not read)
     size: int | None = None
 
 
@@ -52,13 +52,16 @@ class Listing:
     ``revision`` is the commit the listing was taken at (None for a plain
     directory). ``not_modified`` is True when the source could tell, cheaply
     (an ETag 304), that nothing changed since its previous listing; ``files``
-    is still complete in that case.
+    is still complete in that case. ``skipped`` names entries the source saw but
+    did not list, each with the reason (a symbolic link, a FIFO, a device, a folder
+    it could not open), so the sync log can show them.
     """
 
     files: tuple[SourceFile, ...]
     revision: str | None = None
     not_modified: bool = False
     stats: dict[str, object] = field(default_factory=dict)
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

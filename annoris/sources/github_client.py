@@ -14,7 +14,7 @@ import random
 import tarfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -24,14 +24,36 @@ import requests
 from annoris.sources.base import SourceConflict, SourceError, SourceNotFound, SourceUnavailable
 
 DOCS = "https://docs.github.com/en/rest"
+# Wait for a primary limit that says nothing about when it resets (GITHUB.md 6: "wait at
+# least 1 minute, then back off exponentially"), doubled for each further refusal.
+MIN_RATE_LIMIT_WAIT = 60.0
+_MAX_TEXT = 500  # characters of GitHub's message kept in an error
+_MAX_ERRORS = 5  # entries of GitHub's errors[] kept in an error
 
 
 class GitHubError(SourceError):
-    """A GitHub API failure; ``status`` is the HTTP status when there was one."""
+    """A GitHub API failure; ``status`` is the HTTP status when there was one.
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    For an answer from GitHub, ``github_message``, ``errors`` and ``documentation_url``
+    are GitHub's own words (4xx bodies carry them) and ``hint`` says what to check.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        github_message: str = "",
+        errors: tuple[str, ...] = (),
+        documentation_url: str | None = None,
+        hint: str = "",
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.github_message = github_message
+        self.errors = errors
+        self.documentation_url = documentation_url
+        self.hint = hint
 
 
 class NotFound(GitHubError, SourceNotFound):
@@ -45,8 +67,10 @@ class Unauthorized(GitHubError, SourceUnavailable):
 class RateLimited(GitHubError, SourceUnavailable):
     """A primary or secondary rate limit whose wait does not fit the request's budget."""
 
-    def __init__(self, message: str, *, retry_after: float, status: int | None = None) -> None:
-        super().__init__(message, status=status)
+    def __init__(
+        self, message: str, *, retry_after: float, status: int | None = None, **details: Any
+    ) -> None:
+        super().__init__(message, status=status, **details)
         self.retry_after = retry_after
 
 
@@ -112,6 +136,34 @@ class _Retry:
     reason: str
     rate_limited: bool
     status: int | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class _Said:
+    """What a GitHub error answer said, scrubbed and bounded."""
+
+    message: str = ""
+    errors: tuple[str, ...] = ()
+    documentation_url: str | None = None
+
+    def details(self, hint: str) -> dict[str, Any]:
+        return {
+            "github_message": self.message,
+            "errors": self.errors,
+            "documentation_url": self.documentation_url,
+            "hint": hint,
+        }
+
+    def text(self, hint: str = "") -> str:
+        """``GitHub says '...' [errors]. <hint> (see <docs>)`` for an exception message."""
+        parts = [f"GitHub says {self.message!r}" if self.message else "GitHub gave no message"]
+        if self.errors:
+            parts[0] += " [" + "; ".join(self.errors) + "]"
+        if hint:
+            parts.append(hint)
+        text = ". ".join(parts)
+        return f"{text} (see {self.documentation_url})" if self.documentation_url else text
 
 
 class GitHubClient:
@@ -129,13 +181,16 @@ class GitHubClient:
         max_wait: float = 60.0,
         max_retries: int = 5,
         backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``sleep`` waits out retries and rate limits; tests pass one that records instead."""
         owner, _, name = repo.partition("/")
         if not owner or not name or "/" in name:
             raise ValueError(f"repo must be 'owner/name', got {repo!r}")
         self.repo, self.base_url, self.timeout = repo, base_url.rstrip("/"), timeout
         self.max_wait, self.max_retries, self.backoff = max_wait, max_retries, backoff
         self._token = token
+        self._sleep = sleep
         self._prefix = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
         self.session = session or requests.Session()
         self.session.headers.update(
@@ -148,7 +203,7 @@ class GitHubClient:
         if token is not None:
             self.session.headers["Authorization"] = f"Bearer {token}"
         self.rate_limit = RateLimit()
-        self.calls = 0  # HTTP requests sent, retries included: what the rate limit sees
+        self.calls = 0  # HTTP requests sent, retries and followed redirects included
         self.calls_by_endpoint: Counter[str] = Counter()
 
     def __repr__(self) -> str:
@@ -264,7 +319,7 @@ class GitHubClient:
     def _request(self, method: str, path: str, *, endpoint: str, **kwargs: Any) -> requests.Response:
         """Send with retries; return a 2xx/304 response or raise a GitHubError."""
         where = f"{method} {self._prefix}{path}"
-        url, waited, attempt = self.base_url + self._prefix + path, 0.0, 0
+        url, waited, attempt, limited = self.base_url + self._prefix + path, 0.0, 0, 0
         while True:
             attempt += 1
             self.calls += 1
@@ -274,14 +329,20 @@ class GitHubClient:
             except requests.RequestException as exc:
                 retry = self._transport_retry(method, exc, attempt)
             else:
-                self._record_rate_limit(resp)
-                retry = self._classify(resp, where, attempt)
+                # A followed redirect (the tarball's 302 to codeload, a renamed repository's
+                # 301) was a request of its own, and may carry the rate-limit headers.
+                self.calls += len(resp.history)
+                self.calls_by_endpoint[endpoint] += len(resp.history)
+                for hop in (*resp.history, resp):
+                    self._record_rate_limit(hop)
+                retry = self._classify(resp, where, attempt, limited)
                 if retry is None:
                     return resp
                 resp.close()
+            limited += retry.rate_limited
             if attempt > self.max_retries or waited + retry.delay > self.max_wait:
                 raise self._give_up(retry, where, attempt)
-            time.sleep(retry.delay)
+            self._sleep(retry.delay)
             waited += retry.delay
 
     def _transport_retry(self, method: str, exc: requests.RequestException, attempt: int) -> _Retry:
@@ -295,33 +356,104 @@ class GitHubClient:
         """Exponential backoff (backoff, 2x, 4x ... capped at 30 s) with +-50% jitter."""
         return min(self.backoff * 2 ** (attempt - 1), 30.0) * random.uniform(0.5, 1.5)
 
-    def _classify(self, resp: requests.Response, where: str, attempt: int) -> _Retry | None:
+    def _classify(self, resp: requests.Response, where: str, attempt: int, limited: int = 0) -> _Retry | None:
         """None for success; a _Retry for a retryable answer; raises for final errors."""
         status = resp.status_code
         if status < 400:
             return None
-        message = self._scrub(_message(resp))
+        said = self._said(resp)
+        message = said.message
         if status == 401:
-            raise Unauthorized(f"GitHub rejected the token (401) for {where}", status=401)
+            hint = "Check the token (GITHUB_TOKEN): it is wrong, expired or revoked"
+            raise Unauthorized(
+                f"GitHub rejected the token (401) for {where}: {said.text(hint)}",
+                status=401,
+                **said.details(hint),
+            )
         if status in (403, 429):
-            wait = _rate_limit_wait(resp, message)
+            wait = _rate_limit_wait(resp, message, limited)
             if wait is not None:
-                return _Retry(wait, f"rate limited ({status}: {message})", rate_limited=True, status=status)
-            raise Unauthorized(f"GitHub refused access ({status}) for {where}: {message}", status=status)
+                reason = f"rate limited ({status}: {message or 'no message'})"
+                if (
+                    resp.headers.get("x-ratelimit-remaining") == "0"
+                    and "x-ratelimit-reset" not in resp.headers
+                ):
+                    reason += "; no reset time given, so waiting at least a minute"
+                return _Retry(wait, reason, rate_limited=True, status=status, details=said.details(""))
+            hint = self._permission_hint(resp)
+            raise Unauthorized(
+                f"GitHub refused access ({status}) for {where}: {said.text(hint)}",
+                status=status,
+                **said.details(hint),
+            )
         if status == 404:
-            raise NotFound(f"Not found (404): {where}", status=404)
+            hint = self._not_found_hint(where, message)
+            raise NotFound(f"Not found (404): {where}: {said.text(hint)}", status=404, **said.details(hint))
         if status == 409 or (status == 422 and "sha" in message):
-            raise Conflict(f"Conflict ({status}) for {where}: {message}", status=status)
+            hint = "The file changed since the SHA this write was based on: read it again"
+            raise Conflict(
+                f"Conflict ({status}) for {where}: {said.text(hint)}", status=status, **said.details(hint)
+            )
         if status >= 500:
             return _Retry(self._backoff(attempt), f"HTTP {status}", rate_limited=False, status=status)
-        raise GitHubError(f"GitHub answered {status} for {where}: {message}", status=status)
+        hint = _client_error_hint(status)
+        raise GitHubError(
+            f"GitHub answered {status} for {where}: {said.text(hint)}", status=status, **said.details(hint)
+        )
+
+    def _said(self, resp: requests.Response) -> _Said:
+        """GitHub's ``message``, ``errors[]`` and ``documentation_url``, token scrubbed, bounded."""
+        try:
+            data = resp.json()
+        except ValueError:
+            return _Said(message=self._scrub(resp.text[:200].strip()))
+        if not isinstance(data, dict):
+            return _Said()
+        errors = data.get("errors")
+        listed = errors[:_MAX_ERRORS] if isinstance(errors, list) else []
+        doc = data.get("documentation_url")
+        return _Said(
+            message=self._scrub(str(data.get("message") or ""))[:_MAX_TEXT],
+            errors=tuple(self._scrub(_error_text(e))[:_MAX_TEXT] for e in listed),
+            documentation_url=self._scrub(doc)[:_MAX_TEXT] if isinstance(doc, str) else None,
+        )
+
+    def _not_found_hint(self, where: str, message: str) -> str:
+        lowered = message.lower()
+        if "branch" in lowered or "no commit found for the ref" in lowered:
+            return f"Check the branch name (GITHUB_BRANCH): {self.repo} has no such branch or ref"
+        if "/contents/" in where or "/git/blobs/" in where:
+            return (
+                f"No such file or object at that ref in {self.repo} (or the token cannot see the repository)"
+            )
+        return (
+            f"Repository {self.repo} not found or no access: check its name (GITHUB_REPO) and that the "
+            "token can see it (GitHub answers 404, not 403, for a private repository it hides)"
+        )
+
+    def _permission_hint(self, resp: requests.Response) -> str:
+        h = resp.headers
+        hint = (
+            f"Check the token's access to {self.repo}: a classic token needs the 'repo' scope, a "
+            "fine-grained one 'Contents' read (and write, for writes) on this repository"
+        )
+        if "x-oauth-scopes" in h:
+            hint += f"; the token's scopes: {h['x-oauth-scopes'] or 'none'}"
+        if h.get("x-accepted-oauth-scopes"):
+            hint += f"; this endpoint accepts: {h['x-accepted-oauth-scopes']}"
+        if h.get("x-accepted-github-permissions"):
+            hint += f"; it needs: {h['x-accepted-github-permissions']}"
+        return hint
 
     def _give_up(self, retry: _Retry, where: str, attempt: int) -> GitHubError:
         if retry.rate_limited:
+            over = retry.delay > self.max_wait
+            budget = f" (longer than this request may wait, {self.max_wait:g} s)" if over else ""
             return RateLimited(
-                f"GitHub {retry.reason} for {where}; retry after {retry.delay:.0f} s",
+                f"GitHub {retry.reason} for {where}; retry after {retry.delay:.0f} s{budget}",
                 retry_after=retry.delay,
                 status=retry.status,
+                **(retry.details or {}),
             )
         return Unavailable(
             f"GitHub unavailable: {retry.reason} for {where} after {attempt} attempt(s)", status=retry.status
@@ -344,25 +476,41 @@ class GitHubClient:
         return text.replace(self._token, "***") if self._token else text
 
 
-def _rate_limit_wait(resp: requests.Response, message: str) -> float | None:
-    """Seconds to wait for a rate-limited 403/429, or None if it is not a rate limit (GITHUB.md 6)."""
+def _rate_limit_wait(resp: requests.Response, message: str, limited: int = 0) -> float | None:
+    """Seconds to wait for a rate-limited 403/429, or None if it is not a rate limit (GITHUB.md 6).
+
+    ``limited`` counts the rate-limit refusals this request already met: a wait GitHub
+    does not state starts at a minute and doubles, so a limit is never retried in a burst.
+    """
     retry_after = _float(resp.headers.get("retry-after"))
     if retry_after is not None:
         return max(retry_after, 0.0)
+    backoff = MIN_RATE_LIMIT_WAIT * 2**limited
     if resp.headers.get("x-ratelimit-remaining") == "0":
-        reset = _float(resp.headers.get("x-ratelimit-reset")) or time.time()
-        return max(reset - time.time(), 0.0) + 0.1  # reset is whole seconds; a little past it
+        reset = _float(resp.headers.get("x-ratelimit-reset"))
+        if reset is None:
+            return backoff  # exhausted, but when it refills is unknown
+        return max(reset - time.time(), 0.0) + 1.0  # reset is whole seconds; a little past it
     if "rate limit" in message.lower() or resp.status_code == 429:
-        return 60.0  # secondary limit without Retry-After: at least one minute
+        return backoff  # secondary limit without Retry-After: at least one minute
     return None
 
 
-def _message(resp: requests.Response) -> str:
-    try:
-        data = resp.json()
-    except ValueError:
-        return resp.text[:200].strip()
-    return str(data.get("message", "")) if isinstance(data, dict) else ""
+def _error_text(error: object) -> str:
+    """One entry of GitHub's ``errors[]``: a string, or {resource, field, code, message}."""
+    if not isinstance(error, dict):
+        return str(error)
+    where = ".".join(str(error[k]) for k in ("resource", "field") if error.get(k))
+    what = " ".join(str(error[k]) for k in ("code", "message") if error.get(k))
+    return f"{where}: {what}" if where and what else where or what or "error"
+
+
+def _client_error_hint(status: int) -> str:
+    if status == 422:
+        return "GitHub could not process the request as sent (see its errors)"
+    if status in (400, 410):
+        return "The request or its X-GitHub-Api-Version was refused; the client may need an update"
+    return ""
 
 
 def _decode(data: dict[str, Any]) -> bytes:

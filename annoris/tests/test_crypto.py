@@ -79,6 +79,14 @@ def test_it_names_an_unknown_key_id(keyring: crypto.Keyring) -> None:
         ("k1:" + base64.urlsafe_b64encode(os.urandom(16)).decode(), "16 bytes; AES-256 needs 32"),
         ("k1:@@@", "not valid urlsafe base64"),
         (crypto.generate_key("k1") + "," + crypto.generate_key("k1"), "twice"),
+        (
+            crypto.generate_key("k1") + "," + crypto.generate_key("K1"),
+            "'k1' and 'K1', which differ only in case",
+        ),
+        (
+            crypto.generate_key("a.B") + "," + crypto.generate_key("x") + "," + crypto.generate_key("A.b"),
+            "only in case",
+        ),
     ],
 )
 def test_it_explains_a_malformed_keyring(value: str, message: str) -> None:
@@ -110,6 +118,14 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         (
             {"DEBUG": "0", "SECRET_KEY": "s" * 50, "ANNORIS_ENCRYPTION_KEYS": crypto.DEVELOPMENT_KEYRING},
             "development key",
+        ),
+        (
+            {
+                "DEBUG": "0",
+                "SECRET_KEY": "s" * 50,
+                "ANNORIS_ENCRYPTION_KEYS": crypto.generate_key("K1") + "," + crypto.generate_key("k1"),
+            },
+            "differ only in case",
         ),
     ],
 )

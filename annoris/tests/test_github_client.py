@@ -61,7 +61,7 @@ def test_it_reads_contents_and_streams_the_tarball(client: GitHubClient) -> None
     found = client.get_contents(path, ref="main")
     assert (found.path, found.sha, found.content) == (path, git_blob_sha(SEED_FILES[path]), SEED_FILES[path])
     assert dict(client.iter_tarball("main")) == SEED_FILES
-    assert client.calls_by_endpoint["tarball"] == 1
+    assert client.calls_by_endpoint["tarball"] == 2  # the 302, then the archive it points to
 
 
 def test_it_gets_a_free_304_for_a_matching_etag(client: GitHubClient, emulator: GitHubEmulator) -> None:
@@ -145,7 +145,11 @@ def test_it_raises_unauthorized_on_401_without_leaking_the_token(
     client = make_client(token=secret)
     with pytest.raises(Unauthorized) as caught:
         client.get_branch("main")
-    assert str(caught.value) == f"GitHub rejected the token (401) for GET {BRANCH_PATH}"
+    assert str(caught.value) == (
+        f"GitHub rejected the token (401) for GET {BRANCH_PATH}: GitHub says 'Bad credentials'. "
+        "Check the token (GITHUB_TOKEN): it is wrong, expired or revoked "
+        "(see https://docs.github.com/rest/branches/branches#get-a-branch)"
+    )
     assert secret not in repr(caught.value) and secret not in repr(client)
     assert emulator.call_count() == 1  # not retried
 

@@ -8,12 +8,14 @@ is a 403 with ``x-ratelimit-remaining: 0``; a 304 is answered without spending t
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from annoris.testing.github_emulator import shapes
 from annoris.testing.github_emulator.routes import Reply, Request, match
 
 if TYPE_CHECKING:
+    from annoris.testing.github_emulator.faults import Failure
     from annoris.testing.github_emulator.server import GitHubEmulator
 
 _NO_UA = (
@@ -24,6 +26,7 @@ _PRIMARY = (
     "API rate limit exceeded for user ID 1. "
     "If you reach out to GitHub Support for help, please include the request ID."
 )
+PRIMARY_LIMIT_MESSAGE = _PRIMARY
 _SECONDARY = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
     "If you reach out to GitHub Support for help, please include the request ID."
@@ -47,19 +50,42 @@ def dispatch(emu: GitHubEmulator, req: Request) -> Reply:
     found = match(req.method, req.path)
     if found and found[0] == "codeload":  # codeload URLs carry their own short-lived grant
         return found[2](emu, req, found[3])
-    reply = _guarded(emu, req, found)
+    failure = emu.faults.take_failure(req.path)
+    reply = _injected(failure) if failure is not None else _guarded(emu, req, found)
     reply.headers.update(emu.limiter.headers())
+    for name, value in (failure.headers if failure is not None else {}).items():
+        if value is None:
+            reply.headers.pop(name, None)
+        else:
+            reply.headers[name] = value
+    if found is not None:
+        _name_the_docs(reply, shapes.doc_url(req.method, found[0]))
     return reply
 
 
+def _injected(failure: Failure) -> Reply:
+    body = failure.body if failure.body is not None else shapes.error("Server Error", failure.status)
+    headers = {"retry-after": _seconds(failure.retry_after)} if failure.retry_after is not None else {}
+    if isinstance(body, bytes):
+        return Reply(failure.status, body, headers)
+    return Reply.json(failure.status, body, **headers)
+
+
+def _name_the_docs(reply: Reply, doc: str) -> None:
+    """Point a generic error's ``documentation_url`` at the endpoint's page, as GitHub does."""
+    if (
+        reply.status < 400
+        or not isinstance(reply.body, bytes)
+        or "json" not in reply.headers.get("content-type", "")
+    ):
+        return
+    data = json.loads(reply.body)
+    if isinstance(data, dict) and data.get("documentation_url") == shapes.DOCS:
+        data["documentation_url"] = doc
+        reply.body = json.dumps(data).encode()
+
+
 def _guarded(emu: GitHubEmulator, req: Request, found: tuple | None) -> Reply:  # type: ignore[type-arg]
-    failure = emu.faults.take_failure(req.path)
-    if failure is not None:
-        body = failure.body if failure.body is not None else shapes.error("Server Error", failure.status)
-        headers = {"retry-after": _seconds(failure.retry_after)} if failure.retry_after is not None else {}
-        if isinstance(body, bytes):
-            return Reply(failure.status, body, headers)
-        return Reply.json(failure.status, body, **headers)
     if not req.headers.get("user-agent"):
         return Reply(403, _NO_UA, {"content-type": "text/plain; charset=utf-8"})
     token = token_of(req)
@@ -78,9 +104,7 @@ def _guarded(emu: GitHubEmulator, req: Request, found: tuple | None) -> Reply:  
     ):
         return Reply.error(404, "Not Found")
     if found[0] != "rate_limit" and emu.limiter.exhausted():
-        return Reply.json(
-            403, shapes.error(_PRIMARY, 403, shapes.DOCS + "/overview/rate-limits-for-the-rest-api")
-        )
+        return Reply.json(403, shapes.error(_PRIMARY, 403, shapes.RATE_LIMIT_DOCS))
     reply = found[2](emu, req, found[3])
     return _conditional(emu, req, reply, token, counts=found[0] != "rate_limit")
 

@@ -21,6 +21,9 @@ class Failure:
     retry_after: float | None
     body: object | None
     path_prefix: str | None
+    # Headers set on the answer after the emulator's own; None drops one it would send
+    # (e.g. {"x-ratelimit-remaining": "0", "x-ratelimit-reset": None}).
+    headers: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass

@@ -23,7 +23,8 @@ from urllib.parse import parse_qsl, unquote
 import requests
 
 from annoris.sources.github_client import GitHubClient
-from annoris.testing.github_emulator.app import describe, dispatch
+from annoris.testing.github_emulator import shapes
+from annoris.testing.github_emulator.app import PRIMARY_LIMIT_MESSAGE, describe, dispatch
 from annoris.testing.github_emulator.faults import Call, Failure, Faults, RateLimiter
 from annoris.testing.github_emulator.gitrepo import GitRepo
 from annoris.testing.github_emulator.routes import Reply, Request
@@ -195,9 +196,32 @@ class GitHubEmulator:
         retry_after: float | None = None,
         body: object | None = None,
         path_prefix: str | None = None,
+        headers: dict[str, str | None] | None = None,
     ) -> None:
-        """Answer the next ``n`` requests (under ``path_prefix``) with ``status``."""
-        self.faults.fail_next(Failure(n, status, retry_after, body, path_prefix))
+        """Answer the next ``n`` requests (under ``path_prefix``) with ``status``.
+
+        ``body`` is the JSON (or bytes) to answer, e.g. ``shapes.validation_failed([...])``;
+        ``headers`` are set last, and a None value drops a header the emulator would send.
+        """
+        self.faults.fail_next(Failure(n, status, retry_after, body, path_prefix, dict(headers or {})))
+
+    def primary_limit(
+        self,
+        n: int = 1,
+        *,
+        reset_header: bool = True,
+        path_prefix: str | None = None,
+        headers: dict[str, str | None] | None = None,
+    ) -> None:
+        """Refuse the next ``n`` requests as an exhausted primary limit: 403, GitHub's message,
+        ``x-ratelimit-remaining: 0``; without ``x-ratelimit-reset`` when ``reset_header`` is False
+        (a shape real GitHub answers now and then)."""
+        body = shapes.error(PRIMARY_LIMIT_MESSAGE, 403, shapes.RATE_LIMIT_DOCS)
+        limit_headers: dict[str, str | None] = {"x-ratelimit-remaining": "0"}
+        if not reset_header:
+            limit_headers["x-ratelimit-reset"] = None
+        limit_headers.update(headers or {})
+        self.fail_next(n, status=403, body=body, path_prefix=path_prefix, headers=limit_headers)
 
     def hang(self, seconds: float | None = None, path_prefix: str | None = None) -> None:
         """Accept requests but answer only after ``seconds`` (None: until release())."""

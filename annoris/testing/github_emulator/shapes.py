@@ -45,8 +45,36 @@ def github_base64(data: bytes) -> str:
     return "".join(encoded[i : i + 60] + "\n" for i in range(0, len(encoded), 60))
 
 
+# The reference page GitHub names in ``documentation_url`` of an error, per (method, endpoint).
+DOC_PAGES = {
+    ("GET", "branch"): "branches/branches#get-a-branch",
+    ("GET", "ref"): "git/refs#get-a-reference",
+    ("GET", "commit"): "git/commits#get-a-commit",
+    ("GET", "tree"): "git/trees#get-a-tree",
+    ("GET", "blob"): "git/blobs#get-a-blob",
+    ("GET", "contents"): "repos/contents#get-repository-content",
+    ("PUT", "contents"): "repos/contents#create-or-update-file-contents",
+    ("DELETE", "contents"): "repos/contents#delete-a-file",
+    ("GET", "tarball"): "repos/contents#download-a-repository-archive-tar",
+    ("GET", "rate_limit"): "rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user",
+}
+RATE_LIMIT_DOCS = f"{DOCS}/overview/rate-limits-for-the-rest-api"
+
+
+def doc_url(method: str, endpoint: str) -> str:
+    """The ``documentation_url`` GitHub puts in an error from this endpoint."""
+    page = DOC_PAGES.get((method, endpoint))
+    return f"{DOCS}/{page}" if page else DOCS
+
+
 def error(message: str, status: int, doc: str = DOCS) -> dict[str, object]:
     return {"message": message, "documentation_url": doc, "status": str(status)}
+
+
+def validation_failed(errors: list[dict[str, str] | str], doc: str = DOCS) -> dict[str, object]:
+    """A 422 as GitHub sends it: ``Validation Failed`` with ``errors[]`` of
+    ``{resource, field, code}`` (plus ``message`` for code ``custom``), or plain strings."""
+    return {"message": "Validation Failed", "errors": errors, "documentation_url": doc, "status": "422"}
 
 
 def _person(p: Person) -> dict[str, str]:

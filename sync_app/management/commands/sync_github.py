@@ -60,6 +60,8 @@ class Command(BaseCommand):
     def _print_summary(self, result: SyncResult) -> None:
         for entry in result.errors:
             self.stderr.write(f"failed  {entry['path']}: {entry['error']}")
+        for entry in result.skipped:
+            self.stderr.write(f"skipped {entry['path']}: {entry['reason']}")
         counts = " / ".join(f"{result.counts[key]} {key}" for key in SUMMARY_KEYS)
         prefix = "Dry run: would sync" if result.dry_run else "Synced"
         self.stdout.write(
