@@ -24,7 +24,7 @@ from asgiref.sync import sync_to_async
 from django.db import DatabaseError, close_old_connections
 from django.db.models import Count, Max, Q
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.types import Resource, ToolAnnotations
 from pydantic import Field
 
@@ -83,6 +83,10 @@ CREATES = ToolAnnotations(
 REPLACES = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
 )
+
+
+class SessionMissing(ToolError):
+    """No live session has this id or path."""
 
 
 class NotAvailable(ToolError):
@@ -162,7 +166,9 @@ def _read_session(session_id: str | None, path: str | None) -> dict[str, Any]:
             else Session.objects.fetch_by_path(path)
         )
     except SessionNotFound:
-        raise ToolError(f"No session with {'id' if session_id else 'path'} {session_id or path!r}.") from None
+        raise SessionMissing(
+            f"No session with {'id' if session_id else 'path'} {session_id or path!r}."
+        ) from None
     except SessionUnavailable as exc:
         raise ToolError(f"The session cannot be read right now: {exc}") from None
     return _session_result(found)
@@ -363,6 +369,8 @@ async def session_markdown(id: str) -> str:
     """The document of session ``id`` (the resource template's reader)."""
     try:
         return (await _orm(_read_session, id, None))["markdown"]
+    except SessionMissing as exc:
+        raise ResourceNotFoundError(str(exc)) from None
     except ToolError as exc:
         raise ResourceError(str(exc)) from None
 

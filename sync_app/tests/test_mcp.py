@@ -30,7 +30,8 @@ from django.core.management import call_command
 from django.db import connection
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import CallToolResult
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult
 from rest_framework.authtoken.models import Token
 
 from annoris.sources.local import LocalSource
@@ -218,14 +219,17 @@ def test_it_reports_the_last_sync(gunicorn_url: str, world: dict) -> None:
 def test_it_offers_the_sessions_as_resources(gunicorn_url: str, world: dict) -> None:
     session = world["sessions"][0]
 
-    async def go() -> tuple[Any, Any, Any]:
+    async def go() -> tuple[Any, Any, Any, Exception]:
         async with _http(gunicorn_url, world["token"]) as client:
             listed = (await client.list_resources()).resources
             templates = (await client.list_resource_templates()).resource_templates
             read = await client.read_resource(f"annoris://sessions/{session.id}")
-            return listed, templates, read
+            with pytest.raises(MCPError) as missing:
+                await client.read_resource("annoris://sessions/00000000-0000-0000-0000-000000000000")
+            return listed, templates, read, missing.value
 
-    listed, templates, read = _run(go)
+    listed, templates, read, missing = _run(go)
+    assert missing.error.code == INVALID_PARAMS and "No session" in missing.error.message
     assert {str(r.uri) for r in listed} == {f"annoris://sessions/{s.id}" for s in world["sessions"]}
     assert [t.uri_template for t in templates] == ["annoris://sessions/{id}"]
     assert read.contents[0].mime_type == "text/markdown"
@@ -310,10 +314,17 @@ def test_only_bounded_posts_are_served(gunicorn_url: str, world: dict) -> None:
     assert response.status_code == 413 and response.json()["error"]["message"]
 
 
-def test_it_serves_under_runserver_too(world: dict) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["manage.py", "runserver", "127.0.0.1:{port}", "--noreload", "--skip-checks"],  # make run
+        ["-m", "uvicorn", "annoris.asgi:application", "--port", "{port}", "--lifespan", "off"],  # ASGI
+    ],
+    ids=["runserver", "asgi"],
+)
+def test_it_serves_under_runserver_and_asgi_too(world: dict, command: list[str]) -> None:
     port = _free_port()
-    command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"]
-    with _serving(command, world["env"], port) as url:
+    with _serving([sys.executable, *(part.format(port=port) for part in command)], world["env"], port) as url:
         session = world["sessions"][0]
         result = _call(_http(url, world["token"]), "read_session", {"id": str(session.id)})
     assert not result.is_error and result.structured_content["title"] == session.title
