@@ -109,14 +109,25 @@ async def _orm(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await sync_to_async(call, thread_sensitive=True)()
 
 
+_local_operator = False  # set only by `manage.py mcp`: this process serves stdio, no HTTP
+
+
+def trust_local_operator() -> None:
+    """Let every caller of this process write: for the stdio command, whose caller is the
+    operator who started it. The web process never calls this."""
+    global _local_operator
+    _local_operator = True
+
+
 def require_write(ctx: Context, tool: str) -> None:
-    """Refuse a write unless the caller holds the write scope (stdio: the local operator does)."""
+    """Refuse a write unless the HTTP caller holds the write scope, or this is the stdio process."""
     request = ctx.request_context.request
-    if request is None:  # stdio: no HTTP request, the operator who started the process
+    grant = getattr(request, "scope", {}).get(GRANT_KEY) if request is not None else None
+    if grant is not None and grant.write:
         return
-    grant = getattr(request, "scope", {}).get(GRANT_KEY)
-    if grant is None or not grant.write:
-        raise ToolError(f"{tool} needs a token with the write scope; this token may only read.")
+    if grant is None and request is None and _local_operator:
+        return
+    raise ToolError(f"{tool} needs a token with the write scope; this token may only read.")
 
 
 def _text(value: str, field: str) -> str:

@@ -130,9 +130,11 @@ def _run(fn: Callable[[], Awaitable[T]]) -> T:
     return anyio.run(fn)
 
 
-def _http(url: str, token: str | None, scheme: str = "Bearer") -> Client:
+def _http(url: str, token: str | None, scheme: str = "Bearer", mode: str = "legacy") -> Client:
+    """A client that initializes (legacy handshake) unless ``mode`` says otherwise."""
     headers = {"Authorization": f"{scheme} {token}"} if token else {}
-    return Client(streamable_http_client(url, http_client=httpx2.AsyncClient(headers=headers)), mode="legacy")
+    http = httpx2.AsyncClient(headers=headers, timeout=30.0)  # a cold worker on a busy CI box is slow
+    return Client(streamable_http_client(url, http_client=http), mode=mode)
 
 
 def _stdio(world: dict) -> Client:
@@ -148,6 +150,12 @@ def _call(client: Client, tool: str, arguments: dict[str, Any]) -> CallToolResul
             return await client.call_tool(tool, arguments)
 
     return _run(go)
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
 
 
 def _text(result: CallToolResult) -> str:
@@ -263,7 +271,7 @@ def test_it_refuses_a_request_without_a_valid_token(gunicorn_url: str, world: di
     message = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
     headers = {"Accept": "application/json, text/event-stream"}
     for auth in ({}, {"Authorization": "Bearer not-a-token"}):
-        response = httpx2.post(gunicorn_url, json=message, headers={**headers, **auth})
+        response = httpx2.post(gunicorn_url, json=message, headers={**headers, **auth}, timeout=30)
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         body = response.json()
@@ -273,8 +281,10 @@ def test_it_refuses_a_request_without_a_valid_token(gunicorn_url: str, world: di
         async with _http(gunicorn_url, None) as client:
             await client.list_tools()
 
-    with pytest.raises(Exception):  # noqa: B017 - the client fails its handshake; any error is a refusal
+    with pytest.raises(ExceptionGroup) as refused:  # the client's task group carries the MCPError
         _run(go)
+    leaves = _leaves(refused.value)
+    assert any(isinstance(e, MCPError) and "Authentication required" in e.error.message for e in leaves)
 
 
 def test_it_accepts_the_token_under_either_keyword(gunicorn_url: str, world: dict) -> None:
@@ -283,7 +293,8 @@ def test_it_accepts_the_token_under_either_keyword(gunicorn_url: str, world: dic
         assert not result.is_error, scheme
 
 
-def test_a_read_token_cannot_write(gunicorn_url: str, world: dict) -> None:
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])  # handshake era, and the SDK's newest
+def test_a_read_token_cannot_write(gunicorn_url: str, world: dict, mode: str) -> None:
     session = world["sessions"][0]
     calls = {
         "save_session": {"markdown": "# New\n", "project": "Annoris"},
@@ -295,7 +306,7 @@ def test_a_read_token_cannot_write(gunicorn_url: str, world: dict) -> None:
     }
     before = sorted(p.read_bytes() for p in world["folder"].rglob("*.md"))
     for tool, arguments in calls.items():
-        result = _call(_http(gunicorn_url, world["token"]), tool, arguments)
+        result = _call(_http(gunicorn_url, world["token"], mode=mode), tool, arguments)
         assert result.is_error and "needs a token with the write scope" in _text(result), tool
     assert sorted(p.read_bytes() for p in world["folder"].rglob("*.md")) == before
 
@@ -308,9 +319,11 @@ def test_tools_whose_service_is_not_in_this_build_say_so(gunicorn_url: str, worl
 
 def test_only_bounded_posts_are_served(gunicorn_url: str, world: dict) -> None:
     auth = {"Authorization": f"Bearer {world['token']}"}
-    assert httpx2.get(gunicorn_url, headers=auth).status_code == 405
+    assert httpx2.get(gunicorn_url, headers=auth, timeout=30).status_code == 405
     big = b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": "' + b"a" * 2_000_000 + b'"}}'
-    response = httpx2.post(gunicorn_url, content=big, headers={**auth, "Content-Type": "application/json"})
+    response = httpx2.post(
+        gunicorn_url, content=big, headers={**auth, "Content-Type": "application/json"}, timeout=30
+    )
     assert response.status_code == 413 and response.json()["error"]["message"]
 
 
