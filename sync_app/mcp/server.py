@@ -86,18 +86,29 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponseBase:
     grant = _authenticate(request)
     if isinstance(grant, HttpResponse):
         return grant
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+    if _content_length(request) > MAX_BODY_BYTES:
         return _error(413, -32600, f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
     try:
         body = request.body
     except (RequestDataTooBig, RawPostDataException):
         return _error(413, -32600, "The request body is too large.")
-    status, headers, content = async_to_sync(_serve)(_scope(request, grant), body)
+    try:
+        status, headers, content = async_to_sync(_serve)(_scope(request, grant), body)
+    except Exception:  # a bug in the SDK or here: answer JSON-RPC, never Django's HTML page
+        logger.exception("MCP request failed")
+        return _error(500, -32603, "Internal error.")
     response = HttpResponse(content, status=status)
     for name, value in headers:
         if name.lower() not in ("content-length", "connection"):
             response.headers[name] = value
     return response
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # as Django reads it: the body is then read as empty
 
 
 def _authenticate(request: HttpRequest) -> tools.Grant | HttpResponse:
