@@ -43,11 +43,16 @@ if logging.getLogger("mcp").level == logging.NOTSET:
 
 MCP_PATH = "/mcp"
 MAX_BODY_BYTES = 2 * tools.MAX_MARKDOWN_BYTES + 64 * 1024  # a save_session call, JSON-escaped
+MCP_TIMEOUT = 20.0  # s per request: answered (504) before gunicorn's 30 s kills the worker
 INSTRUCTIONS = (
     "Annoris keeps your working memory: one markdown session document per work session. "
     "At the start of a session call get_context; read a whole session with read_session; "
     "save what you did with save_session (update_session needs the SHA you read)."
 )
+
+
+class RequestTimedOut(Exception):
+    """The SDK did not answer within MCP_TIMEOUT."""
 
 
 class AnnorisMCP(MCPServer):
@@ -60,7 +65,15 @@ class AnnorisMCP(MCPServer):
 @functools.cache
 def get_server() -> AnnorisMCP:
     """The process's MCP server: the tools of ``tools.TOOLS`` and the session resources."""
-    server = AnnorisMCP(name="annoris", title="Annoris", instructions=INSTRUCTIONS, version="1.0")
+    server = AnnorisMCP(
+        name="annoris",
+        title="Annoris",
+        instructions=INSTRUCTIONS,
+        version="1.0",
+        # No subscriptions/listen: its answer is a stream that never ends, which would hold a
+        # sync worker until gunicorn kills it. Nothing here changes lists at run time anyway.
+        subscriptions=False,
+    )
     for fn, title, hints in tools.TOOLS:
         server.add_tool(fn, title=title, annotations=hints, structured_output=True)
     server.resource(
@@ -94,6 +107,8 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponseBase:
         return _error(413, -32600, "The request body is too large.")
     try:
         status, headers, content = async_to_sync(_serve)(_scope(request, grant), body)
+    except RequestTimedOut:
+        return _error(504, -32603, f"The request took longer than {MCP_TIMEOUT:g} s.")
     except Exception:  # a bug in the SDK or here: answer JSON-RPC, never Django's HTML page
         logger.exception("MCP request failed")
         return _error(500, -32603, "Internal error.")
@@ -213,6 +228,9 @@ async def _serve(scope: dict[str, Any], body: bytes) -> tuple[int, list[tuple[st
             if not message.get("more_body", False):
                 answered.set()
 
-    async with manager.run():
-        await app(scope, receive, send)
+    with anyio.move_on_after(MCP_TIMEOUT) as deadline:
+        async with manager.run():
+            await app(scope, receive, send)
+    if deadline.cancelled_caught and not answered.is_set():
+        raise RequestTimedOut()
     return status, headers, b"".join(chunks)

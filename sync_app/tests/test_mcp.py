@@ -370,3 +370,27 @@ def test_the_command_has_help_text() -> None:
         [sys.executable, "manage.py", "help", "mcp"], cwd=BASE_DIR, capture_output=True, text=True, check=True
     ).stdout
     assert "stdio" in out and "/mcp" in out
+
+
+def test_a_stream_that_would_never_end_is_refused_at_once(gunicorn_url: str, world: dict) -> None:
+    """``subscriptions/listen`` answers a stream kept open for good: it would pin a sync worker."""
+    listen = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "subscriptions/listen",
+        "params": {
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {},
+            },
+            "notifications": {"toolsListChanged": True},
+        },
+    }
+    headers = {
+        "Authorization": f"Bearer {world['token']}",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "subscriptions/listen",
+    }
+    response = httpx2.post(gunicorn_url, json=listen, headers=headers, timeout=15)
+    assert response.json()["error"]["message"] == "Method not found"
