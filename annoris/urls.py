@@ -14,5 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("sessions_app.urls")),
+    path("mcp", include("sync_app.mcp.urls")),  # MCP over streamable HTTP (issue #8)
     path("", include("sync_app.urls")),
 ]
