@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from annoris.views import landing
+
 admin.site.site_header = "Annoris"
 admin.site.site_title = "Annoris"
 admin.site.index_title = "Working memory"
@@ -15,4 +17,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("sessions_app.urls")),
     path("", include("sync_app.urls")),
+    path("", landing, name="landing"),
 ]
