@@ -32,6 +32,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """A mirror or a record: viewable only. No add, change, delete or history (and no links to them)."""
 
     change_form_template = "admin/annoris/readonly_change_form.html"
+    change_list_template = "admin/annoris/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

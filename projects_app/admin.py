@@ -1,7 +1,8 @@
 """Admin for projects: status, priority, revenue progress, and on a project's page its sessions.
 
 Projects are edited here (they are not in the repository). A project's page lists its live
-sessions newest first and its open next steps: the "Next" of each session not done yet.
+sessions newest first and its open next steps: the "Next" of the newest session and of
+each session not done yet (``block next_steps`` in the template, for a next-steps service).
 """
 
 from __future__ import annotations
@@ -63,11 +64,12 @@ class ProjectAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def sessions_context(self, project: Project) -> dict[str, Any]:
-        """Its live sessions, newest first, and the next steps of those not done."""
+        """Its live sessions, newest first, and its open next steps: the "Next" of the newest session
+        (nothing has followed it yet) and of every session not done."""
         live = project.sessions.filter(deleted_at__isnull=True).order_by("-created_at")
         sessions = list(live.only("id", "title", "state", "status", "created_at", "created_time", "next_step")
                         [: self.SESSIONS_SHOWN])  # fmt: skip
-        open_steps = [s for s in sessions if s.next_step and s.state != "done"]
+        open_steps = [s for i, s in enumerate(sessions) if s.next_step and (i == 0 or s.state != "done")]
         all_url = reverse("admin:sessions_app_session_changelist") + f"?project__id__exact={project.pk}"
         return {
             "project_sessions": sessions,

@@ -37,7 +37,7 @@ _SQLITE_SEARCH_SCAN = 20000
 
 
 class LiveFilter(admin.SimpleListFilter):
-    title = "in repository"
+    title = "file in repository"
     parameter_name = "live"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
@@ -49,6 +49,14 @@ class LiveFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.deleted()
         return queryset
+
+
+class DocumentDateFilter(admin.DateFieldListFilter):
+    """Django's date filter, titled "By date" (the document's date) rather than "By created at"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "date"
 
 
 def written_date(session: Session) -> str:
@@ -78,9 +86,9 @@ def body_search_ids(term: str) -> list[Any] | None:
 
 @admin.register(Session)
 class SessionAdmin(ReadOnlyAdmin):
-    list_display = ("title_and_path", "project", "state_badge", "date_written", "last_synced", "present")
+    list_display = ("title_and_path", "project", "state_badge", "date_written", "present")
     list_display_links = ("title_and_path",)
-    list_filter = (LiveFilter, "project", "state", "created_at")
+    list_filter = (LiveFilter, "project", "state", ("created_at", DocumentDateFilter))
     list_select_related = ("project",)
     search_fields = ("title", "github_path", "status", "next_step")
     search_help_text = "Title, path, status or next step (any case)."

@@ -40,6 +40,7 @@ def _commit_link(revision: str) -> str:
 
 @admin.register(SyncLog)
 class SyncLogAdmin(ReadOnlyAdmin):
+    change_list_template = "admin/sync_app/synclog/change_list.html"  # with the "Sync now" button
     list_display = (
         "synced_at",
         "source",

@@ -6,6 +6,7 @@ each key is a row with its status and its other fields, so nothing here needs to
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
@@ -32,11 +33,27 @@ _HINTS = {
 }
 
 
-def _detail(value: Any) -> str:
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    return f"{seconds // 60} min" if seconds < 7200 else f"{seconds // 3600} h"
+
+
+def _detail(value: Any, key: str = "") -> str:
+    """A report value as a person reads it: durations in s/min/h, timestamps without microseconds."""
     if isinstance(value, dict):
-        return ", ".join(f"{k.replace('_', ' ')}: {_detail(v)}" for k, v in value.items())
+        return ", ".join(f"{k.replace('_', ' ').removesuffix(' seconds')}: {_detail(v, k)}" for k, v in value.items())
     if isinstance(value, list):
         return f"{len(value)} items"
+    if key.endswith("_seconds") and isinstance(value, int | float):
+        return _duration(value)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return f"{moment:%Y-%m-%d %H:%M} UTC" if moment.tzinfo else value
     return str(value)
 
 

@@ -74,7 +74,7 @@ def test_the_index_puts_annoris_first_with_a_health_panel(
         "app-django_q"
     )
     panel = page.split('id="annoris-health"', 1)[1].split("</table>", 1)[0]
-    assert 'Health: <span class="status-ok">ok</span>' in panel
+    assert re.search(r'Health <span class="annoris-badge status-badge-ok">ok</span>', panel)
     assert "Database" in panel and "Task queue" in panel and "Last sync" in panel and "Manual sync" in panel
     assert 'href="/"' in page  # "View site" goes to the landing page
 

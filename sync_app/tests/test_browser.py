@@ -110,7 +110,8 @@ def test_a_first_visit_in_chromium(stack: Stack, shots: Path) -> None:
         assert document.evaluate("e => e.getBoundingClientRect().width") > 1000  # full width, not 580 px
         assert fits_width()
         shot("session")
-        shot("session-full", full=True)
+        document.locator("ul").first.scroll_into_view_if_needed()
+        shot("session-lists-and-code")
 
         # 5. The session list fits 1400 px.
         page.goto(stack.base_url + "/admin/sessions_app/session/")
@@ -133,9 +134,12 @@ def test_a_first_visit_in_chromium(stack: Stack, shots: Path) -> None:
         expect(newest).to_contain_text("Success")
         assert "Processed 'sync_app.tasks." in stack.read("worker")
         shot("sync-now")
-        newest.locator("a").first.click()
-        expect(page.locator(".annoris-files, .field-file_table")).to_be_visible()
-        shot("sync-log")
+        # The first sync's page: a table of the files it added, one repaired from Mac Roman.
+        page.locator("#result_list tbody tr").last.locator("a").first.click()
+        files = page.locator(".annoris-files table")
+        expect(files).to_contain_text("2025-10-20-redis-strategy.md")
+        expect(files).to_contain_text("Mac Roman")
+        shot("sync-log", full=True)
 
         # 7. The browsable API, logged in through the admin's session.
         page.goto(stack.base_url + "/api/sessions/")
