@@ -43,7 +43,8 @@ def _duration(seconds: float) -> str:
 def _detail(value: Any, key: str = "") -> str:
     """A report value as a person reads it: durations in s/min/h, timestamps without microseconds."""
     if isinstance(value, dict):
-        return ", ".join(f"{k.replace('_', ' ').removesuffix(' seconds')}: {_detail(v, k)}" for k, v in value.items())
+        parts = (f"{k.replace('_', ' ').removesuffix(' seconds')}: {_detail(v, k)}" for k, v in value.items())
+        return ", ".join(parts)
     if isinstance(value, list):
         return f"{len(value)} items"
     if key.endswith("_seconds") and isinstance(value, int | float):
