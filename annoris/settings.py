@@ -90,7 +90,7 @@ ASGI_APPLICATION = "annoris.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],  # overrides of third-party templates (Swagger UI's CSP nonce)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -261,8 +261,9 @@ del _proxy_header
 
 # Content-Security-Policy (django-csp): scripts only from this origin or with the request's
 # nonce, no plugins, no framing. Inline style attributes are allowed because the admin, the
-# browsable API and Swagger UI set them; styles cannot run code. Swagger UI must be served
-# with SpectacularSwaggerSplitView (its script is a URL, not inline) and its assets locally.
+# browsable API and Swagger UI set them; styles cannot run code. Swagger UI's assets must be
+# served locally (drf-spectacular-sidecar); its inline script gets the nonce from our override
+# of its template (templates/drf_spectacular/swagger_ui.html).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -3,6 +3,7 @@ gunicorn's config file."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import subprocess
 import sys
@@ -107,3 +108,15 @@ def test_the_landing_page_says_what_this_is_and_links_admin_docs_and_health() ->
     html = page.content.decode()
     assert "Annoris" in html and 'href="/admin/"' in html and 'href="/health"' in html
     assert 'href="/api/docs/"' in html or 'href="/api/schema/"' in html
+
+
+@pytest.mark.django_db
+def test_swagger_uis_inline_script_carries_the_policys_nonce(admin_client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.ROOT_URLCONF = "annoris.tests.docs_urls"
+    response = admin_client.get("/api/docs/")
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    html = response.content.decode()
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    assert inline and all(f'nonce="{nonce}"' in attrs for attrs in inline), inline
