@@ -6,21 +6,27 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrations-check bench clean
+.PHONY: run build test lint format migrations-check bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-## Serve on http://127.0.0.1:8000 with the sample sessions (SQLite, no Redis).
+## Serve on http://127.0.0.1:$(PORT) with the sample sessions (SQLite, no Redis): the web server and
+## the worker that runs "Sync now" and the schedule, together (honcho, Procfile.dev). Ctrl-C stops both.
+PORT ?= 8000
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_schedule
 	$(BIN)/python manage.py sync_github
 	$(BIN)/python manage.py ensure_admin
-	@echo "Admin: http://127.0.0.1:8000/admin/   API: http://127.0.0.1:8000/api/sessions/   Health: http://127.0.0.1:8000/health"
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Admin: http://127.0.0.1:$(PORT)/admin/   API: http://127.0.0.1:$(PORT)/api/sessions/   Health: http://127.0.0.1:$(PORT)/health"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.dev start --port $(PORT)
+
+## Build step for a deploy: hashed, compressed static files for WhiteNoise (DEBUG=0 needs them).
+build: $(STAMP)
+	$(BIN)/python manage.py collectstatic --noinput
 
 ## Run the test suite (against DATABASE_URL / REDIS_URL when set).
 test: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class AnnorisConfig(AppConfig):
@@ -11,3 +12,9 @@ class AnnorisConfig(AppConfig):
 
     def ready(self) -> None:
         from annoris import checks  # noqa: F401  (registers the checks)
+
+
+class AnnorisAdminConfig(AdminConfig):
+    """django.contrib.admin with Annoris's site as ``admin.site`` (see annoris.admin_site)."""
+
+    default_site = "annoris.admin_site.AnnorisAdminSite"

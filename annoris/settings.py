@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 
 from annoris import crypto
 from annoris.errors import ConfigurationError
@@ -51,7 +52,7 @@ del _keys
 # --- Applications -----------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "annoris.apps.AnnorisAdminConfig",  # django.contrib.admin with Annoris's site (apps first, health panel)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",  # TokenAuthentication is configured below; it needs its table
     "drf_spectacular",
     "django_q",
+    "csp",
     "annoris.apps.AnnorisConfig",
     "projects_app",
     "sessions_app",
@@ -69,7 +71,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "annoris.logs.RequestIdMiddleware",  # first: every later log line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,7 +90,7 @@ ASGI_APPLICATION = "annoris.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],  # overrides of third-party templates (Swagger UI's CSP nonce)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -191,6 +195,9 @@ Q_CLUSTER = {
     "sync": env.bool("Q_SYNC", default=False),
 }
 
+# /health says "degraded" when a queued task has waited longer than this (seconds): no worker runs.
+ANNORIS_QUEUE_STALE_AFTER = env.int("ANNORIS_QUEUE_STALE_AFTER", default=300)
+
 # --- REST framework -------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -219,7 +226,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))  # collectstatic writes here
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -229,18 +236,78 @@ STORAGES = {
     },
 }
 
-if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# --- Deployment security (issue #11) ----------------------------------------------
+# On by default with DEBUG off, so `check --deploy` is clean; each can be switched by env.
+# Behind a TLS-terminating proxy (Railway, Heroku, a load balancer) Django sees plain HTTP:
+# SECURE_PROXY_SSL_HEADER names the header the proxy sets ("HTTP_X_FORWARDED_PROTO,https",
+# the default with DEBUG off); set it empty when clients reach gunicorn directly.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^health$"]  # platform probes call /health over plain HTTP
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+_proxy_header = env.list(
+    "SECURE_PROXY_SSL_HEADER", default=[] if DEBUG else ["HTTP_X_FORWARDED_PROTO", "https"]
+)
+if _proxy_header:
+    if len(_proxy_header) != 2:
+        raise ConfigurationError(
+            "SECURE_PROXY_SSL_HEADER must be '<header>,<value>', e.g. HTTP_X_FORWARDED_PROTO,https"
+        )
+    SECURE_PROXY_SSL_HEADER = (_proxy_header[0], _proxy_header[1])
+del _proxy_header
 
-# --- Logging --------------------------------------------------------------------
+# Content-Security-Policy (django-csp): scripts only from this origin or with the request's
+# nonce, no plugins, no framing. Inline style attributes are allowed because the admin, the
+# browsable API and Swagger UI set them; styles cannot run code. Swagger UI's assets must be
+# served locally (drf-spectacular-sidecar); its inline script gets the nonce from our override
+# of its template (templates/drf_spectacular/swagger_ui.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+if env.str("CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.str("CSP_REPORT_URI")]
 
+# --- Logging (issue #11) ------------------------------------------------------------
+# LOG_FORMAT=json (the default with DEBUG off): one JSON object per line; "plain" reads well
+# in a terminal. Every line logged while a request is handled carries its request_id (the
+# proxy's X-Request-ID when it sends a sane one, else a new one; echoed in the response).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ConfigurationError("LOG_FORMAT must be 'json' or 'plain'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "annoris.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django_q": {"level": "WARNING"}},
 }

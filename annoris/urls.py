@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from annoris.views import landing
+
 admin.site.site_header = "Annoris"
 admin.site.site_title = "Annoris"
 admin.site.index_title = "Working memory"
@@ -16,4 +18,5 @@ urlpatterns = [
     path("api/", include("sessions_app.urls")),
     path("mcp", include("sync_app.mcp.urls")),  # MCP over streamable HTTP (issue #8)
     path("", include("sync_app.urls")),
+    path("", landing, name="landing"),
 ]

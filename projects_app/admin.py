@@ -1,10 +1,17 @@
-"""Admin for projects: status, priority, revenue progress and how many sessions."""
+"""Admin for projects: status, priority, revenue progress, and on a project's page its sessions.
+
+Projects are edited here (they are not in the repository). A project's page lists its live
+sessions newest first and its open next steps: the "Next" of the newest session and of
+each session not done yet (``block next_steps`` in the template, for a next-steps service).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -18,6 +25,9 @@ class ProjectAdmin(admin.ModelAdmin):
     list_editable = ("status", "priority")
     search_fields = ("name",)
     readonly_fields = ("id", "last_updated")
+    change_form_template = "admin/projects_app/project/change_form.html"
+    # Sessions listed on a project's page (newest first); the list links to all of them.
+    SESSIONS_SHOWN = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
         live = Q(sessions__deleted_at__isnull=True)
@@ -43,3 +53,27 @@ class ProjectAdmin(admin.ModelAdmin):
         return format_html(
             '<progress value="{}" max="100" title="{}%"></progress> {}%', percent, percent, percent
         )
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        context = dict(extra_context or {})
+        project = self.get_object(request, object_id)
+        if project is not None:
+            context.update(self.sessions_context(project))
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def sessions_context(self, project: Project) -> dict[str, Any]:
+        """Its live sessions, newest first, and its open next steps: the "Next" of the newest session
+        (nothing has followed it yet) and of every session not done."""
+        live = project.sessions.filter(deleted_at__isnull=True).order_by("-created_at")
+        sessions = list(live.only("id", "title", "state", "status", "created_at", "created_time", "next_step")
+                        [: self.SESSIONS_SHOWN])  # fmt: skip
+        open_steps = [s for i, s in enumerate(sessions) if s.next_step and (i == 0 or s.state != "done")]
+        all_url = reverse("admin:sessions_app_session_changelist") + f"?project__id__exact={project.pk}"
+        return {
+            "project_sessions": sessions,
+            "project_session_total": live.count(),
+            "project_sessions_url": all_url,
+            "open_next_steps": open_steps,
+        }

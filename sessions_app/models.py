@@ -24,6 +24,12 @@ class Session(models.Model):
 
     id = models.UUIDField(primary_key=True, editable=False)
     created_at = models.DateTimeField(db_index=True)
+    created_time = models.CharField(
+        "time written",
+        max_length=20,
+        blank=True,
+        help_text="The time of day as the document gave it (Evening, 14:30); empty when it gave only a day.",
+    )
     project = models.ForeignKey(
         "projects_app.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
     )

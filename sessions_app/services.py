@@ -43,6 +43,7 @@ def session_fields_from_source(
         "state": parsed.state,
         "priority": parsed.priority[:50],
         "next_step": parsed.next[:500],
+        "created_time": parsed.created_time[:20],
         "content": encrypt_text(parsed.content),
         "checksum": content_checksum(parsed.content),
         "github_path": path,

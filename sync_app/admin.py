@@ -1,9 +1,15 @@
-"""Admin for sync logs and webhook deliveries: read-only, status at a glance, details readable."""
+"""Admin for sync logs and webhook deliveries: read-only, status at a glance, details readable.
+
+It also gives the session page its sync history: sync logs belong to this app, which
+imports ``sessions_app`` (never the reverse), so the session admin registered here is
+``sessions_app``'s with ``sync_actions`` filled in.
+"""
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
@@ -11,14 +17,30 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from annoris.admin_site import ReadOnlyAdmin
+from sessions_app import admin as sessions_admin
+from sessions_app.models import Session
+from sync_app.history import file_history, file_rows
 from sync_app.models import SyncLog, WebhookDelivery
 from sync_app.services import sync_enqueue
 
 _STATUS_COLOURS = {"success": "#2e7d32", "partial": "#ef6c00", "failed": "#c62828", "running": "#1565c0"}
 
 
+def _commit_link(revision: str) -> str:
+    if not revision:
+        if settings.SESSIONS_SOURCE != "github":
+            return "— (the source is a local folder, which has no commits)"
+        return "—"
+    if settings.SESSIONS_SOURCE != "github":
+        return format_html("<code>{}</code>", revision)
+    url = f"{sessions_admin.github_web_url()}/{settings.GITHUB_REPO}/commit/{revision}"
+    return format_html('<a href="{}" rel="noopener noreferrer"><code>{}</code></a>', url, revision)
+
+
 @admin.register(SyncLog)
-class SyncLogAdmin(admin.ModelAdmin):
+class SyncLogAdmin(ReadOnlyAdmin):
+    change_list_template = "admin/sync_app/synclog/change_list.html"  # with the "Sync now" button
     list_display = (
         "synced_at",
         "source",
@@ -32,8 +54,8 @@ class SyncLogAdmin(admin.ModelAdmin):
     date_hierarchy = "synced_at"
     search_fields = ("revision",)
     fields = (
-        "synced_at", "finished_at", "source", "status_badge", "files_synced", "errors", "revision",
-        "summary", "error_list", "details_pretty",
+        "synced_at", "finished_at", "duration", "source", "status_badge", "files_synced", "errors",
+        "commit", "summary", "api_use", "file_table",
     )  # fmt: skip
     readonly_fields = fields
 
@@ -49,7 +71,19 @@ class SyncLogAdmin(admin.ModelAdmin):
 
     @admin.display(description="commit")
     def revision_short(self, obj: SyncLog) -> str:
-        return obj.revision[:10]
+        return obj.revision[:10] or "—"
+
+    @admin.display(description="revision")
+    def commit(self, obj: SyncLog) -> str:
+        return _commit_link(obj.revision)
+
+    @admin.display(description="GitHub API")
+    def api_use(self, obj: SyncLog) -> str:
+        calls = obj.details.get("api_calls")
+        if calls is None:
+            return "—"
+        remaining = obj.details.get("rate_limit_remaining")
+        return f"{calls} calls" + (f", {remaining} left in the rate limit" if remaining is not None else "")
 
     @admin.display(description="summary")
     def summary(self, obj: SyncLog) -> str:
@@ -59,25 +93,50 @@ class SyncLogAdmin(admin.ModelAdmin):
             text += f" — {obj.details['error']}"
         return text
 
-    @admin.display(description="file errors")
-    def error_list(self, obj: SyncLog) -> str:
-        errors = obj.details.get("errors", [])
-        if not errors:
-            return "—"
-        items = format_html_join(
-            "", "<li><code>{}</code>: {}</li>", ((e["path"], e["error"]) for e in errors)
+    @admin.display(description="files")
+    def file_table(self, obj: SyncLog) -> str:
+        rows = file_rows(obj)
+        if not rows:
+            return "No file was added, changed, deleted or restored."
+        sessions = dict(
+            Session.objects.filter(github_path__in=[row["path"] for row in rows]).values_list(
+                "github_path", "pk"
+            )
         )
-        return format_html("<ul>{}</ul>", items)
+        body = format_html_join(
+            "",
+            '<tr class="action-{}"><td>{}</td><td class="path">{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    row["action"],
+                    row["action"],
+                    self._path_link(row["path"], sessions.get(row["path"])),
+                    row["reason"] or "—",
+                    row["repaired_from"] or "—",
+                )
+                for row in rows
+            ),
+        )
+        counts = obj.details.get("counts", {})
+        total = sum(counts.get(k, 0) for k in ("added", "updated", "restored", "deleted", "failed"))
+        note = (
+            format_html('<p class="help">The first {} of {} files.</p>', len(rows), total)
+            if total > len(rows)
+            else ""
+        )
+        return format_html(
+            '<div class="annoris-files"><table><thead><tr><th>Action</th><th>Path</th><th>Reason</th>'
+            "<th>Repaired from</th></tr></thead><tbody>{}</tbody></table>{}</div>",
+            body,
+            note,
+        )
 
-    @admin.display(description="details")
-    def details_pretty(self, obj: SyncLog) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.details, indent=2, ensure_ascii=False))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: SyncLog | None = None) -> bool:
-        return False
+    @staticmethod
+    def _path_link(path_: str, session_pk: Any) -> str:
+        if session_pk is None:
+            return format_html("<code>{}</code>", path_)
+        url = reverse("admin:sessions_app_session_change", args=[session_pk])
+        return format_html('<a href="{}"><code>{}</code></a>', url, path_)
 
     def get_urls(self) -> list[URLPattern]:
         sync_now = self.admin_site.admin_view(require_POST(self.sync_now))
@@ -97,7 +156,7 @@ class SyncLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     """GitHub deliveries as received: what came, what was done with it, which sync covered it."""
 
     list_display = ("received_at", "event", "ref", "after_short", "status", "attempts", "delivery_id")
@@ -115,8 +174,16 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def after_short(self, obj: WebhookDelivery) -> str:
         return obj.after[:10]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: WebhookDelivery | None = None) -> bool:
-        return False
+class SessionAdmin(sessions_admin.SessionAdmin):
+    """The session admin, with the sync runs that touched the file on its page."""
+
+    def sync_actions(self, obj: Session) -> list[dict[str, Any]]:
+        history = file_history(obj.github_path)
+        for entry in history:
+            entry["log_url"] = reverse("admin:sync_app_synclog_change", args=[entry["log"].pk])
+        return history
+
+
+admin.site.unregister(Session)
+admin.site.register(Session, SessionAdmin)

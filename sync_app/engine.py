@@ -68,7 +68,9 @@ def run_sync(
     first: SyncResult | None = None
     try:
         while claim is not None:
+            logger.info("sync started (trigger %s%s)", trigger, ", full" if full else "")
             result = _run_once(source, trigger, full, progress, claim)
+            _log_finished(result)
             first = first or result
             trigger, claim = services.sync_release(claim=claim)
             full = False
@@ -79,6 +81,20 @@ def run_sync(
             services.sync_abandon(claim=claim)
         raise
     return first
+
+
+def _log_finished(result: SyncResult) -> None:
+    """One line per run: status, counts and duration (paths and errors stay in the SyncLog)."""
+    counts = {name: count for name, count in result.counts.items() if count}
+    logger.info(
+        "sync %s %s in %d ms: %s",
+        result.log_id,
+        result.status,
+        result.duration_ms,
+        ", ".join(f"{name} {count}" for name, count in counts.items()) or "nothing to do",
+        extra={"sync_log": result.log_id, "status": result.status, "counts": counts,
+               "duration_ms": result.duration_ms, "revision": result.revision},
+    )  # fmt: skip
 
 
 def _busy_message() -> str:

@@ -59,9 +59,28 @@ def check_queue() -> dict[str, Any]:
     if queued is readpath.DOWN:
         return {"status": "unknown"}
     report: dict[str, Any] = {"status": "ok", "queued": queued}
+    waited = readpath.database_call(oldest_wait_seconds) if queued else None
+    if waited is not None and waited is not readpath.DOWN:
+        report["oldest_wait_seconds"] = waited
+        if waited > settings.ANNORIS_QUEUE_STALE_AFTER:
+            report["status"] = "stalled"  # no worker is taking tasks: is `qcluster` running?
     if cache.enabled() and cache.breaker.state == CLOSED:
         report["clusters"] = _cluster_count()
     return report
+
+
+def oldest_wait_seconds() -> int | None:
+    """Seconds the oldest task not yet taken by a worker has waited (None: nothing waits).
+
+    The ORM broker stamps ``lock`` with the enqueue time and moves it into the future when
+    a worker takes the task, so a ``lock`` in the past is a task no worker has taken.
+    """
+    from django.db.models import Min
+    from django_q.models import OrmQ
+
+    now = timezone.now()
+    oldest = OrmQ.objects.filter(lock__lte=now).aggregate(oldest=Min("lock"))["oldest"]
+    return None if oldest is None else round((now - oldest).total_seconds())
 
 
 def _cluster_count() -> int | None:
@@ -96,7 +115,10 @@ def health_report() -> tuple[bool, dict[str, Any]]:
     }
     layers = [report[name]["status"] for name in ("database", "cache", "source")]
     healthy = report["database"]["status"] == "connected" or report["source"]["status"] == "connected"
+    stalled = report["queue"]["status"] == "stalled"
     report["status"] = (
-        "ok" if healthy and "down" not in layers else ("degraded" if healthy else "unavailable")
+        "ok"
+        if healthy and "down" not in layers and not stalled
+        else ("degraded" if healthy else "unavailable")
     )
     return healthy, report

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 
 from dateutil import parser as dateutil_parser
 
-__all__ = ["date_from_filename", "parse_human_date", "to_utc"]
+__all__ = ["date_from_filename", "parse_human_date", "time_written", "to_utc"]
 
 # Fixed hours for time-of-day words; chosen so Morning < Afternoon < Evening < Night.
 TIME_OF_DAY_HOURS: dict[str, int] = {
@@ -114,3 +114,19 @@ def _parse_free_form(text: str) -> datetime | None:
     if (first.year, first.month, first.day) != (second.year, second.month, second.day):
         return None
     return first
+
+
+_CLOCK = re.compile(r"(?<![\d:])(\d{1,2}:\d{2})(?::\d{2})?")
+
+
+def time_written(value: object) -> str:
+    """The time of day as a date value gave it ("Evening", "14:30"), or "" when it gave none.
+
+    Shown instead of the fixed hour or midnight that ``parse_human_date`` fills in.
+    """
+    if isinstance(value, datetime):
+        return f"{value:%H:%M}"
+    if not isinstance(value, str):
+        return ""
+    clock, word = _CLOCK.search(value), _TIME_WORD.search(value)
+    return clock.group(1) if clock else (word.group(1) if word else "")

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from .dates import date_from_filename, parse_human_date, to_utc
+from .dates import date_from_filename, parse_human_date, time_written, to_utc
 from .encoding import repair_mojibake
 from .errors import MAX_DOCUMENT_BYTES, DocumentError
 from .fields import bold_fields, clean_title, first_heading, front_matter, project_from_path
@@ -60,6 +60,8 @@ class ParsedDocument:
     content: str
     repairs: tuple[str, ...]
     front_matter: dict[str, Any]
+    # The time of day as the winning date gave it ("Evening", "14:30"); "" when it gave a day only.
+    created_time: str = ""
 
 
 def parse_document(raw: bytes, *, path: str, fallback_date: datetime) -> ParsedDocument:
@@ -76,6 +78,7 @@ def parse_document(raw: bytes, *, path: str, fallback_date: datetime) -> ParsedD
     created_at, date_source = _created_at(lookup, path, fallback_date)
     status = _truncated("status", lookup.get("status") or "", STATUS_MAX_LENGTH, repairs)
     priority = _truncated("priority", lookup.get("priority") or "", PRIORITY_MAX_LENGTH, repairs)
+    written_dates = {"front_matter": lookup.front_matter.get("date"), "field": lookup.bold.get("date")}
     return ParsedDocument(
         session_id=_session_id(lookup.front_matter.get("id")),
         title=_title(lookup, body, path),
@@ -89,6 +92,7 @@ def parse_document(raw: bytes, *, path: str, fallback_date: datetime) -> ParsedD
         content=text,
         repairs=tuple(repairs),
         front_matter=meta,
+        created_time=time_written(written_dates.get(date_source)),
     )
 
 

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 class Command(BaseCommand):
     help = (
-        "Create (or reset the password of) a superuser for local use and print the login. "
+        "Create a superuser for local use and print its login once. An existing user is left as it "
+        "is (its password is never reset): the command says how to set one. "
         "Refuses when DEBUG is off: in production create users with `createsuperuser`."
     )
 
@@ -22,12 +23,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("ensure_admin is for local development; use createsuperuser with DEBUG off")
+        username = options["username"]
+        users = get_user_model().objects
+        if users.filter(username=username).exists():
+            self.stdout.write(
+                f"Admin login: user {username!r} exists; its password is unchanged. "
+                f"Forgot it? `.venv/bin/python manage.py changepassword {username}`"
+            )
+            return
         password = secrets.token_urlsafe(12)
-        user, created = get_user_model().objects.get_or_create(
-            username=options["username"], defaults={"is_staff": True, "is_superuser": True}
-        )
-        user.is_staff = user.is_superuser = True
-        user.set_password(password)
-        user.save()
-        verb = "Created" if created else "Reset the password of"
-        self.stdout.write(f"{verb} admin login  user: {user.username}  password: {password}")
+        users.create_superuser(username=username, email="", password=password)
+        self.stdout.write(f"Created admin login  user: {username}  password: {password}  (shown once)")

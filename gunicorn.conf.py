@@ -1,0 +1,62 @@
+"""gunicorn settings for the Procfile's web process; every value can be set from the environment.
+
+PORT (8000), WEB_CONCURRENCY (worker processes, 2), GUNICORN_THREADS (1),
+GUNICORN_TIMEOUT (30 s a request may take before its worker is restarted),
+GUNICORN_GRACEFUL_TIMEOUT (30 s to finish requests on SIGTERM), GUNICORN_KEEPALIVE (5 s),
+FORWARDED_ALLOW_IPS (who may set X-Forwarded-*: "*" behind a platform's router).
+The access log goes to stdout, one line per request with its X-Request-ID.
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))  # recycle workers: bounded leaks
+max_requests_jitter = 100
+accesslog = "-"
+errorlog = "-"
+# No query string (it may carry a search term), no user agent; the request id ties a line to the app's.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+
+# gunicorn's own lines in the app's format: JSON in production (LOG_FORMAT, default json when
+# DEBUG is off, as in settings.py), readable locally. Access lines carry the request id as a field.
+_debug = os.environ.get("DEBUG", "true").strip().lower() in ("true", "on", "ok", "y", "yes", "1")
+_format = os.environ.get("LOG_FORMAT", "plain" if _debug else "json")
+_formatters = {
+    "json": {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    },
+    "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+}
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "annoris.logs.GunicornRequestIdFilter"}},
+    "formatters": {"app": _formatters[_format]},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "app",
+            "filters": ["request_id"],
+        },
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "app",
+            "filters": ["request_id"],
+        },
+    },  # fmt: skip
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
+    "root": {"handlers": [], "level": "INFO"},
+}
