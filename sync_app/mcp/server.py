@@ -150,6 +150,9 @@ def _accept_bearer(request: HttpRequest, authenticators: list[Any]) -> None:
     keywords = [kw for kw in (getattr(a, "keyword", None) for a in authenticators) if isinstance(kw, str)]
     if scheme.lower() == "bearer" and token and keywords and "bearer" not in map(str.lower, keywords):
         request.META["HTTP_AUTHORIZATION"] = f"{keywords[0]} {token}"
+        # DRF reads request.headers, a cached_property that a middleware may already have built
+        # from the old META (the request-id middleware does): drop it so it is built again.
+        request.__dict__.pop("headers", None)
 
 
 def _auth_error(status: int, message: str) -> HttpResponse:
