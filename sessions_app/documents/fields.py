@@ -6,6 +6,7 @@ nothing of precedence, which ``parser.parse_document`` decides.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from pathlib import PurePosixPath
 from typing import Any
@@ -21,6 +22,14 @@ __all__ = [
     "front_matter",
     "project_from_path",
 ]
+
+# Bounds on the YAML front matter (see ``_load_yaml``). Real front matter is a few
+# lines of scalars; these leave it ample room and keep a hostile block cheap.
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+MAX_FRONT_MATTER_DEPTH = 20
+MAX_FRONT_MATTER_NODES = 5_000
+MAX_FRONT_MATTER_SECONDS = 1.0
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Top-level folders that hold sessions rather than name a project.
 GENERIC_FOLDERS = frozenset({"sessions", "session", "notes", "logs", "docs"})
@@ -56,16 +65,83 @@ def front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 def _load_yaml(block: str) -> dict[str, Any]:
-    """Parse a front matter block; see ``front_matter`` for the contract."""
+    """Parse a front matter block; see ``front_matter`` for the contract.
+
+    Bounded in memory and time whatever the block holds: it is refused when larger than
+    MAX_FRONT_MATTER_BYTES, when it uses anchors or aliases (the "billion laughs" bomb
+    expands through them), nests deeper than MAX_FRONT_MATTER_DEPTH, holds more than
+    MAX_FRONT_MATTER_NODES values or takes longer than MAX_FRONT_MATTER_SECONDS. Strings
+    that no database column can store (NUL, lone surrogates, both reachable through
+    YAML escapes such as ``"\\0"``) are refused too.
+    """
+    size = len(block.encode("utf-8", "surrogatepass"))
+    if size > MAX_FRONT_MATTER_BYTES:
+        raise DocumentError(f"front matter too large ({size} bytes, limit {MAX_FRONT_MATTER_BYTES})")
+    loader = _BoundedLoader(block)
     try:
-        data = yaml.safe_load(block)
+        data = loader.get_single_data()
     except yaml.YAMLError as error:
         raise DocumentError(f"front matter is not valid YAML: {_yaml_reason(error)}") from None
+    except DocumentError:
+        raise  # a bound was hit
+    except (ValueError, OverflowError, TypeError, RecursionError) as error:
+        # A scalar PyYAML cannot build, e.g. the timestamp 0000-01-01.
+        raise DocumentError(f"front matter has a value that cannot be read: {error}") from None
+    finally:
+        loader.dispose()
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise DocumentError(f"front matter is not a mapping (got {type(data).__name__})")
+    _refuse_unstorable(data)
     return data
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with limits checked as each node is composed (see ``_load_yaml``).
+
+    The pure-Python loader, not libyaml's: its composer is the one place that sees every
+    anchor, alias and nesting level, so a bad block is refused before anything is built.
+    Front matter is a few lines, so its speed does not matter.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+        self._deadline = time.monotonic() + MAX_FRONT_MATTER_SECONDS
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise DocumentError("front matter uses YAML anchors or aliases, which are not accepted")
+        self._nodes += 1
+        if self._nodes > MAX_FRONT_MATTER_NODES:
+            raise DocumentError(f"front matter has too many values (limit {MAX_FRONT_MATTER_NODES})")
+        if time.monotonic() > self._deadline:
+            raise DocumentError(f"front matter took too long to parse (limit {MAX_FRONT_MATTER_SECONDS} s)")
+        self._depth += 1
+        try:
+            if self._depth > MAX_FRONT_MATTER_DEPTH:
+                raise DocumentError(f"front matter nests too deeply (limit {MAX_FRONT_MATTER_DEPTH} levels)")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _refuse_unstorable(value: Any, depth: int = 0) -> None:
+    """DocumentError for a NUL or a lone surrogate anywhere in the parsed front matter."""
+    if isinstance(value, str):
+        if "\0" in value or _SURROGATE.search(value):
+            kind = "a NUL character" if "\0" in value else "a lone surrogate (not Unicode text)"
+            raise DocumentError(f"front matter contains {kind}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_unstorable(key, depth + 1)
+            _refuse_unstorable(item, depth + 1)
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            _refuse_unstorable(item, depth + 1)
 
 
 def _yaml_reason(error: yaml.YAMLError) -> str:
