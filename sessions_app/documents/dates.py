@@ -118,8 +118,28 @@ def _parse_iso(text: str) -> datetime | None:
         return None
 
 
+# "October 20, 2025" and "Oct 20 2025", the form session files use, read without dateutil
+# (a tenth of its cost); anything else goes through dateutil.
+_MONTH_DAY_YEAR = re.compile(r"([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})")
+_MONTHS = {
+    name: number
+    for number, full in enumerate(
+        ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+         "october", "november", "december"),
+        start=1,
+    )  # fmt: skip
+    for name in (full, full[:3], "sept" if number == 9 else full[:3])
+}
+
+
 def _parse_free_form(text: str) -> datetime | None:
     """Month-name and other formats through dateutil; None unless the date is complete."""
+    quick = _MONTH_DAY_YEAR.fullmatch(text)
+    if quick and quick.group(1).lower() in _MONTHS:
+        try:
+            return datetime(int(quick.group(3)), _MONTHS[quick.group(1).lower()], int(quick.group(2)))
+        except ValueError:
+            return None  # "February 30, 2025": dateutil refuses it too
     try:
         first, second = (dateutil_parser.parse(text, default=d) for d in _DEFAULTS)
     except (ValueError, OverflowError):

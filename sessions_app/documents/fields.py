@@ -34,12 +34,15 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # Top-level folders that hold sessions rather than name a project.
 GENERIC_FOLDERS = frozenset({"sessions", "session", "notes", "logs", "docs"})
 
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+# Patterns applied to whole stretches of text (re.M): "[^\S\n]" is whitespace within a line.
+_FENCE = re.compile(r"^[^\S\n]{0,3}(```|~~~)", re.M)
 # "**Date:** x", "**Date**: x", "- **Date:** x"; the key is letters and spaces only.
 _BOLD_FIELD = re.compile(
-    r"^\s*(?:[-*+]\s+)?\*\*(?P<key>[^\W\d_]+(?: [^\W\d_]+)*)\s*(?::\*\*|\*\*\s*:)\s*(?P<value>.*?)\s*$"
+    r"^[^\S\n]*(?:[-*+][^\S\n]+)?\*\*(?P<key>[^\W\d_]+(?: [^\W\d_]+)*)[^\S\n]*(?::\*\*|\*\*[^\S\n]*:)"
+    r"[^\S\n]*(?P<value>[^\n]*?)[^\S\n]*$",
+    re.M,
 )
-_HEADING = re.compile(r"^#\s+(?P<text>.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^#[^\S\n]+(?P<text>[^\n]*?)[^\S\n]*#*[^\S\n]*$", re.M)
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`|~~)")
 # Categories stripped from the ends of a title: symbols (emoji), marks (variation
@@ -158,35 +161,44 @@ def bold_fields(text: str) -> dict[str, str]:
     list (empty value) does not hide or replace an earlier one.
     """
     fields: dict[str, str] = {}
-    for line in _lines_outside_fences(text):
-        match = _BOLD_FIELD.match(line)
-        if match and match.group("value"):
-            fields.setdefault(match.group("key").strip().lower(), match.group("value"))
+    for segment in _outside_fences(text):
+        if "**" not in segment:
+            continue
+        for match in _BOLD_FIELD.finditer(segment):
+            if match.group("value"):
+                fields.setdefault(match.group("key").strip().lower(), match.group("value"))
     return fields
 
 
 def first_heading(text: str) -> str | None:
     """The text of the first ``# `` heading outside code fences, or None."""
-    for line in _lines_outside_fences(text):
-        match = _HEADING.match(line)
+    for segment in _outside_fences(text):
+        match = _HEADING.search(segment)
         if match:
             return match.group("text")
     return None
 
 
-def _lines_outside_fences(text: str) -> list[str]:
-    """The lines of ``text`` (without ``\\r``) that are not inside a fenced code block."""
-    lines: list[str] = []
-    fence: str | None = None
-    for raw_line in text.split("\n"):
-        line = raw_line.rstrip("\r")
-        match = _FENCE.match(line)
-        if match and (fence is None or match.group(1) == fence):
-            fence = match.group(1) if fence is None else None
-            continue
+def _outside_fences(text: str) -> list[str]:
+    """The stretches of ``text`` (whole lines) that are not inside a fenced code block.
+
+    A fence opens on a line starting (after up to 3 spaces) with three backticks or
+    tildes, and closes on the next such line of the same kind; both lines are inside.
+    The fence lines are found by one regex over the whole text, not line by line.
+    """
+    segments: list[str] = []
+    start, fence = 0, None
+    for match in _FENCE.finditer(text):
         if fence is None:
-            lines.append(line)
-    return lines
+            segments.append(text[start : match.start()])
+            fence = match.group(1)
+        elif match.group(1) == fence:
+            fence = None
+            end = text.find("\n", match.end())
+            start = len(text) if end < 0 else end + 1
+    if fence is None:
+        segments.append(text[start:])
+    return segments
 
 
 def clean_title(text: str) -> str:

@@ -31,7 +31,7 @@ _BOM = "\ufeff"
 # file is binary even without a NUL byte. Real text has next to none.
 _BINARY_CONTROL_RATIO = 0.05
 _SNIFF_BYTES = 8192
-_CONTROL_BYTES = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B} | {0x7F}
+_CONTROL_BYTES = bytes(sorted(frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B} | {0x7F}))
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def _looks_binary(raw: bytes) -> bool:
     if b"\0" in raw:
         return True
     sample = raw[:_SNIFF_BYTES]
-    controls = sum(1 for byte in sample if byte in _CONTROL_BYTES)
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))  # counted in C
     return bool(sample) and controls / len(sample) > _BINARY_CONTROL_RATIO
 
 
