@@ -22,9 +22,11 @@ from sync_app.models import SyncLog
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHARED_ID = uuid.UUID("6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f")
-BOMB = "---\nl0: &l0 lol\n" + "".join(
-    f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in range(1, 10)
-) + "title: *l9\n---\n# Laughs\n"
+BOMB = (
+    "---\nl0: &l0 lol\n"
+    + "".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in range(1, 10))
+    + "title: *l9\n---\n# Laughs\n"
+)
 LONG_PATH = "/".join(["d" * 200, "e" * 200, "f" * 120 + ".md"])  # 525 characters, each part < 255
 
 

@@ -129,7 +129,7 @@ def test_a_trigger_that_arrived_during_a_killed_sync_still_syncs(
     try:
         wait_for(lambda: emulator.call_count(endpoint="blob") > 0)
         # What the webhook's queued task runs in a django-q worker.
-        task = "import json; from sync_app.tasks import sync_sessions; print(json.dumps(sync_sessions('webhook')))"
+        task = "import json; from sync_app.tasks import sync_sessions as s; print(json.dumps(s('webhook')))"
         trigger = subprocess.Popen(  # noqa: S603
             [sys.executable, MANAGE, "shell", "-c", task],
             env=env,
