@@ -404,9 +404,11 @@ def test_it_reads_the_sample_with_an_explicit_id() -> None:
 
 # -- hostile front matter: bounded memory and time (issue 9, items 2 and 7) ----------------
 
-BILLION_LAUGHS = "---\n" + "".join(
-    f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" if n else "l0: &l0 lol\n" for n in range(10)
-) + "title: *l9\n---\n# Laughs\n"
+BILLION_LAUGHS = (
+    "---\n"
+    + "".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" if n else "l0: &l0 lol\n" for n in range(10))
+    + "title: *l9\n---\n# Laughs\n"
+)
 
 
 def test_a_yaml_alias_bomb_fails_alone_at_once() -> None:
