@@ -238,7 +238,7 @@ def sessions_upsert_from_source(
     return outcomes  # type: ignore[return-value]  # every slot is filled by now
 
 
-def _insert_or_update(rows: list[Session], chunk: int = 1000) -> None:
+def _insert_or_update(rows: list[Session], chunk: int = 500) -> None:
     """``INSERT ... ON CONFLICT (id) DO UPDATE`` of ``rows``, ``chunk`` rows per statement.
 
     On PostgreSQL the statement is sent with server-side parameter binding: Django's
@@ -262,16 +262,15 @@ def _insert_or_update(rows: list[Session], chunk: int = 1000) -> None:
     updates = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in fields[1:])
     one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     table = quote(Session._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES {one_row} "
+        f"ON CONFLICT ({quote('id')}) DO UPDATE SET {updates}"
+    )
     connection.ensure_connection()
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        values = [f.get_db_prep_save(getattr(row, f.attname), connection) for row in part for f in fields]
-        sql = (
-            f"INSERT INTO {table} ({columns}) VALUES {', '.join([one_row] * len(part))} "
-            f"ON CONFLICT ({quote('id')}) DO UPDATE SET {updates}"
-        )
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, values)
+    values = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows]
+    # executemany pipelines the rows: one round trip per call, the statement parsed once.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.executemany(sql, values)
 
 
 def _project(name: str | None, memo: dict[str, Project] | None) -> Project | None:

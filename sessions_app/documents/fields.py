@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -35,7 +36,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 GENERIC_FOLDERS = frozenset({"sessions", "session", "notes", "logs", "docs"})
 
 # Patterns applied to whole stretches of text (re.M): "[^\S\n]" is whitespace within a line.
-_FENCE = re.compile(r"^[^\S\n]{0,3}(```|~~~)", re.M)
+_FENCE = re.compile(r"[^\S\n]{0,3}(```|~~~)")  # matched at a line start
+_FENCE_MARKERS = ("```", "~~~")
 # "**Date:** x", "**Date**: x", "- **Date:** x"; the key is letters and spaces only.
 _BOLD_FIELD = re.compile(
     r"^[^\S\n]*(?:[-*+][^\S\n]+)?\*\*(?P<key>[^\W\d_]+(?: [^\W\d_]+)*)[^\S\n]*(?::\*\*|\*\*[^\S\n]*:)"
@@ -179,6 +181,29 @@ def first_heading(text: str) -> str | None:
     return None
 
 
+def _fence_lines(text: str) -> Iterator[re.Match[str]]:
+    """The fence lines of ``text``: each occurrence of a fence marker found with str.find,
+    kept when only up to 3 blanks precede it on its line (a regex anchored at every line
+    start scans every character in Python's engine)."""
+    positions = sorted(position for marker in _FENCE_MARKERS for position in _find_all(text, marker))
+    last_line = -1
+    for position in positions:
+        line_start = text.rfind("\n", 0, position) + 1
+        if line_start == last_line:
+            continue  # a second marker on a line already judged
+        match = _FENCE.match(text, line_start)
+        if match is not None:
+            last_line = line_start
+            yield match
+
+
+def _find_all(text: str, marker: str) -> Iterator[int]:
+    position = text.find(marker)
+    while position >= 0:
+        yield position
+        position = text.find(marker, position + 3)
+
+
 def _outside_fences(text: str) -> list[str]:
     """The stretches of ``text`` (whole lines) that are not inside a fenced code block.
 
@@ -186,9 +211,11 @@ def _outside_fences(text: str) -> list[str]:
     tildes, and closes on the next such line of the same kind; both lines are inside.
     The fence lines are found by one regex over the whole text, not line by line.
     """
+    if "```" not in text and "~~~" not in text:
+        return [text]
     segments: list[str] = []
     start, fence = 0, None
-    for match in _FENCE.finditer(text):
+    for match in _fence_lines(text):
         if fence is None:
             segments.append(text[start : match.start()])
             fence = match.group(1)
