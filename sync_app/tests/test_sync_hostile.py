@@ -169,3 +169,42 @@ def test_sync_github_refuses_then_allows_with_the_flag(ten: Path, settings: obje
     out = io.StringIO()
     call_command("sync_github", "--allow-deletes", stdout=out, stderr=io.StringIO())
     assert "10 deleted" in out.getvalue() and Session.objects.live().count() == 0
+
+
+# -- dates that used to give a 500 or a lie through the API (item 7) -----------------------
+
+
+@pytest.fixture
+def api(db: None) -> object:
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token = Token.objects.create(user=get_user_model().objects.create_user("reader"))
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def test_dates_out_of_range_fail_the_file_and_read_as_404_not_500(
+    tmp_path: Path, settings: object, api: object
+) -> None:
+    from django.urls import reverse
+
+    from annoris.sources.base import session_id_for
+
+    settings.SESSIONS_SOURCE = str(tmp_path)  # type: ignore[attr-defined]  # the API falls back to it
+    settings.GITHUB_REPO = "acme/dates"  # type: ignore[attr-defined]
+    write(tmp_path / "p/overflow.md", b"---\ndate: 0001-01-01T00:00:00+05:00\n---\n# Overflow\n")
+    write(tmp_path / "p/year-one.md", b"# Year one\n\n**Date:** January 1, 0001\n")
+    result = run_sync(source=LocalSource(tmp_path, repository="acme/dates"))
+    assert [e["path"] for e in result.errors] == ["p/overflow.md"] and "out of range" in result.errors[0][
+        "error"
+    ]
+    assert Session.objects.get(github_path="p/year-one.md").created_at.year == 1  # not 2001
+    for path, status in (("p/overflow.md", 404), ("p/year-one.md", 200)):
+        url = reverse("session-detail", args=[session_id_for("acme/dates", path)])
+        response = api.get(url)  # type: ignore[attr-defined]
+        assert response.status_code == status, response.content
+    body = api.get(reverse("session-detail", args=[session_id_for("acme/dates", "p/year-one.md")])).json()  # type: ignore[attr-defined]
+    assert body["created_at"].startswith("0001-01-01")
