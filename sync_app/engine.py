@@ -12,13 +12,14 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from annoris.sources import get_source
@@ -260,7 +261,8 @@ class _Run:
     result: SyncResult
     failed: dict[str, dict]  # path -> {"sha", "error"}, saved for the next run
     now: datetime = field(default_factory=timezone.now)
-    projects: dict[str, Project] = field(default_factory=dict)  # project lookups, once per run
+    projects: dict[str, Project] = field(default_factory=dict)  # project lookups (the writer's)
+    items: dict[str, SourceFile] = field(default_factory=dict)  # parsed, not yet recorded
 
 
 def _apply(run: _Run, plan: SyncPlan, progress: Progress | None) -> None:
@@ -277,30 +279,80 @@ def _apply(run: _Run, plan: SyncPlan, progress: Progress | None) -> None:
         del failed[path]  # a failed file that is gone, or about to be read again
     total, done = len(plan.to_read), 0
     reads = run.source.read_many(plan.to_read)
-    while batch := list(islice(reads, BATCH)):
-        _apply_batch(run, batch)
-        done += len(batch)
-        if progress:
-            progress(done, total)
+    with _Writer(run) as writer:
+        while batch := list(islice(reads, BATCH)):
+            docs = _parse_batch(run, batch)
+            writer.write(docs)  # while the database writes it, the next batch is fetched and parsed
+            done += len(batch)
+            if progress:
+                progress(done, total)
 
 
-def _apply_batch(run: _Run, batch: list[tuple[SourceFile, bytes | SourceError]]) -> None:
-    """Parse a batch and write it in one transaction, each file's failure its own.
+class _Writer:
+    """Writes parsed batches, on PostgreSQL in a thread of its own with its own connection.
 
-    The batch goes in with one bulk upsert inside a savepoint. Should the database refuse
-    it (a value no check foresaw), the savepoint is rolled back and the files are written
-    one by one, each in its own savepoint, so only the file at fault fails.
+    Fetching and parsing are Python work, the upsert is mostly the database server's: with
+    the write of batch N in a thread (its wait releases the GIL), batch N+1 is fetched and
+    parsed meanwhile. At most one batch is in flight, and outcomes are recorded in order by
+    the run's own thread. Inside a caller's transaction (or on SQLite) the writes stay on
+    the caller's connection, in line.
     """
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sync-writer") if threaded else None
+        self._pending: Future | None = None
+
+    def write(self, docs: list[SourceDocument]) -> None:
+        self._collect()
+        if not docs:
+            return
+        if self._pool is None:
+            _record(self.run, docs, _write_batch(self.run, docs))
+        else:
+            self._pending = self._pool.submit(_write_batch, self.run, docs)
+            self._pending.docs = docs  # type: ignore[attr-defined]
+
+    def _collect(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            _record(self.run, pending.docs, pending.result())  # type: ignore[attr-defined]
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if self._pool is None:
+            return
+        try:
+            if kind is None:
+                self._collect()
+            elif self._pending is not None:
+                self._pending.exception()  # the run is ending anyway: let the write finish, quietly
+        finally:
+            self._pool.submit(connections.close_all).result()  # the thread's own connection
+            self._pool.shutdown(wait=True)
+
+
+def _parse_batch(run: _Run, batch: list[tuple[SourceFile, bytes | SourceError]]) -> list[SourceDocument]:
     docs: list[SourceDocument] = []
-    items: dict[str, SourceFile] = {}
     for item, data in batch:
         parsed = _parse(run, item, data)
         if parsed is not None:
             session_id = parsed.session_id or session_id_for(run.source.repository, item.path)
             docs.append(SourceDocument(session_id=session_id, path=item.path, sha=item.sha, parsed=parsed))
-            items[item.path] = item
-    if not docs:
-        return
+            run.items[item.path] = item
+    return docs
+
+
+def _write_batch(run: _Run, docs: list[SourceDocument]) -> list[str | Exception]:
+    """Write a batch in one transaction, each file's failure its own.
+
+    The batch goes in with one bulk upsert inside a savepoint. Should the database refuse
+    it (a value no check foresaw), the savepoint is rolled back and the files are written
+    one by one, each in its own savepoint, so only the file at fault fails.
+    """
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -311,9 +363,16 @@ def _apply_batch(run: _Run, batch: list[tuple[SourceFile, bytes | SourceError]])
             logger.warning("sync batch refused by the database (%s); writing its files one by one", exc)
             run.projects.clear()  # projects created in the rolled-back savepoint are gone
             outcomes = [_upsert_one(run, doc) for doc in docs]
+    if any(isinstance(outcome, Exception) for outcome in outcomes):
+        run.projects.clear()  # a project made in a failed file's rolled-back savepoint is gone
+    return outcomes
+
+
+def _record(run: _Run, docs: list[SourceDocument], outcomes: list[str | Exception]) -> None:
     for doc, outcome in zip(docs, outcomes, strict=True):
+        item = run.items.pop(doc.path)
         if isinstance(outcome, Exception):
-            _fail_file(run, items[doc.path], str(outcome))
+            _fail_file(run, item, str(outcome))
         elif doc.parsed.repairs:
             run.result.counts["repaired"] += 1
             run.result.record(doc.path, outcome, repairs=list(doc.parsed.repairs))
@@ -346,12 +405,10 @@ def _upsert_one(run: _Run, doc: SourceDocument) -> str | Exception:
             projects=run.projects,
         )
     except (SessionRefused, IntegrityError, DataError) as exc:
-        run.projects.clear()
         return exc
 
 
 def _fail_file(run: _Run, item: SourceFile, error: str) -> None:
-    run.projects.clear()  # a project created in the failed file's rolled-back savepoint is gone
     run.failed[item.path] = {"sha": item.sha, "error": error}
     run.result.fail(item.path, error)
     logger.info("sync skipped %r: %s", item.path, error)
