@@ -226,9 +226,15 @@ def _close(
 
 
 def _note_skipped(result: SyncResult, listing: Any) -> None:
-    """Entries the source left out (special files, links leaving the folder), if it says."""
+    """Entries the source left out (special files, links leaving the folder), if it lists them:
+    as ``(path, reason)`` pairs, mappings or objects with ``path`` and ``reason``."""
     for entry in getattr(listing, "skipped", None) or ():
-        path, reason = (entry if isinstance(entry, tuple) else (str(entry), "skipped"))[:2]
+        if isinstance(entry, tuple | list):
+            path, reason = (list(entry) + ["skipped"])[:2]
+        elif isinstance(entry, dict):
+            path, reason = entry.get("path", ""), entry.get("reason", "skipped")
+        else:
+            path, reason = getattr(entry, "path", entry), getattr(entry, "reason", "skipped")
         result.skip(str(path), str(reason))
 
 

@@ -208,3 +208,47 @@ def test_dates_out_of_range_fail_the_file_and_read_as_404_not_500(
         assert response.status_code == status, response.content
     body = api.get(reverse("session-detail", args=[session_id_for("acme/dates", "p/year-one.md")])).json()  # type: ignore[attr-defined]
     assert body["created_at"].startswith("0001-01-01")
+
+
+# -- a refusal only the database knows: the batch is retried file by file (item 1) ---------
+
+REFUSED_TITLE = "Refused by the database"
+
+
+@pytest.fixture
+def database_refuses_a_title() -> object:
+    """A real constraint the code knows nothing of (as a DBA might add): that title is refused."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "ALTER TABLE sessions_app_session ADD CONSTRAINT h9_refuse "
+                f"CHECK (title <> '{REFUSED_TITLE}')"
+            )
+        else:
+            for event in ("INSERT", "UPDATE"):
+                cursor.execute(
+                    f"CREATE TRIGGER h9_refuse_{event.lower()} BEFORE {event} ON sessions_app_session "
+                    f"WHEN NEW.title = '{REFUSED_TITLE}' BEGIN SELECT RAISE(ABORT, 'title refused'); END"
+                )
+    yield
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE sessions_app_session DROP CONSTRAINT IF EXISTS h9_refuse")
+        else:
+            cursor.execute("DROP TRIGGER IF EXISTS h9_refuse_insert")
+            cursor.execute("DROP TRIGGER IF EXISTS h9_refuse_update")
+
+
+def test_a_row_the_database_refuses_fails_alone_and_the_batch_lands(
+    tmp_path: Path, database_refuses_a_title: object
+) -> None:
+    for n in range(30):
+        write(tmp_path / f"p/session-{n:02d}.md", good(n + 1))
+    write(tmp_path / "p/session-15-refused.md", f"# {REFUSED_TITLE}\n".encode())
+    result = run_sync(source=LocalSource(tmp_path, repository="acme/refused"))
+    assert result.status == "partial"
+    assert [e["path"] for e in result.errors] == ["p/session-15-refused.md"]
+    assert Session.objects.count() == 30 == result.counts["added"]
+    assert SyncLog.objects.get(pk=result.log_id).finished_at is not None
