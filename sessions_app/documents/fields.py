@@ -5,10 +5,10 @@ nothing of precedence, which ``parser.parse_document`` decides.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import unicodedata
-from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -36,8 +36,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 GENERIC_FOLDERS = frozenset({"sessions", "session", "notes", "logs", "docs"})
 
 # Patterns applied to whole stretches of text (re.M): "[^\S\n]" is whitespace within a line.
-_FENCE = re.compile(r"[^\S\n]{0,3}(```|~~~)")  # matched at a line start
-_FENCE_MARKERS = ("```", "~~~")
+_FENCE = re.compile(r"\n[^\S\n]{0,3}(```|~~~)")  # searched in "\n" + text: a line start
 # "**Date:** x", "**Date**: x", "- **Date:** x"; the key is letters and spaces only.
 _BOLD_FIELD = re.compile(
     r"^[^\S\n]*(?:[-*+][^\S\n]+)?\*\*(?P<key>[^\W\d_]+(?: [^\W\d_]+)*)[^\S\n]*(?::\*\*|\*\*[^\S\n]*:)"
@@ -181,51 +180,31 @@ def first_heading(text: str) -> str | None:
     return None
 
 
-def _fence_lines(text: str) -> Iterator[re.Match[str]]:
-    """The fence lines of ``text``: each occurrence of a fence marker found with str.find,
-    kept when only up to 3 blanks precede it on its line (a regex anchored at every line
-    start scans every character in Python's engine)."""
-    positions = sorted(position for marker in _FENCE_MARKERS for position in _find_all(text, marker))
-    last_line = -1
-    for position in positions:
-        line_start = text.rfind("\n", 0, position) + 1
-        if line_start == last_line:
-            continue  # a second marker on a line already judged
-        match = _FENCE.match(text, line_start)
-        if match is not None:
-            last_line = line_start
-            yield match
-
-
-def _find_all(text: str, marker: str) -> Iterator[int]:
-    position = text.find(marker)
-    while position >= 0:
-        yield position
-        position = text.find(marker, position + 3)
-
-
-def _outside_fences(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4)
+def _outside_fences(text: str) -> tuple[str, ...]:
     """The stretches of ``text`` (whole lines) that are not inside a fenced code block.
 
-    A fence opens on a line starting (after up to 3 spaces) with three backticks or
+    A fence opens on a line starting (after up to 3 blanks) with three backticks or
     tildes, and closes on the next such line of the same kind; both lines are inside.
-    The fence lines are found by one regex over the whole text, not line by line.
+    The fence lines are found by one regex over the text (a newline, then the marker: a
+    literal first character keeps the scan in C). Cached for the few texts just parsed,
+    as the bold fields and the heading both ask.
     """
     if "```" not in text and "~~~" not in text:
-        return [text]
+        return (text,)
     segments: list[str] = []
     start, fence = 0, None
-    for match in _fence_lines(text):
+    for match in _FENCE.finditer("\n" + text):  # a match at p is the line starting at text[p]
         if fence is None:
             segments.append(text[start : match.start()])
             fence = match.group(1)
         elif match.group(1) == fence:
             fence = None
-            end = text.find("\n", match.end())
+            end = text.find("\n", match.end() - 1)
             start = len(text) if end < 0 else end + 1
     if fence is None:
         segments.append(text[start:])
-    return segments
+    return tuple(segments)
 
 
 def clean_title(text: str) -> str:
