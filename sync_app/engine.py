@@ -92,7 +92,10 @@ def run_sync(
             if if_busy not in ("queue", "wait"):
                 raise SyncAlreadyRunning(_busy_message())
             services.sync_request_followup(trigger=trigger)
-            if if_busy == "queue" or not _wait_for(lock):
+            # Look once more after recording the trigger: a run that ended in between has
+            # already looked for triggers and would not see this one.
+            held = lock.acquire() if if_busy == "queue" else _wait_for(lock)
+            if not held:
                 return None  # the busy run, or the trigger already waiting, covers this one
             trigger = services.sync_take_pending()
             if not trigger:
