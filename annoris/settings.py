@@ -177,6 +177,9 @@ GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rst
 GITHUB_TIMEOUT = env.float("GITHUB_TIMEOUT", default=15.0)
 GITHUB_MAX_WAIT = env.float("GITHUB_MAX_WAIT", default=60.0)
 SYNC_SCHEDULE = env.int("SYNC_SCHEDULE", default=15)  # minutes between scheduled syncs
+# Delete guard: a sync that would soft-delete more than this share of the live sessions
+# (or all of them) deletes nothing and fails; 1 turns the guard off.
+SYNC_MAX_DELETE_RATIO = env.float("SYNC_MAX_DELETE_RATIO", default=0.5)
 if SESSIONS_SOURCE == "github" and not GITHUB_REPO:
     raise ConfigurationError("GITHUB_REPO must be set (as 'owner/name') when SESSIONS_SOURCE=github")
 

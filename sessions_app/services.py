@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Substr
 
@@ -24,8 +25,41 @@ from sessions_app.documents import ParsedDocument
 from sessions_app.models import Session
 
 
-class SessionIdConflict(Exception):
+class SessionRefused(Exception):
+    """A source file the database cannot take as a session; nothing was written for it."""
+
+
+class SessionIdConflict(SessionRefused):
     """Two files claim the same session id (a copied front matter ``id:``)."""
+
+
+class SessionNotStorable(SessionRefused):
+    """A value no column can hold: a path past its column's length, a NUL, a lone surrogate."""
+
+
+# Characters PostgreSQL text cannot hold (NUL) or that are not Unicode text (surrogates,
+# which is how a file name that is not UTF-8 reaches Python). SQLite would take them, so
+# the check is made here, the same on every backend.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_TEXT_COLUMNS = ("github_path", "github_sha", "title", "status", "priority", "next_step")
+
+
+def session_check_storable(fields: dict[str, Any]) -> None:
+    """Raise SessionNotStorable, naming the column and why, when ``fields`` cannot be stored as is."""
+    for name in _TEXT_COLUMNS:
+        value = fields[name]
+        limit = Session._meta.get_field(name).max_length
+        if len(value) > limit:
+            raise SessionNotStorable(
+                f"{_LABELS.get(name, name)} is {len(value)} characters long (limit {limit})"
+            )
+        match = _UNSTORABLE.search(value)
+        if match:
+            what = "a NUL character" if match.group() == "\x00" else "bytes that are not UTF-8"
+            raise SessionNotStorable(f"{_LABELS.get(name, name)} contains {what}")
+
+
+_LABELS = {"github_path": "path", "github_sha": "blob SHA", "next_step": "next"}
 
 
 def content_checksum(text: str) -> str:
@@ -53,6 +87,17 @@ def session_fields_from_source(
     }
 
 
+def session_check_path(path: str) -> None:
+    """Raise SessionNotStorable when no session can be kept at ``path`` (checked before reading it)."""
+    limit = Session._meta.get_field("github_path").max_length
+    if len(path) > limit:
+        raise SessionNotStorable(f"path is {len(path)} characters long (limit {limit})")
+    match = _UNSTORABLE.search(path)
+    if match:
+        what = "a NUL character" if match.group() == "\x00" else "bytes that are not UTF-8"
+        raise SessionNotStorable(f"path contains {what}")
+
+
 @transaction.atomic
 def session_upsert_from_source(
     *,
@@ -70,6 +115,8 @@ def session_upsert_from_source(
     commits, the cached copy is refreshed (and a replaced id's entry dropped).
     ``projects`` memoises project lookups across the calls of one sync run.
     """
+    fields = session_fields_from_source(path=path, sha=sha, parsed=parsed, synced_at=synced_at)
+    session_check_storable(fields)
     # One query finds both the row at this path and the row with this id (often the same).
     found = list(Session.objects.filter(Q(github_path=path) | Q(id=session_id)).order_by())
     at_path = next((r for r in found if r.github_path == path), None)
@@ -84,15 +131,148 @@ def session_upsert_from_source(
     if parsed.date_source != "fallback" or action == "added":
         row.created_at = parsed.created_at
     row.project = _project(parsed.project, projects)
-    for name, value in session_fields_from_source(
-        path=path, sha=sha, parsed=parsed, synced_at=synced_at
-    ).items():
+    for name, value in fields.items():
         setattr(row, name, value)
     # The id has no default, so a plain save() of a new row would try an UPDATE first.
     row.save(force_insert=action == "added")
     if session_cache.enabled():
         transaction.on_commit(partial(session_cache.set_rows, [row]))
     return action
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One parsed source file for ``sessions_upsert_from_source``."""
+
+    session_id: uuid.UUID
+    path: str
+    sha: str
+    parsed: ParsedDocument
+
+
+# The columns a source write sets; ``id`` is the conflict target of the bulk upsert.
+_UPSERT_FIELDS = (
+    "created_at", "created_time", "project", "priority", "status", "state", "title", "next_step", "content",
+    "github_path", "github_sha", "checksum", "last_synced", "deleted_at",
+)  # fmt: skip
+
+
+def sessions_upsert_from_source(
+    *,
+    documents: list[SourceDocument],
+    synced_at: datetime,
+    projects: dict[str, Project] | None = None,
+) -> list[str | SessionRefused]:
+    """The bulk form of ``session_upsert_from_source``, for the sync engine: one outcome per
+    document, in order: ``'added'``, ``'updated'``, ``'restored'`` or the SessionRefused that
+    kept it out.
+
+    The common cases (a new file; a file whose session is already at its path) are written
+    with one query to find the rows and one ``INSERT ... ON CONFLICT (id) DO UPDATE``. The
+    rare ones (an id that moved to another path, a path whose id changed, two files with
+    one id) go through ``session_upsert_from_source`` one by one, which knows their rules.
+    Call it inside a transaction: a database error (a value the database refuses) rolls
+    the whole call back, and the caller retries its documents one at a time to find the
+    file at fault. The cache is refreshed after commit, as for the single upsert.
+    """
+    outcomes: list[str | SessionRefused | None] = [None] * len(documents)
+    fields_of: dict[int, dict[str, Any]] = {}
+    for index, doc in enumerate(documents):
+        fields = session_fields_from_source(
+            path=doc.path, sha=doc.sha, parsed=doc.parsed, synced_at=synced_at
+        )
+        try:
+            session_check_storable(fields)
+        except SessionNotStorable as exc:
+            outcomes[index] = exc
+            continue
+        fields_of[index] = fields
+    paths = [documents[i].path for i in fields_of]
+    ids = [documents[i].session_id for i in fields_of]
+    existing = {
+        row_id: (path, deleted, created)
+        for row_id, path, deleted, created in Session.objects.filter(Q(github_path__in=paths) | Q(id__in=ids))
+        .order_by()
+        .values_list("id", "github_path", "deleted_at", "created_at")
+    }
+    id_at_path = {path: row_id for row_id, (path, _, _) in existing.items()}
+    rows: list[Session] = []
+    slow: list[int] = []
+    claimed: set[uuid.UUID] = set()
+    for index, fields in fields_of.items():
+        doc = documents[index]
+        current = existing.get(doc.session_id)
+        simple = doc.session_id not in claimed and (
+            (current is None and doc.path not in id_at_path)
+            or (current is not None and current[0] == doc.path)
+        )
+        claimed.add(doc.session_id)
+        if not simple:
+            slow.append(index)
+            continue
+        if current is None:
+            action, created_at = "added", doc.parsed.created_at
+        else:
+            action = "restored" if current[1] is not None else "updated"
+            keep = doc.parsed.date_source == "fallback"
+            created_at = current[2] if keep else doc.parsed.created_at
+        row = Session(id=doc.session_id, created_at=created_at, **fields)
+        row.project = _project(doc.parsed.project, projects)
+        rows.append(row)
+        outcomes[index] = action
+    if rows:
+        _insert_or_update(rows)
+        if session_cache.enabled():
+            transaction.on_commit(partial(session_cache.set_rows, rows))
+    for index in slow:
+        doc = documents[index]
+        try:
+            outcomes[index] = session_upsert_from_source(
+                session_id=doc.session_id,
+                path=doc.path,
+                sha=doc.sha,
+                parsed=doc.parsed,
+                synced_at=synced_at,
+                projects=projects,
+            )
+        except SessionRefused as exc:
+            outcomes[index] = exc
+    return outcomes  # type: ignore[return-value]  # every slot is filled by now
+
+
+def _insert_or_update(rows: list[Session], chunk: int = 500) -> None:
+    """``INSERT ... ON CONFLICT (id) DO UPDATE`` of ``rows``, ``chunk`` rows per statement.
+
+    On PostgreSQL the statement is sent with server-side parameter binding: Django's
+    bulk_create binds on the client, and quoting each ~7 KB ciphertext in Python cost
+    more than the database's own work. Other backends use bulk_create.
+    """
+    if connection.vendor != "postgresql":
+        Session.objects.bulk_create(
+            rows,
+            batch_size=chunk,
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=list(_UPSERT_FIELDS),
+        )
+        return
+    import psycopg
+
+    fields = [Session._meta.get_field(name) for name in ("id", *_UPSERT_FIELDS)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    updates = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in fields[1:])
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = quote(Session._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES {one_row} "
+        f"ON CONFLICT ({quote('id')}) DO UPDATE SET {updates}"
+    )
+    connection.ensure_connection()
+    values = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows]
+    # executemany pipelines the rows: one round trip per call, the statement parsed once.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.executemany(sql, values)
 
 
 def _project(name: str | None, memo: dict[str, Project] | None) -> Project | None:

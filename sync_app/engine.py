@@ -12,21 +12,30 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.conf import settings
+from django.db import DataError, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from annoris.sources import get_source
 from annoris.sources.base import Source, SourceError, SourceFile, session_id_for
 from projects_app.models import Project
-from sessions_app.documents import DocumentError, parse_document
+from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import Session
-from sessions_app.services import SessionIdConflict, session_soft_delete_missing, session_upsert_from_source
+from sessions_app.services import (
+    SessionRefused,
+    SourceDocument,
+    session_soft_delete_missing,
+    session_upsert_from_source,
+    sessions_upsert_from_source,
+)
 from sync_app import services
+from sync_app.lock import SyncLock
 from sync_app.plan import SyncPlan, plan_sync
 from sync_app.result import SyncResult
 
@@ -37,7 +46,18 @@ BATCH = 200  # files committed per transaction: fewer commits, bounded rollback
 
 
 class SyncAlreadyRunning(Exception):
-    """Another sync holds the claim."""
+    """Another sync holds the lock."""
+
+
+class DeleteGuard(Exception):
+    """The run would delete more sessions than SYNC_MAX_DELETE_RATIO allows."""
+
+
+# How long a queued trigger waits for a busy run to end before leaving its work to the
+# next run (stays under django-q's task timeout of 600 s). The lock dies with its holder,
+# so a waiter sees a killed run end at once.
+WAIT_SECONDS = 540.0
+_POLL_SECONDS = 0.25
 
 
 def run_sync(
@@ -48,39 +68,71 @@ def run_sync(
     dry_run: bool = False,
     progress: Progress | None = None,
     if_busy: str = "raise",
+    allow_deletes: bool = False,
 ) -> SyncResult | None:
     """Run one sync (and the follow-up runs triggers queued meanwhile); returns the first run's result.
 
-    ``if_busy="raise"`` refuses with SyncAlreadyRunning while another run holds
-    the claim; ``"queue"`` asks that run to go once more and returns None.
+    Only one run goes at a time, decided by ``SyncLock``, a lock that dies with the process
+    holding it: a killed run blocks nothing, and the next run closes its log as
+    ``interrupted``. While another run holds it, ``if_busy="raise"`` refuses with
+    SyncAlreadyRunning; ``"queue"`` records the trigger for a follow-up run of the busy
+    one and returns None; ``"wait"`` (for queue workers) records it too, and the first
+    such trigger then waits for the lock, so that if the busy run dies instead of
+    ending, the trigger still gets its sync (returns None when the busy run covered it).
+
+    ``allow_deletes`` lifts the delete guard (``SYNC_MAX_DELETE_RATIO``) for this call.
     A dry run lists and compares only: it reads no file and writes nothing.
     """
     source = source or get_source()
     if dry_run:
         return _dry_run(source, trigger, full)
-    claim = services.sync_claim()
-    if claim is None:
-        if if_busy == "queue" and services.sync_request_followup(trigger=trigger):
-            return None
-        claim = services.sync_claim()  # the other run may just have ended
-        if claim is None:
-            raise SyncAlreadyRunning(_busy_message())
-    first: SyncResult | None = None
+    lock = SyncLock()
     try:
-        while claim is not None:
+        if not lock.acquire():
+            if if_busy not in ("queue", "wait"):
+                raise SyncAlreadyRunning(_busy_message())
+            services.sync_request_followup(trigger=trigger)
+            # Look once more after recording the trigger: a run that ended in between has
+            # already looked for triggers and would not see this one.
+            held = lock.acquire() if if_busy == "queue" else _wait_for(lock)
+            if not held:
+                return None  # the busy run, or the trigger already waiting, covers this one
+            trigger = services.sync_take_pending()
+            if not trigger:
+                return None  # the run we waited for ran the follow-up itself
+        first: SyncResult | None = None
+        while True:
             logger.info("sync started (trigger %s%s)", trigger, ", full" if full else "")
-            result = _run_once(source, trigger, full, progress, claim)
+            result = _run_once(source, trigger, full, progress, allow_deletes)
             _log_finished(result)
             first = first or result
-            trigger, claim = services.sync_release(claim=claim)
-            full = False
-    except BaseException:
-        # Interrupted (Ctrl-C, a worker timeout) or the database failed mid-run: give the
-        # claim back now, or every sync would be refused until it goes stale.
-        if claim is not None:
-            services.sync_abandon(claim=claim)
-        raise
-    return first
+            full = allow_deletes = False
+            # Release first, then look for a trigger: one that arrives after the look finds
+            # the lock free and runs itself, so none is left behind.
+            lock.release()
+            if not services.sync_pending() or not lock.acquire():
+                return first
+            trigger = services.sync_take_pending()
+            if not trigger:
+                return first
+    finally:
+        lock.release()
+
+
+def _wait_for(lock: SyncLock) -> bool:
+    """Wait for the sync lock (True once held), as the one waiting trigger; False when
+    another trigger already waits, the running run took the trigger, or time ran out."""
+    with SyncLock("waiter") as waiter:
+        if not waiter.acquire():
+            return False
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if lock.acquire():
+                return True
+            if not services.sync_pending():
+                return False
+            time.sleep(_POLL_SECONDS)
+    return False
 
 
 def _log_finished(result: SyncResult) -> None:
@@ -112,7 +164,7 @@ def _dry_run(source: Source, trigger: str, full: bool) -> SyncResult:
     result = SyncResult(trigger=trigger, dry_run=True, full=full)
     usage = _usage(source)
     listing = source.list_files()
-    result.skip(listing.skipped)
+    _note_skipped(result, listing)
     result.stats = _source_stats(source, usage)
     state = services.sync_state()
     known = _known()
@@ -131,34 +183,50 @@ def _dry_run(source: Source, trigger: str, full: bool) -> SyncResult:
 
 
 def _run_once(
-    source: Source, trigger: str, full: bool, progress: Progress | None, claim: datetime
+    source: Source, trigger: str, full: bool, progress: Progress | None, allow_deletes: bool
 ) -> SyncResult:
     started, usage = time.monotonic(), _usage(source)
     log = services.sync_log_start(source=trigger)
-    services.sync_attach_log(claim=claim, log=log)
     result = SyncResult(trigger=trigger, full=full, log_id=str(log.id))
-    state = services.sync_state()
     source_state = getattr(source, "state", None)
-    if isinstance(source_state, dict) and not full:
-        source_state.update(state.source_state)
-    failed = dict(state.failed_files)
+    failed: dict[str, dict] = {}
     try:
+        services.sync_begin(log=log)
+        state = services.sync_state()
+        if isinstance(source_state, dict) and not full:
+            source_state.update(state.source_state)
+        failed = dict(state.failed_files)
         listing = source.list_files()
-        result.skip(listing.skipped)
         result.revision = listing.revision or ""
+        _note_skipped(result, listing)
         plan = plan_sync(listing, known=_known(), failed=failed, full=full)
+        _check_deletes(plan, allow=allow_deletes)
         _apply(_Run(source=source, result=result, failed=failed), plan, progress)
-    except SourceError as exc:
+    except (SourceError, DeleteGuard) as exc:
         result.error = str(exc)
         logger.warning("sync %s failed: %s", log.id, exc)
     except Exception as exc:  # the log must be closed whatever happened
         result.error = f"unexpected error: {type(exc).__name__}: {exc}"
         logger.exception("sync %s failed unexpectedly", log.id)
-    except BaseException as exc:  # interrupted: close the log as failed, then let it propagate
+    except BaseException as exc:  # interrupted: close the log as such, then let it propagate
         result.error = f"interrupted ({type(exc).__name__})"
+        result.interrupted = True
         raise
     finally:
+        try:
+            _close(log, result, source, usage, started, source_state, failed)
+        finally:
+            services.sync_end(log=log)
+    return result
+
+
+def _close(
+    log: Any, result: SyncResult, source: Source, usage: dict, started: float, source_state: Any, failed: dict
+) -> None:
+    """Close the run's log (and save the source's state after a run that did not fail)."""
+    try:
         result.stats = _source_stats(source, usage)
+    finally:  # whatever the source's counters do, the log is closed
         result.duration_ms = round((time.monotonic() - started) * 1000)
         result.status = result.final_status()
         services.sync_log_finish(
@@ -169,13 +237,39 @@ def _run_once(
             revision=result.revision,
             details=result.as_details(),
         )
-        if not result.error:
-            services.sync_save_source_state(
-                source_state=source_state if isinstance(source_state, dict) else {},
-                failed_files=failed,
-                revision=result.revision,
-            )
-    return result
+    if not result.error:
+        services.sync_save_source_state(
+            source_state=source_state if isinstance(source_state, dict) else {},
+            failed_files=failed,
+            revision=result.revision,
+        )
+
+
+def _note_skipped(result: SyncResult, listing: Any) -> None:
+    """Entries the source saw but left out (special files, links leaving the folder)."""
+    for path, reason in listing.skipped:
+        result.skip(path, reason)
+
+
+def _check_deletes(plan: SyncPlan, *, allow: bool) -> None:
+    """Refuse a run that would delete too many of the live sessions (like rsync's --max-delete).
+
+    An empty or wrong source (an unmounted folder, an emptied branch) looks like every
+    file deleted; such a run deletes nothing and changes nothing else either.
+    """
+    ratio = float(getattr(settings, "SYNC_MAX_DELETE_RATIO", 0.5))
+    if allow or not plan.to_delete or ratio >= 1:
+        return
+    live = Session.objects.live().count()
+    count = len(plan.to_delete)
+    if count < live and count <= ratio * live:
+        return
+    share = "all" if count >= live else f"{count / live:.0%}"
+    raise DeleteGuard(
+        f"refused to delete {count} of {live} live sessions ({share}; SYNC_MAX_DELETE_RATIO={ratio:g}), "
+        "so nothing was changed. Check that SESSIONS_SOURCE (folder, repository, branch) is the right "
+        "one; if the deletions are meant, run `manage.py sync_github --allow-deletes` once."
+    )
 
 
 @dataclass
@@ -186,7 +280,8 @@ class _Run:
     result: SyncResult
     failed: dict[str, dict]  # path -> {"sha", "error"}, saved for the next run
     now: datetime = field(default_factory=timezone.now)
-    projects: dict[str, Project] = field(default_factory=dict)  # project lookups, once per run
+    projects: dict[str, Project] = field(default_factory=dict)  # project lookups (the writer's)
+    items: dict[str, SourceFile] = field(default_factory=dict)  # parsed, not yet recorded
 
 
 def _apply(run: _Run, plan: SyncPlan, progress: Progress | None) -> None:
@@ -203,49 +298,139 @@ def _apply(run: _Run, plan: SyncPlan, progress: Progress | None) -> None:
         del failed[path]  # a failed file that is gone, or about to be read again
     total, done = len(plan.to_read), 0
     reads = run.source.read_many(plan.to_read)
-    while batch := list(islice(reads, BATCH)):
-        with transaction.atomic():
-            for item, data in batch:
-                _apply_file(run, item, data)
-        done += len(batch)
-        if progress:
-            progress(done, total)
+    with _Writer(run) as writer:
+        while batch := list(islice(reads, BATCH)):
+            docs = _parse_batch(run, batch)
+            writer.write(docs)  # while the database writes it, the next batch is fetched and parsed
+            done += len(batch)
+            if progress:
+                progress(done, total)
 
 
-def _apply_file(run: _Run, item: SourceFile, data: bytes | SourceError) -> None:
+class _Writer:
+    """Writes parsed batches, on PostgreSQL in a thread of its own with its own connection.
+
+    Fetching and parsing are Python work, the upsert is mostly the database server's: with
+    the write of batch N in a thread (its wait releases the GIL), batch N+1 is fetched and
+    parsed meanwhile. At most one batch is in flight, and outcomes are recorded in order by
+    the run's own thread. Inside a caller's transaction (or on SQLite) the writes stay on
+    the caller's connection, in line.
+    """
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sync-writer") if threaded else None
+        self._pending: Future | None = None
+
+    def write(self, docs: list[SourceDocument]) -> None:
+        self._collect()
+        if not docs:
+            return
+        if self._pool is None:
+            _record(self.run, docs, _write_batch(self.run, docs))
+        else:
+            self._pending = self._pool.submit(_write_batch, self.run, docs)
+            self._pending.docs = docs  # type: ignore[attr-defined]
+
+    def _collect(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            _record(self.run, pending.docs, pending.result())  # type: ignore[attr-defined]
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if self._pool is None:
+            return
+        try:
+            if kind is None:
+                self._collect()
+            elif self._pending is not None:
+                self._pending.exception()  # the run is ending anyway: let the write finish, quietly
+        finally:
+            self._pool.submit(connections.close_all).result()  # the thread's own connection
+            self._pool.shutdown(wait=True)
+
+
+def _parse_batch(run: _Run, batch: list[tuple[SourceFile, bytes | SourceError]]) -> list[SourceDocument]:
+    docs: list[SourceDocument] = []
+    for item, data in batch:
+        parsed = _parse(run, item, data)
+        if parsed is not None:
+            session_id = parsed.session_id or session_id_for(run.source.repository, item.path)
+            docs.append(SourceDocument(session_id=session_id, path=item.path, sha=item.sha, parsed=parsed))
+            run.items[item.path] = item
+    return docs
+
+
+def _write_batch(run: _Run, docs: list[SourceDocument]) -> list[str | Exception]:
+    """Write a batch in one transaction, each file's failure its own.
+
+    The batch goes in with one bulk upsert inside a savepoint. Should the database refuse
+    it (a value no check foresaw), the savepoint is rolled back and the files are written
+    one by one, each in its own savepoint, so only the file at fault fails.
+    """
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                outcomes: list = sessions_upsert_from_source(
+                    documents=docs, synced_at=run.now, projects=run.projects
+                )
+        except (IntegrityError, DataError) as exc:
+            logger.warning("sync batch refused by the database (%s); writing its files one by one", exc)
+            run.projects.clear()  # projects created in the rolled-back savepoint are gone
+            outcomes = [_upsert_one(run, doc) for doc in docs]
+    if any(isinstance(outcome, Exception) for outcome in outcomes):
+        run.projects.clear()  # a project made in a failed file's rolled-back savepoint is gone
+    return outcomes
+
+
+def _record(run: _Run, docs: list[SourceDocument], outcomes: list[str | Exception]) -> None:
+    for doc, outcome in zip(docs, outcomes, strict=True):
+        item = run.items.pop(doc.path)
+        if isinstance(outcome, Exception):
+            _fail_file(run, item, str(outcome))
+        elif doc.parsed.repairs:
+            run.result.counts["repaired"] += 1
+            run.result.record(doc.path, outcome, repairs=list(doc.parsed.repairs))
+        else:
+            run.result.record(doc.path, outcome)
+
+
+def _parse(run: _Run, item: SourceFile, data: bytes | SourceError) -> ParsedDocument | None:
     try:
         if isinstance(data, SourceError):
             raise data
-        parsed = parse_document(data, path=item.path, fallback_date=run.now)
-        action = session_upsert_from_source(
-            session_id=parsed.session_id or session_id_for(run.source.repository, item.path),
-            path=item.path,
-            sha=item.sha,
-            parsed=parsed,
+        return parse_document(data, path=item.path, fallback_date=run.now)
+    except (DocumentError, SourceError) as exc:
+        _fail_file(run, item, str(exc))
+    except Exception as exc:  # a bug met on one odd file must not stop the others
+        logger.exception("sync could not parse %s", item.path)
+        _fail_file(run, item, f"internal error: {type(exc).__name__}: {exc}")
+    return None
+
+
+def _upsert_one(run: _Run, doc: SourceDocument) -> str | Exception:
+    """One file's write in its own savepoint; the database's refusal is the file's failure."""
+    try:
+        return session_upsert_from_source(
+            session_id=doc.session_id,
+            path=doc.path,
+            sha=doc.sha,
+            parsed=doc.parsed,
             synced_at=run.now,
             projects=run.projects,
         )
-    except (DocumentError, SourceError, SessionIdConflict, IntegrityError) as exc:
-        _fail_file(run, item, str(exc))
-        return
-    except DatabaseError:
-        raise  # the database itself is in trouble: stop the run, do not blame the file
-    except Exception as exc:  # a bug met on one odd file must not stop the others
-        logger.exception("sync could not process %s", item.path)
-        _fail_file(run, item, f"internal error: {type(exc).__name__}: {exc}")
-        return
-    if parsed.repairs:
-        run.result.counts["repaired"] += 1
-        run.result.record(item.path, action, repairs=list(parsed.repairs))
-    else:
-        run.result.record(item.path, action)
+    except (SessionRefused, IntegrityError, DataError) as exc:
+        return exc
 
 
 def _fail_file(run: _Run, item: SourceFile, error: str) -> None:
-    run.projects.clear()  # a project created in the failed file's rolled-back savepoint is gone
     run.failed[item.path] = {"sha": item.sha, "error": error}
     run.result.fail(item.path, error)
-    logger.info("sync skipped %s: %s", item.path, error)
+    logger.info("sync skipped %r: %s", item.path, error)
 
 
 def _usage(source: Source) -> dict[str, Any]:

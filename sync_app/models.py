@@ -21,6 +21,7 @@ class SyncLog(models.Model):
         SUCCESS = "success", "Success"
         PARTIAL = "partial", "Partial"
         FAILED = "failed", "Failed"
+        INTERRUPTED = "interrupted", "Interrupted"  # its process died; closed by the next run
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     synced_at = models.DateTimeField(db_index=True, help_text="When the run started.")
@@ -41,19 +42,21 @@ class SyncLog(models.Model):
 
 
 class SyncState(models.Model):
-    """A single row (pk=1): who holds the sync, what is queued behind it, source state.
+    """A single row (pk=1): which run is going, what is queued behind it, source state.
 
-    The claim is a conditional UPDATE (``running_since IS NULL``) whose row count
-    says whether this process won, so two workers never sync at once.
+    ``running_since`` and ``running_log`` are for display only: who may sync is decided by
+    ``sync_app.lock.SyncLock``, a lock that dies with its holder, so a killed run never
+    leaves a claim behind. ``pending_trigger`` is a trigger that arrived while a run held
+    the lock; the next run to take the lock consumes it.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
-    running_since = models.DateTimeField(null=True, blank=True)
+    running_since = models.DateTimeField(null=True, blank=True, help_text="When the current run started.")
     running_log = models.ForeignKey(
         SyncLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     pending_trigger = models.CharField(
-        max_length=50, blank=True, help_text="A trigger that arrived during a run; runs once it ends."
+        max_length=50, blank=True, help_text="A trigger that arrived during a run; the next run covers it."
     )
     last_revision = models.CharField(max_length=40, blank=True)
     source_state = models.JSONField(default=dict, blank=True, help_text="ETags and the last listing.")

@@ -1,21 +1,24 @@
-"""Writes to the sync records: the log of each run and the one-at-a-time claim."""
+"""Writes to the sync records: the log of each run, the running run and its queued trigger."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from sync_app.models import SyncLog, SyncState, WebhookDelivery
+from sync_app.result import storable_json, storable_text
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that died mid-sync.
+# A webhook delivery queued longer than this had its task lost; a redelivery runs it again.
 STALE_CLAIM = timedelta(minutes=30)
+
+INTERRUPTED_ERROR = "interrupted: the process running this sync died before it finished (killed or crashed)"
 
 
 def sync_state() -> SyncState:
@@ -30,74 +33,80 @@ def sync_log_start(*, source: str) -> SyncLog:
 def sync_log_finish(
     *, log: SyncLog, status: str, files_synced: int, errors: int, revision: str, details: dict[str, Any]
 ) -> SyncLog:
+    """Close ``log``. Whatever ``details`` hold, the log ends closed: strings the database
+    cannot store are escaped, and should the full record still be refused, a short one
+    with the reason is saved instead."""
     log.status = status
     log.files_synced = files_synced
     log.errors = errors
-    log.revision = revision or ""
-    log.details = details
+    log.revision = storable_text(revision or "")[:40]
+    log.details = storable_json(details)
     log.finished_at = timezone.now()
-    log.save()
+    try:
+        with transaction.atomic():
+            log.save()
+    except (DataError, IntegrityError) as exc:
+        logger.error("sync log %s: full details refused (%s); saving a short record", log.id, exc)
+        log.details = {
+            "error": storable_text(str(details.get("error", "")))[:2000],
+            "details_refused": storable_text(str(exc))[:500],
+        }
+        log.save()
     webhook_deliveries_settle(log=log)
     return log
 
 
-def sync_claim() -> datetime | None:
-    """Take the sync claim; returns its timestamp (the claim token), or None if a live run holds it.
+def sync_begin(*, log: SyncLog) -> int:
+    """Start a run that holds the sync lock; returns how many dead runs' logs it closed.
 
-    A conditional UPDATE whose row count says who won, so two processes can
-    never both believe they hold it. A claim older than STALE_CLAIM is taken over.
+    Holding the lock proves no other run is alive, so a log still ``running`` belongs to
+    a process that died (SIGKILL, OOM, power): it is closed as ``interrupted``. Triggers
+    queued so far are consumed, as this run lists the source after they arrived.
     """
-    sync_state()
     now = timezone.now()
-    free = Q(running_since__isnull=True) | Q(running_since__lt=now - STALE_CLAIM)
-    if SyncState.objects.filter(free, pk=1).update(running_since=now, running_log=None) == 1:
-        return now
-    return None
+    dead = SyncLog.objects.filter(status=SyncLog.Status.RUNNING).exclude(pk=log.pk)
+    closed = dead.update(
+        status=SyncLog.Status.INTERRUPTED, finished_at=now, errors=1, details={"error": INTERRUPTED_ERROR}
+    )
+    if closed:
+        logger.warning("closed %d sync log(s) of runs whose process died", closed)
+    sync_state()
+    SyncState.objects.filter(pk=1).update(running_since=log.synced_at, running_log=log, pending_trigger="")
+    return closed
 
 
-def sync_attach_log(*, claim: datetime, log: SyncLog) -> None:
-    SyncState.objects.filter(pk=1, running_since=claim).update(running_log=log)
-
-
-def sync_request_followup(*, trigger: str) -> bool:
-    """Ask the running sync to run once more when it ends; False if none is running."""
-    return SyncState.objects.filter(pk=1, running_since__isnull=False).update(pending_trigger=trigger) == 1
-
-
-@transaction.atomic
-def sync_release(*, claim: datetime) -> tuple[str, datetime | None]:
-    """Give up the claim, unless a trigger arrived meanwhile: then renew it.
-
-    Returns ``(pending trigger, renewed claim)`` or ``("", None)`` once released.
-    Coalescing: any number of triggers during one run become one follow-up run.
-    """
-    state = SyncState.objects.select_for_update().get(pk=1)
-    if state.running_since != claim:
-        return "", None  # the claim was taken over as stale; nothing of ours to release
-    pending = state.pending_trigger
-    state.pending_trigger = ""
-    state.running_since = timezone.now() if pending else None
-    state.running_log = None
-    state.save(update_fields=["pending_trigger", "running_since", "running_log"])
-    return pending, state.running_since
-
-
-def sync_abandon(*, claim: datetime) -> None:
-    """Give the claim back after a run died; best effort (the claim goes stale if this fails too).
-
-    A trigger that was waiting for a follow-up is dropped with it: the schedule
-    picks the change up.
-    """
+def sync_end(*, log: SyncLog | None) -> None:
+    """Clear the display of the running run (best effort: the lock is what counts)."""
     try:
-        SyncState.objects.filter(pk=1, running_since=claim).update(
-            running_since=None, running_log=None, pending_trigger=""
-        )
+        SyncState.objects.filter(pk=1, running_log=log).update(running_since=None, running_log=None)
     except DatabaseError:
-        logger.warning("could not give back the sync claim; it expires after %s", STALE_CLAIM)
+        logger.warning("could not clear the running sync's record")
+
+
+def sync_request_followup(*, trigger: str) -> None:
+    """Ask for one more run: the run holding the lock (or the next one) covers ``trigger``."""
+    sync_state()
+    SyncState.objects.filter(pk=1).update(pending_trigger=storable_text(trigger)[:50])
+
+
+def sync_take_pending() -> str:
+    """The pending trigger, cleared; ``""`` when none is pending. Two callers never both get it."""
+    pending = SyncState.objects.filter(pk=1).values_list("pending_trigger", flat=True).first()
+    if not pending:
+        return ""
+    taken = SyncState.objects.filter(pk=1, pending_trigger=pending).update(pending_trigger="")
+    return pending if taken == 1 else ""
+
+
+def sync_pending() -> str:
+    return SyncState.objects.filter(pk=1).values_list("pending_trigger", flat=True).first() or ""
 
 
 def sync_save_source_state(*, source_state: dict, failed_files: dict, revision: str | None) -> None:
-    fields: dict[str, Any] = {"source_state": source_state, "failed_files": failed_files}
+    fields: dict[str, Any] = {
+        "source_state": storable_json(source_state),
+        "failed_files": storable_json(failed_files),
+    }
     if revision:
         fields["last_revision"] = revision
     SyncState.objects.filter(pk=1).update(**fields)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 
 from dateutil import parser as dateutil_parser
 
-__all__ = ["date_from_filename", "parse_human_date", "time_written", "to_utc"]
+__all__ = ["DateOutOfRange", "date_from_filename", "parse_human_date", "time_written", "to_utc"]
 
 # Fixed hours for time-of-day words; chosen so Morning < Afternoon < Evening < Night.
 TIME_OF_DAY_HOURS: dict[str, int] = {
@@ -41,13 +41,26 @@ _FILENAME_DATE = re.compile(r"(?<!\d)(\d{4})([-_]?)(\d{2})\2(\d{2})(?!\d)")
 # Two defaults that differ in every field: a component missing from the string shows up
 # as a difference between the two parses, and such a partial date is refused.
 _DEFAULTS = (datetime(2000, 1, 1, 0, 0), datetime(2001, 2, 2, 0, 0))
+# A year written with four digits; dateutil reads "0001" as 2001, so such a year is put back.
+_FOUR_DIGIT_YEAR = re.compile(r"(?<![\d:.])(\d{4})(?![\d:])")
 
 
 def to_utc(value: datetime) -> datetime:
-    """``value`` as an aware UTC datetime; a naive value is taken to be UTC already."""
+    """``value`` as an aware UTC datetime; a naive value is taken to be UTC already.
+
+    Raises ``DateOutOfRange`` when the UTC time falls outside what Python can hold
+    (``0001-01-01T00:00:00+05:00`` is 19:00 on 31 December of the year 0).
+    """
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise DateOutOfRange(f"date {value.isoformat()} is out of range in UTC") from None
+
+
+class DateOutOfRange(ValueError):
+    """A date that names a real instant Python cannot hold in UTC (before year 1 or after 9999)."""
 
 
 def parse_human_date(value: object) -> datetime | None:
@@ -105,14 +118,53 @@ def _parse_iso(text: str) -> datetime | None:
         return None
 
 
+# "October 20, 2025" and "Oct 20 2025", the form session files use, read without dateutil
+# (a tenth of its cost); anything else goes through dateutil.
+_MONTH_DAY_YEAR = re.compile(r"([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})")
+_MONTHS = {
+    name: number
+    for number, full in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        start=1,
+    )  # fmt: skip
+    for name in (full, full[:3], "sept" if number == 9 else full[:3])
+}
+
+
 def _parse_free_form(text: str) -> datetime | None:
     """Month-name and other formats through dateutil; None unless the date is complete."""
+    quick = _MONTH_DAY_YEAR.fullmatch(text)
+    if quick and quick.group(1).lower() in _MONTHS:
+        try:
+            return datetime(int(quick.group(3)), _MONTHS[quick.group(1).lower()], int(quick.group(2)))
+        except ValueError:
+            return None  # "February 30, 2025": dateutil refuses it too
     try:
         first, second = (dateutil_parser.parse(text, default=d) for d in _DEFAULTS)
     except (ValueError, OverflowError):
         return None
     if (first.year, first.month, first.day) != (second.year, second.month, second.day):
         return None
+    years = {int(year) for year in _FOUR_DIGIT_YEAR.findall(text)}
+    if len(years) == 1 and first.year not in years:
+        year = years.pop()
+        try:
+            first = first.replace(year=year)  # "January 1, 0001" is the year 1, not 2001
+        except ValueError:
+            return None  # "February 29, 0003", or the year 0
     return first
 
 

@@ -67,7 +67,11 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
     the number of characters in the result that were restored. Only damaged runs change;
     everything else, including line endings, is kept exactly.
     """
-    attempts = [(codec, _repair_with(text, codec)) for codec in _CODEPAGES]
+    # A code page that cannot show a single lead+continuation pair in the text cannot
+    # decode a sequence there: it is skipped without the run-by-run repair.
+    attempts = [
+        (codec, _repair_with(text, codec)) for codec in _CODEPAGES if _pair_pattern(codec).search(text)
+    ]
     usable = [(codec, a) for codec, a in attempts if a.has_evidence]
     if not usable:
         return text, None
@@ -110,14 +114,35 @@ def _repair_with(text: str, codec: str) -> _Attempt:
 @functools.cache
 def _run_pattern(codec: str) -> re.Pattern[str]:
     """Runs of the non-ASCII characters ``codec`` encodes as one byte (what its mojibake is made of)."""
+    return re.compile("[" + "".join(re.escape(c) for c in _encodable(codec)) + "]+")
+
+
+@functools.cache
+def _encodable(codec: str) -> tuple[str, ...]:
+    """The non-ASCII characters ``codec`` encodes as one byte."""
     chars = {chr(code) for code in range(0x80, 0x100) if _encode_char(chr(code), codec)}
     for byte in range(0x80, 0x100):
         try:
             chars.add(bytes([byte]).decode(codec))
         except UnicodeDecodeError:
             continue  # cp1252 leaves five bytes undefined
-    encodable = sorted(c for c in chars if _encode_char(c, codec) is not None)
-    return re.compile("[" + "".join(re.escape(c) for c in encodable) + "]+")
+    return tuple(sorted(c for c in chars if _encode_char(c, codec) is not None))
+
+
+@functools.cache
+def _pair_pattern(codec: str) -> re.Pattern[str]:
+    """A character ``codec`` encodes as a UTF-8 lead byte, then one it encodes as a continuation
+    byte: the shortest trace a decodable sequence leaves in the text."""
+    leads, continuations = [], []
+    for char in _encodable(codec):
+        byte = _encode_char(char, codec)[0]  # type: ignore[index]  # encodable by construction
+        if 0xC2 <= byte <= 0xF4:
+            leads.append(char)
+        elif byte <= 0xBF:
+            continuations.append(char)
+    return re.compile(
+        "[" + "".join(re.escape(c) for c in leads) + "][" + "".join(re.escape(c) for c in continuations) + "]"
+    )
 
 
 def _flush_run(chars: str, data: bytes, out: list[str], totals: list[int]) -> None:

@@ -5,7 +5,9 @@ nothing of precedence, which ``parser.parse_document`` decides.
 
 from __future__ import annotations
 
+import functools
 import re
+import time
 import unicodedata
 from pathlib import PurePosixPath
 from typing import Any
@@ -22,15 +24,26 @@ __all__ = [
     "project_from_path",
 ]
 
+# Bounds on the YAML front matter (see ``_load_yaml``). Real front matter is a few
+# lines of scalars; these leave it ample room and keep a hostile block cheap.
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+MAX_FRONT_MATTER_DEPTH = 20
+MAX_FRONT_MATTER_NODES = 5_000
+MAX_FRONT_MATTER_SECONDS = 1.0
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 # Top-level folders that hold sessions rather than name a project.
 GENERIC_FOLDERS = frozenset({"sessions", "session", "notes", "logs", "docs"})
 
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+# Patterns applied to whole stretches of text (re.M): "[^\S\n]" is whitespace within a line.
+_FENCE = re.compile(r"\n[^\S\n]{0,3}(```|~~~)")  # searched in "\n" + text: a line start
 # "**Date:** x", "**Date**: x", "- **Date:** x"; the key is letters and spaces only.
 _BOLD_FIELD = re.compile(
-    r"^\s*(?:[-*+]\s+)?\*\*(?P<key>[^\W\d_]+(?: [^\W\d_]+)*)\s*(?::\*\*|\*\*\s*:)\s*(?P<value>.*?)\s*$"
+    r"^[^\S\n]*(?:[-*+][^\S\n]+)?\*\*(?P<key>[^\W\d_]+(?: [^\W\d_]+)*)[^\S\n]*(?::\*\*|\*\*[^\S\n]*:)"
+    r"[^\S\n]*(?P<value>[^\n]*?)[^\S\n]*$",
+    re.M,
 )
-_HEADING = re.compile(r"^#\s+(?P<text>.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^#[^\S\n]+(?P<text>[^\n]*?)[^\S\n]*#*[^\S\n]*$", re.M)
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`|~~)")
 # Categories stripped from the ends of a title: symbols (emoji), marks (variation
@@ -56,16 +69,83 @@ def front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 def _load_yaml(block: str) -> dict[str, Any]:
-    """Parse a front matter block; see ``front_matter`` for the contract."""
+    """Parse a front matter block; see ``front_matter`` for the contract.
+
+    Bounded in memory and time whatever the block holds: it is refused when larger than
+    MAX_FRONT_MATTER_BYTES, when it uses anchors or aliases (the "billion laughs" bomb
+    expands through them), nests deeper than MAX_FRONT_MATTER_DEPTH, holds more than
+    MAX_FRONT_MATTER_NODES values or takes longer than MAX_FRONT_MATTER_SECONDS. Strings
+    that no database column can store (NUL, lone surrogates, both reachable through
+    YAML escapes such as ``"\\0"``) are refused too.
+    """
+    size = len(block.encode("utf-8", "surrogatepass"))
+    if size > MAX_FRONT_MATTER_BYTES:
+        raise DocumentError(f"front matter too large ({size} bytes, limit {MAX_FRONT_MATTER_BYTES})")
+    loader = _BoundedLoader(block)
     try:
-        data = yaml.safe_load(block)
+        data = loader.get_single_data()
     except yaml.YAMLError as error:
         raise DocumentError(f"front matter is not valid YAML: {_yaml_reason(error)}") from None
+    except DocumentError:
+        raise  # a bound was hit
+    except (ValueError, OverflowError, TypeError, RecursionError) as error:
+        # A scalar PyYAML cannot build, e.g. the timestamp 0000-01-01.
+        raise DocumentError(f"front matter has a value that cannot be read: {error}") from None
+    finally:
+        loader.dispose()
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise DocumentError(f"front matter is not a mapping (got {type(data).__name__})")
+    _refuse_unstorable(data)
     return data
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with limits checked as each node is composed (see ``_load_yaml``).
+
+    The pure-Python loader, not libyaml's: its composer is the one place that sees every
+    anchor, alias and nesting level, so a bad block is refused before anything is built.
+    Front matter is a few lines, so its speed does not matter.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+        self._deadline = time.monotonic() + MAX_FRONT_MATTER_SECONDS
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise DocumentError("front matter uses YAML anchors or aliases, which are not accepted")
+        self._nodes += 1
+        if self._nodes > MAX_FRONT_MATTER_NODES:
+            raise DocumentError(f"front matter has too many values (limit {MAX_FRONT_MATTER_NODES})")
+        if time.monotonic() > self._deadline:
+            raise DocumentError(f"front matter took too long to parse (limit {MAX_FRONT_MATTER_SECONDS} s)")
+        self._depth += 1
+        try:
+            if self._depth > MAX_FRONT_MATTER_DEPTH:
+                raise DocumentError(f"front matter nests too deeply (limit {MAX_FRONT_MATTER_DEPTH} levels)")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _refuse_unstorable(value: Any, depth: int = 0) -> None:
+    """DocumentError for a NUL or a lone surrogate anywhere in the parsed front matter."""
+    if isinstance(value, str):
+        if "\0" in value or _SURROGATE.search(value):
+            kind = "a NUL character" if "\0" in value else "a lone surrogate (not Unicode text)"
+            raise DocumentError(f"front matter contains {kind}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_unstorable(key, depth + 1)
+            _refuse_unstorable(item, depth + 1)
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            _refuse_unstorable(item, depth + 1)
 
 
 def _yaml_reason(error: yaml.YAMLError) -> str:
@@ -82,35 +162,49 @@ def bold_fields(text: str) -> dict[str, str]:
     list (empty value) does not hide or replace an earlier one.
     """
     fields: dict[str, str] = {}
-    for line in _lines_outside_fences(text):
-        match = _BOLD_FIELD.match(line)
-        if match and match.group("value"):
-            fields.setdefault(match.group("key").strip().lower(), match.group("value"))
+    for segment in _outside_fences(text):
+        if "**" not in segment:
+            continue
+        for match in _BOLD_FIELD.finditer(segment):
+            if match.group("value"):
+                fields.setdefault(match.group("key").strip().lower(), match.group("value"))
     return fields
 
 
 def first_heading(text: str) -> str | None:
     """The text of the first ``# `` heading outside code fences, or None."""
-    for line in _lines_outside_fences(text):
-        match = _HEADING.match(line)
+    for segment in _outside_fences(text):
+        match = _HEADING.search(segment)
         if match:
             return match.group("text")
     return None
 
 
-def _lines_outside_fences(text: str) -> list[str]:
-    """The lines of ``text`` (without ``\\r``) that are not inside a fenced code block."""
-    lines: list[str] = []
-    fence: str | None = None
-    for raw_line in text.split("\n"):
-        line = raw_line.rstrip("\r")
-        match = _FENCE.match(line)
-        if match and (fence is None or match.group(1) == fence):
-            fence = match.group(1) if fence is None else None
-            continue
+@functools.lru_cache(maxsize=4)
+def _outside_fences(text: str) -> tuple[str, ...]:
+    """The stretches of ``text`` (whole lines) that are not inside a fenced code block.
+
+    A fence opens on a line starting (after up to 3 blanks) with three backticks or
+    tildes, and closes on the next such line of the same kind; both lines are inside.
+    The fence lines are found by one regex over the text (a newline, then the marker: a
+    literal first character keeps the scan in C). Cached for the few texts just parsed,
+    as the bold fields and the heading both ask.
+    """
+    if "```" not in text and "~~~" not in text:
+        return (text,)
+    segments: list[str] = []
+    start, fence = 0, None
+    for match in _FENCE.finditer("\n" + text):  # a match at p is the line starting at text[p]
         if fence is None:
-            lines.append(line)
-    return lines
+            segments.append(text[start : match.start()])
+            fence = match.group(1)
+        elif match.group(1) == fence:
+            fence = None
+            end = text.find("\n", match.end() - 1)
+            start = len(text) if end < 0 else end + 1
+    if fence is None:
+        segments.append(text[start:])
+    return tuple(segments)
 
 
 def clean_title(text: str) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from .dates import date_from_filename, parse_human_date, time_written, to_utc
+from .dates import DateOutOfRange, date_from_filename, parse_human_date, time_written, to_utc
 from .encoding import repair_mojibake
 from .errors import MAX_DOCUMENT_BYTES, DocumentError
 from .fields import bold_fields, clean_title, first_heading, front_matter, project_from_path
@@ -31,7 +31,7 @@ _BOM = "\ufeff"
 # file is binary even without a NUL byte. Real text has next to none.
 _BINARY_CONTROL_RATIO = 0.05
 _SNIFF_BYTES = 8192
-_CONTROL_BYTES = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B} | {0x7F}
+_CONTROL_BYTES = bytes(sorted(frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B} | {0x7F}))
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,10 @@ def parse_document(raw: bytes, *, path: str, fallback_date: datetime) -> ParsedD
     """Parse one session file; ``path`` is its path in the repository.
 
     Raises ``DocumentError`` (one-line message) for a file over ``MAX_DOCUMENT_BYTES``,
-    a binary file, invalid UTF-8, front matter that is not a YAML mapping, or an ``id``
-    that is not a UUID. An unparseable date is not an error: the next source is used.
+    a binary file, invalid UTF-8, front matter that is not a YAML mapping or breaks one of
+    the bounds of ``fields.front_matter`` (size, anchors and aliases, depth, values, time,
+    NUL or lone surrogates), an ``id`` that is not a UUID, or a date that has no UTC
+    equivalent. An unparseable date is not an error: the next source is used.
     A naive ``fallback_date`` is taken as UTC.
     """
     text, repairs = decode_document(raw)
@@ -127,7 +129,7 @@ def _looks_binary(raw: bytes) -> bool:
     if b"\0" in raw:
         return True
     sample = raw[:_SNIFF_BYTES]
-    controls = sum(1 for byte in sample if byte in _CONTROL_BYTES)
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))  # counted in C
     return bool(sample) and controls / len(sample) > _BINARY_CONTROL_RATIO
 
 
@@ -150,7 +152,11 @@ def _created_at(fields: _Fields, path: str, fallback_date: datetime) -> tuple[da
     """The creation time and where it came from (see ``ParsedDocument.date_source``)."""
     candidates = (("front_matter", fields.front_matter.get("date")), ("field", fields.bold.get("date")))
     for source, value in candidates:
-        parsed = parse_human_date(value) if value is not None else None
+        try:
+            parsed = parse_human_date(value) if value is not None else None
+        except DateOutOfRange as error:
+            where = "front matter date" if source == "front_matter" else "**Date:** field"
+            raise DocumentError(f"{where}: {error}") from None
         if parsed is not None:
             return parsed, source
     from_name = date_from_filename(_path(path).name)

@@ -400,3 +400,53 @@ def test_it_reads_the_sample_with_an_explicit_id() -> None:
     assert doc.session_id == uuid.UUID("3f6c2a9e-8b41-4d7f-9a35-1c0e5b7d2f84")
     assert (doc.created_at, doc.date_source) == (utc(2025, 10, 22, 18, 15), "front_matter")
     assert doc.next == "Encryption key rotation (ANNORIS_ENCRYPTION_KEYS)"  # not the body's **Next:**
+
+
+# -- hostile front matter: bounded memory and time (issue 9, items 2 and 7) ----------------
+
+BILLION_LAUGHS = (
+    "---\n"
+    + "".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" if n else "l0: &l0 lol\n" for n in range(10))
+    + "title: *l9\n---\n# Laughs\n"
+)
+
+
+def test_a_yaml_alias_bomb_fails_alone_at_once() -> None:
+    started = datetime.now(UTC)
+    assert "anchors or aliases" in rejection(BILLION_LAUGHS.encode())
+    assert datetime.now(UTC) - started < timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    ("front", "reason"),
+    [
+        ("a: &x 1\nb: 2\n", "anchors or aliases"),
+        ("a: 1\nb: *x\n", "aliases"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nests too deeply"),
+        ("a: [" + ", ".join(["1"] * 6000) + "]\n", "too many values"),
+        ("a: '" + "x" * 70_000 + "'\n", "front matter too large"),
+        ('title: "a\\0b"\n', "NUL"),
+        ('title: "a\\ud800b"\n', "surrogate"),
+        ("date: 0000-01-01\n", "cannot be read"),
+    ],
+)
+def test_hostile_front_matter_is_refused_with_its_reason(front: str, reason: str) -> None:
+    assert reason in rejection(f"---\n{front}---\n# T\n".encode())
+
+
+@pytest.mark.parametrize("date", ["0001-01-01T00:00:00+05:00", "'0001-01-01T00:00:00+05:00'"])
+def test_a_date_with_no_utc_equivalent_fails_the_file_with_the_reason(date: str) -> None:
+    # Before: OverflowError escaped the parser (a 500 through the API).
+    assert "out of range" in rejection(f"---\ndate: {date}\n---\n# T\n".encode())
+
+
+def test_a_four_digit_year_is_read_as_written() -> None:
+    # dateutil alone reads "January 1, 0001" as 2001.
+    assert parse("# T\n\n**Date:** January 1, 0001\n").created_at == utc(1, 1, 1)
+    assert parse("# T\n\n**Date:** 5 March 0099\n").created_at == utc(99, 3, 5)
+    assert parse("# T\n\n**Date:** Oct 20 2025 (Evening)\n").created_at == utc(2025, 10, 20, 19)
+
+
+def test_ordinary_front_matter_still_parses() -> None:
+    doc = parse("---\ntitle: T\ntags: [a, b]\nmeta: {x: 1, y: [2, 3]}\ndate: 2025-10-20\n---\nbody\n")
+    assert doc.title == "T" and doc.front_matter["meta"] == {"x": 1, "y": [2, 3]}

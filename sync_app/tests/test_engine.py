@@ -12,6 +12,7 @@ from annoris.sources.local import LocalSource
 from sessions_app.models import Session
 from sync_app import services
 from sync_app.engine import SyncAlreadyRunning, run_sync
+from sync_app.lock import SyncLock
 from sync_app.models import SyncLog
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -152,12 +153,11 @@ def test_a_missing_folder_gives_a_failed_log(db: None, tmp_path: Path) -> None:
 
 
 def test_it_refuses_a_second_sync_while_one_runs(local_source: LocalSource) -> None:
-    claim = services.sync_claim()
-    assert claim is not None
-    with pytest.raises(SyncAlreadyRunning, match="another sync is running"):
-        run_sync(source=local_source)
-    assert SyncLog.objects.count() == 0
-    services.sync_release(claim=claim)
+    with SyncLock() as held:
+        assert held.acquire()
+        with pytest.raises(SyncAlreadyRunning, match="another sync is running"):
+            run_sync(source=local_source)
+        assert SyncLog.objects.count() == 0
     assert run_sync(source=local_source).status == "success"
 
 
@@ -205,19 +205,19 @@ class InterruptedSource(LocalSource):
 
 
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
-def test_an_interrupted_sync_gives_the_claim_back_and_logs_a_failure(
+def test_an_interrupted_sync_gives_the_lock_back_and_logs_it(
     local_source: LocalSource, interrupt: type[BaseException]
 ) -> None:
     broken = InterruptedSource(local_source.root, repository="acme/sessions", interrupt=interrupt)
     with pytest.raises(interrupt):
         run_sync(source=broken)
     log = SyncLog.objects.get()
-    assert log.status == "failed" and "interrupted" in log.details["error"]
+    assert log.status == "interrupted" and "interrupted" in log.details["error"]
     assert services.sync_state().running_since is None
     assert run_sync(source=local_source).status == "success"  # not refused for half an hour
 
 
-def test_a_run_that_dies_outside_its_own_error_handling_gives_the_claim_back(
+def test_a_run_that_dies_outside_its_own_error_handling_gives_the_lock_back(
     local_source: LocalSource,
 ) -> None:
     class BrokenUsage(LocalSource):

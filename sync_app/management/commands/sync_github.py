@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from typing import Any
 
@@ -18,7 +19,9 @@ class Command(BaseCommand):
     help = (
         "Sync session documents from SESSIONS_SOURCE (GitHub or a local folder) into the database. "
         "Only new or changed files are read. Run it after deploying, or whenever the schedule or "
-        "webhook may have missed a change. Exits 1 when files failed, 2 when the sync could not run."
+        "webhook may have missed a change. A run that would delete more than SYNC_MAX_DELETE_RATIO of the "
+        "sessions deletes nothing unless --allow-deletes is given. "
+        "Exits 1 when files failed, 2 when the sync could not run."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,18 +30,30 @@ class Command(BaseCommand):
         )
         parser.add_argument("--full", action="store_true", help="Re-read every file, not only changed ones.")
         parser.add_argument("--json", action="store_true", help="Print the result as JSON (for scripts).")
+        parser.add_argument(
+            "--allow-deletes",
+            action="store_true",
+            help="Let this run delete more than SYNC_MAX_DELETE_RATIO of the live sessions (or all of them).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         show_progress = not options["json"] and sys.stderr.isatty()
+        # SIGTERM (a deploy, `kill`) ends the run the way Ctrl-C does: its log is closed as
+        # interrupted and the lock given back. A SIGKILL cannot be caught; the lock dies
+        # with the process all the same, and the next run closes the log.
+        previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             result = run_sync(
                 trigger="manual",
                 full=options["full"],
                 dry_run=options["dry_run"],
                 progress=self._progress if show_progress else None,
+                allow_deletes=options["allow_deletes"],
             )
         except SyncAlreadyRunning as exc:
             raise CommandError(str(exc), returncode=2) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         assert result is not None  # "raise" mode never queues
         if show_progress:
             sys.stderr.write("\n")
@@ -78,6 +93,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Sync log {result.log_id}{revision}: {result.status} in {result.duration_ms} ms"
             )
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _as_json(result: SyncResult) -> dict[str, Any]:
