@@ -162,9 +162,16 @@ def test_a_sync_killed_at_random_points_20_times_never_wedges_or_duplicates(
     rng = random.Random(9)
     kills = 0
     for round_ in range(20):
-        # --full: every run re-reads every file, so each kill can land mid-write.
+        # --full: every run re-reads every file, so each kill can land mid-write. Most kills
+        # wait for the run's log to exist (start-up time varies with the machine's load);
+        # some land during start-up, before the run has begun.
+        started = len(shared_db.logs())
         proc = start_sync(env, "--full")
-        time.sleep(rng.uniform(0.2, 3.0))
+        if rng.random() < 0.8:
+            wait_for(lambda: len(shared_db.logs()) > started or proc.poll() is not None)  # noqa: B023
+            time.sleep(rng.uniform(0.0, 0.8))
+        else:
+            time.sleep(rng.uniform(0.2, 1.5))
         if proc.poll() is None:
             proc.send_signal(rng.choice([signal.SIGKILL, signal.SIGTERM]))
             kills += 1
