@@ -58,3 +58,44 @@ class Session(models.Model):
     def text(self) -> str:
         """The decrypted document (raises annoris.crypto.DecryptionError)."""
         return decrypt_text(self.content)
+
+
+class SearchDocument(models.Model):
+    """A session's entry in the blind index: its length in words and the key it was hashed with.
+
+    Nothing here or in ``SearchPosting`` is a word: terms are keyed hashes (see
+    ``sessions_app.search``), with the key derived from the keyring and never stored.
+    """
+
+    session = models.OneToOneField(
+        Session, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
+    )
+    length = models.PositiveIntegerField(help_text="Words in the title and body (BM25's document length).")
+    key_id = models.CharField(max_length=32, help_text="Keyring key the terms were hashed with.")
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "search document"
+
+    def __str__(self) -> str:
+        return f"index entry of {self.session_id}"
+
+
+class SearchPosting(models.Model):
+    """One hashed term of one session and how often it occurs there (BM25's term frequency)."""
+
+    id = models.BigAutoField(primary_key=True)
+    term = models.BigIntegerField(help_text="First 8 bytes of HMAC-SHA256(index key, term).")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+", db_index=False)
+    tf = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = "search posting"
+        indexes = [
+            # PostgreSQL answers a query from this index alone (session and tf included).
+            models.Index(fields=["term"], include=["session", "tf"], name="search_posting_term"),
+            models.Index(fields=["session"], name="search_posting_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"term {self.term} x{self.tf} in {self.session_id}"

@@ -1,0 +1,304 @@
+"""Fill a token budget with a project's header, open next steps and sessions (no Django).
+
+Allocation order, which is also what survives a small budget:
+1. the header (project name, status, priority), shortened only when it alone is over;
+2. the newest session, whole when it fits; otherwise the open next steps go first (at
+   most a quarter of the budget) and the newest session is cut at a paragraph boundary
+   (then a line, then a word) with a visible marker and a link to the rest;
+3. the open next steps, while they fit;
+4. older sessions, whole while they fit; from the first that does not, one line each
+   (title, state, next) while those fit; the rest are left out.
+
+Every piece is counted with ``count_tokens``, which is subadditive, so the sum of the
+pieces bounds the whole: the markdown never exceeds the budget.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .tokens import COUNTER_NAME, count_tokens
+
+__all__ = ["ContextResult", "ContextSession", "ContextStep", "compose_context"]
+
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_STEPS_SHARE_WHEN_CUT = 4  # next steps may take 1/4 of the budget when the newest session is cut
+
+
+@dataclass(frozen=True)
+class ContextSession:
+    """A session as the context shows it; ``text`` is the decrypted document (None: unreadable)."""
+
+    id: str
+    title: str
+    created_at: datetime
+    state: str
+    next: str
+    url: str
+    text: str | None
+
+
+@dataclass(frozen=True)
+class ContextStep:
+    """An open next step and the session it comes from."""
+
+    text: str
+    session_id: str
+    session_title: str
+    url: str
+
+
+@dataclass
+class ContextResult:
+    """What ``build_context`` returns.
+
+    ``whole``, ``cut``, ``summarized`` (title + state + next only) and ``left_out`` hold
+    session ids, newest first; together they are every session considered. ``tokens`` is
+    the count of ``markdown`` by ``counter`` and never exceeds ``budget_tokens``.
+    """
+
+    markdown: str
+    tokens: int
+    budget_tokens: int
+    projects: list[str] = field(default_factory=list)
+    whole: list[str] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)
+    summarized: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+    next_steps: list[ContextStep] = field(default_factory=list)
+    counter: str = COUNTER_NAME
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "markdown": self.markdown,
+            "tokens": self.tokens,
+            "budget_tokens": self.budget_tokens,
+            "token_counter": self.counter,
+            "projects": self.projects,
+            "sessions": {
+                "whole": self.whole,
+                "cut": self.cut,
+                "summarized": self.summarized,
+                "left_out": self.left_out,
+            },
+            "next_steps": [step.__dict__ for step in self.next_steps],
+        }
+
+
+class _Budget:
+    def __init__(self, total: int) -> None:
+        self.left = total
+
+    def take(self, text: str) -> bool:
+        cost = count_tokens(text)
+        if cost > self.left:
+            return False
+        self.left -= cost
+        return True
+
+
+def compose_context(
+    *,
+    header: str,
+    steps: list[ContextStep],
+    sessions: list[ContextSession],
+    budget_tokens: int,
+    projects: list[str] | None = None,
+) -> ContextResult:
+    """The context for ``sessions`` (newest first) within ``budget_tokens``."""
+    budget = _Budget(budget_tokens)
+    result = ContextResult(markdown="", tokens=0, budget_tokens=budget_tokens, projects=projects or [])
+    head = header.rstrip() + "\n\n"
+    if not budget.take(head):
+        head = _cut_words(head, budget.left)
+        budget.take(head)
+    newest = sessions[0] if sessions else None
+    newest_whole = _whole(newest) if newest is not None and newest.text is not None else None
+    sessions_heading = "## Sessions, newest first\n\n"
+    newest_part = ""
+    if newest_whole is not None and count_tokens(sessions_heading + newest_whole) <= budget.left:
+        budget.take(sessions_heading)
+        budget.take(newest_whole)
+        newest_part = newest_whole
+        result.whole.append(newest.id)  # type: ignore[union-attr]
+    steps_part = _steps(
+        steps,
+        budget,
+        result,
+        limit=None if newest_part or not sessions else budget_tokens // _STEPS_SHARE_WHEN_CUT,
+    )
+    rest = sessions
+    if newest is not None and not newest_part:
+        if newest.text is not None and budget.take(sessions_heading):
+            newest_part = _cut_session(newest, budget)
+            if newest_part:
+                result.cut.append(newest.id)
+            else:
+                budget.left += count_tokens(sessions_heading)
+        rest = sessions if not newest_part else sessions[1:]
+    elif newest is not None:
+        rest = sessions[1:]
+    older, summaries = [], []
+    summarizing = False
+    for session in rest:
+        if not summarizing and session.text is not None:
+            part = _whole(session)
+            extra = sessions_heading if not newest_part and not older else ""
+            if budget.take(extra + part):
+                older.append(extra + part)
+                result.whole.append(session.id)
+                continue
+            summarizing = True
+        summarizing = True
+        line = _summary(session)
+        extra = "## Earlier sessions: title, state, next\n\n" if not summaries else ""
+        if budget.take(extra + line):
+            summaries.append(extra + line)
+            result.summarized.append(session.id)
+        else:
+            result.left_out.append(session.id)
+    body = newest_part + "".join(older)
+    if newest_part:
+        body = sessions_heading + body
+    markdown = head + steps_part + body + ("\n" if summaries and body else "") + "".join(summaries)
+    result.markdown = markdown.rstrip() + "\n" if markdown.strip() else ""
+    result.tokens = count_tokens(result.markdown)
+    if result.tokens > budget_tokens:  # impossible while count_tokens is subadditive; never send it
+        raise AssertionError(f"context of {result.tokens} tokens exceeds its budget of {budget_tokens}")
+    return result
+
+
+def _steps(steps: list[ContextStep], budget: _Budget, result: ContextResult, *, limit: int | None) -> str:
+    if not steps:
+        return ""
+    heading = "## Open next steps\n\n"
+    allowance = _Budget(min(budget.left, limit) if limit is not None else budget.left)
+    if not allowance.take(heading):
+        return ""
+    lines = []
+    for step in steps:
+        line = f"- [ ] {step.text} (from [{_inline(step.session_title)}]({step.url}))\n"
+        if not allowance.take(line):
+            break
+        lines.append(line)
+        result.next_steps.append(step)
+    if not lines:
+        return ""
+    text = heading + "".join(lines) + "\n"
+    budget.take(text)
+    return text
+
+
+def _title_line(session: ContextSession, suffix: str = "") -> str:
+    return (
+        f"### {_inline(session.title)}\n\n"
+        f"_{session.created_at:%Y-%m-%d} · {session.state}{suffix} · [open]({session.url})_\n\n"
+    )
+
+
+def _whole(session: ContextSession) -> str:
+    return _title_line(session) + (session.text or "").strip() + "\n\n"
+
+
+def _summary(session: ContextSession) -> str:
+    line = f"- **{_inline(session.title)}** ({session.created_at:%Y-%m-%d}, {session.state})"
+    if session.next.strip():
+        line += f" — next: {_inline(session.next)}"
+    return line + f" [open]({session.url})\n"
+
+
+def _marker(shown: int, total: int, url: str) -> str:
+    return f"> ✂️ **Cut here** ({shown} of {total} tokens shown). Read the rest: [{url}]({url})\n\n"
+
+
+def _cut_session(session: ContextSession, budget: _Budget) -> str:
+    """The session cut to what is left of the budget, with its marker; '' when nothing fits."""
+    text = (session.text or "").strip()
+    total = count_tokens(text)
+    head = _title_line(session, " · cut")
+    # Reserve the marker at its largest (the shown count has at most as many digits as total).
+    reserve = count_tokens(head) + count_tokens(_marker(total, total, session.url)) + count_tokens("\n\n")
+    room = budget.left - reserve
+    if room < 1:
+        return ""
+    shown = _cut_text(text, room)
+    if not shown:
+        return ""
+    part = head + shown + "\n\n" + _marker(count_tokens(shown), total, session.url)
+    if not budget.take(part):  # cannot happen: the reserve covers it
+        return ""
+    return part
+
+
+def _cut_text(text: str, room: int) -> str:
+    """The longest prefix of whole paragraphs (then lines, then words) within ``room`` tokens.
+
+    A code fence left open by the cut is closed, and the closing line is counted.
+    """
+    blocks = _blocks(text)
+    taken: list[str] = []
+    used = 0
+    for block in blocks:
+        cost = count_tokens(block + "\n\n") + (count_tokens("\n```") if _opens_fence(block) else 0)
+        if used + cost > room:
+            break
+        taken.append(block)
+        used += cost
+    if taken:
+        return "\n\n".join(taken)
+    first = blocks[0] if blocks else ""
+    lines: list[str] = []
+    fence_cost = count_tokens("\n```\n")
+    for line in first.split("\n"):
+        cost = count_tokens(line + "\n")
+        if used + cost + fence_cost > room:
+            break
+        lines.append(line)
+        used += cost
+    if lines:
+        shown = "\n".join(lines)
+        return shown + ("\n```" if _opens_fence(shown) else "")
+    return _cut_words(first, room - fence_cost) if not _opens_fence(first) else ""
+
+
+def _cut_words(text: str, room: int) -> str:
+    words = text.split(" ")
+    kept: list[str] = []
+    for word in words:
+        candidate = " ".join([*kept, word])
+        if count_tokens(candidate) > room:
+            break
+        kept.append(word)
+    shown = " ".join(kept).rstrip()
+    return shown + "\n\n" if shown and count_tokens(shown + "\n\n") <= room else shown
+
+
+def _blocks(text: str) -> list[str]:
+    """Paragraphs separated by blank lines; a fenced code block is never split."""
+    blocks: list[str] = []
+    current: list[str] = []
+    in_fence = False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        if not line.strip() and not in_fence:
+            if current:
+                blocks.append("\n".join(current))
+                current = []
+            continue
+        current.append(line)
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+def _opens_fence(text: str) -> bool:
+    return sum(1 for line in text.split("\n") if _FENCE.match(line)) % 2 == 1
+
+
+def _inline(text: str) -> str:
+    """One line of text (newlines folded) for a title or a list item."""
+    return " ".join(text.split())

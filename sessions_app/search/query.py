@@ -1,0 +1,188 @@
+"""Searching the blind index: BM25 over hashed terms, snippets decrypted for the hits only.
+
+A session matches when it holds every word of the query (in its title or body, in any
+case, accents and ``ё`` folded). Matches are ranked by BM25 (k1=1.2, b=0.75) computed
+in SQL from the stored term frequencies and document lengths; soft-deleted sessions never
+match. The same query over decrypted text (``terms.matches``) finds the same sessions.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection
+
+from annoris.crypto import DecryptionError
+from projects_app.models import Project
+from sessions_app.documents.folding import fold, words
+from sessions_app.models import SearchDocument, SearchPosting, Session
+
+from .index import index_key
+from .terms import QueryTerm, query_terms, term_hash
+
+__all__ = ["MAX_LIMIT", "MAX_QUERY_CHARS", "SearchHit", "search_sessions", "search_session_ids"]
+
+MAX_QUERY_CHARS = 500
+MAX_LIMIT = 100
+SNIPPET_CHARS = 200
+_K1 = 1.2
+_B = 0.75
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result: the session's listed fields, its BM25 score and a decrypted snippet."""
+
+    session_id: uuid.UUID
+    title: str
+    project: str | None
+    state: str
+    created_at: datetime
+    path: str
+    score: float
+    snippet: str
+
+
+def search_session_ids(
+    query: str, *, project: Project | None = None, limit: int | None = MAX_LIMIT, offset: int = 0
+) -> tuple[list[uuid.UUID], int]:
+    """(ids of matching live sessions, best first; total matches). Decrypts nothing.
+
+    For the admin's search box and anything else that wants ids: ``limit=None`` returns all.
+    """
+    ranked, total = _search(_terms(query), project=project, limit=limit, offset=offset)
+    return [session_id for session_id, _ in ranked], total
+
+
+def search_sessions(
+    query: str, *, project: Project | None = None, limit: int = 20, offset: int = 0
+) -> tuple[list[SearchHit], int]:
+    """(hits best first with snippets, total matches). Only the returned sessions are decrypted."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    terms = _terms(query)
+    ranked, total = _search(terms, project=project, limit=limit, offset=offset)
+    if not ranked:
+        return [], total
+    scores = dict(ranked)
+    rows = Session.objects.select_related("project").in_bulk(list(scores))
+    hits = []
+    for session_id, _ in ranked:
+        row = rows.get(session_id)
+        if row is None:
+            continue
+        hits.append(
+            SearchHit(
+                session_id=row.id,
+                title=row.title,
+                project=row.project.name if row.project else None,
+                state=row.state,
+                created_at=row.created_at,
+                path=row.github_path,
+                score=round(scores.get(session_id, 0.0), 4),
+                snippet=_snippet(row, terms),
+            )
+        )
+    return hits, total
+
+
+def _terms(query: str) -> list[QueryTerm]:
+    return query_terms(query[:MAX_QUERY_CHARS], prefix_min=settings.ANNORIS_SEARCH_PREFIX_MIN)
+
+
+def _search(
+    terms: list[QueryTerm], *, project: Project | None, limit: int | None, offset: int
+) -> tuple[list[tuple[uuid.UUID, float]], int]:
+    """([(session id, BM25 score)] best first, total matches) of sessions holding every term."""
+    if not terms:
+        return [], 0
+    _, key = index_key()
+    hashes = [term_hash(key, t.word, prefix=t.prefix) for t in terms]
+    postings = SearchPosting._meta.db_table
+    documents = SearchDocument._meta.db_table
+    sessions = Session._meta.db_table
+    count, avg_length = _corpus_stats()
+    if not count:
+        return [], 0
+    frequencies = _document_frequencies(hashes)
+    if len(frequencies) < len(set(hashes)):
+        return [], 0  # a term no session has: nothing holds every term
+    placeholders = ", ".join(["%s"] * len(hashes))
+    idf_case = " ".join("WHEN %s THEN %s" for _ in hashes)
+    idf_params: list[object] = []
+    for value in hashes:
+        df = frequencies[value]
+        idf_params += [value, math.log(1 + (count - df + 0.5) / (df + 0.5))]
+    where_project = " AND s.project_id = %s" if project is not None else ""
+    sql = (
+        f"SELECT p.session_id, SUM((CASE p.term {idf_case} END) * p.tf * {_K1 + 1} / "
+        f"(p.tf + {_K1} * (1 - {_B} + {_B} * d.length / %s))) AS score, COUNT(*) OVER () AS total "
+        f"FROM {postings} p JOIN {documents} d ON d.session_id = p.session_id "
+        f"JOIN {sessions} s ON s.id = p.session_id "
+        f"WHERE p.term IN ({placeholders}) AND s.deleted_at IS NULL{where_project} "
+        f"GROUP BY p.session_id HAVING COUNT(*) = %s "
+        f"ORDER BY score DESC, p.session_id"
+    )
+    params: list[object] = [*idf_params, avg_length, *hashes]
+    if project is not None:
+        params.append(project.pk if connection.vendor == "postgresql" else project.pk.hex)
+    params.append(len(set(hashes)))
+    if limit is not None:
+        sql += " LIMIT %s OFFSET %s"
+        params += [limit, offset]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [(_uuid(row[0]), float(row[1])) for row in rows], (int(rows[0][2]) if rows else 0)
+
+
+def _corpus_stats() -> tuple[int, float]:
+    table = SearchDocument._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), AVG(length) FROM {table}")  # noqa: S608 - a model's table name
+        count, avg = cursor.fetchone()
+    return int(count or 0), float(avg or 1.0) or 1.0
+
+
+def _document_frequencies(hashes: list[int]) -> dict[int, int]:
+    table = SearchPosting._meta.db_table
+    placeholders = ", ".join(["%s"] * len(hashes))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT term, COUNT(*) FROM {table} WHERE term IN ({placeholders}) GROUP BY term",  # noqa: S608
+            hashes,
+        )
+        return {int(term): int(n) for term, n in cursor.fetchall()}
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _snippet(row: Session, terms: list[QueryTerm]) -> str:
+    """The first line holding a query word, around that word; '' when undecryptable."""
+    try:
+        text = row.text
+    except DecryptionError:
+        return ""
+    wanted = list(terms)
+    for line in text.split("\n"):
+        found = words(line)
+        if any(
+            (t.word in found) if not t.prefix else any(w.startswith(t.word) for w in found) for t in wanted
+        ):
+            return _around(line, wanted)
+    return " ".join(text.split())[:SNIPPET_CHARS]
+
+
+def _around(line: str, terms: list[QueryTerm]) -> str:
+    flat = " ".join(line.split())
+    folded = fold(flat)
+    position = min((folded.find(t.word) for t in terms if folded.find(t.word) >= 0), default=0)
+    # fold() keeps lengths for Latin and Cyrillic, so the position maps back to ``flat``.
+    start = max(0, position - SNIPPET_CHARS // 3) if len(folded) == len(flat) else 0
+    piece = flat[start : start + SNIPPET_CHARS]
+    return ("…" if start else "") + piece + ("…" if start + SNIPPET_CHARS < len(flat) else "")
