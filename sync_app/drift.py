@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -88,7 +89,7 @@ def drift_report(*, source: Source | None = None) -> DriftReport:
     A source that cannot be listed (GitHub down, rate-limited) gives a report with
     ``error`` set and the database-only parts filled in; it never raises SourceError.
     """
-    source = source or get_source()
+    source = source or _request_source()
     report = DriftReport(checked_at=timezone.now(), source=getattr(source, "repository", ""))
     report.outbox_pending = outbox_entries_not_landed()
     _last_sync(report)
@@ -141,6 +142,13 @@ def drift_summary() -> dict[str, Any]:
     if not summary:
         return {"status": "not checked", "outbox_pending": outbox_entries_not_landed()}
     return {"status": "ok" if summary.get("in_sync") else "drift", **summary}
+
+
+def _request_source() -> Source:
+    """The configured source with the read path's short timeouts and no retry: 2 calls at most."""
+    timeout = settings.ANNORIS_SOURCE_TIMEOUT
+    options = {"timeout": (min(timeout, 1.0), timeout), "max_retries": 0, "max_wait": timeout, "backoff": 0.1}
+    return get_source(client_options=options)
 
 
 def _remember(report: DriftReport) -> None:

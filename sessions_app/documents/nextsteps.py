@@ -174,7 +174,7 @@ def _heading(line: str) -> tuple[int, str] | None:
 
 
 def _section_kind(title: str) -> str | None:
-    name = " ".join(words(_strip_markup(title)))
+    name = " ".join(words(title))
     if name in _NEXT_HEADINGS:
         return "next"
     if name in _DONE_HEADINGS:
