@@ -22,7 +22,7 @@ from typing import Any
 
 from .tokens import COUNTER_NAME, count_tokens
 
-__all__ = ["ContextResult", "ContextSession", "ContextStep", "compose_context"]
+__all__ = ["ContextResult", "ContextSession", "ContextStep", "compose_context", "newest_whole_cost"]
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _STEPS_SHARE_WHEN_CUT = 4  # next steps may take 1/4 of the budget when the newest session is cut
@@ -100,6 +100,15 @@ class _Budget:
         return True
 
 
+_SESSIONS_HEADING = "## Sessions, newest first\n\n"
+_EARLIER_HEADING = "## Earlier sessions: title, state, next\n\n"
+
+
+def newest_whole_cost(header: str, session: ContextSession) -> int:
+    """Tokens the header plus the newest session whole take: it is included whole when <= budget."""
+    return count_tokens(_head(header)) + count_tokens(_SESSIONS_HEADING + _whole(session))
+
+
 def compose_context(
     *,
     header: str,
@@ -108,88 +117,83 @@ def compose_context(
     budget_tokens: int,
     projects: list[str] | None = None,
 ) -> ContextResult:
-    """The context for ``sessions`` (newest first) within ``budget_tokens``."""
+    """The context for ``sessions`` (newest first) within ``budget_tokens``.
+
+    Every piece of the markdown is taken from the budget before it is kept, and the
+    markdown is exactly the kept pieces joined (trailing whitespace stripped), so its
+    count is at most the sum of theirs.
+    """
     budget = _Budget(budget_tokens)
     result = ContextResult(markdown="", tokens=0, budget_tokens=budget_tokens, projects=projects or [])
-    head = header.rstrip() + "\n\n"
+    head = _head(header)
     if not budget.take(head):
         head = _cut_words(head, budget.left)
         budget.take(head)
     newest = sessions[0] if sessions else None
-    newest_whole = _whole(newest) if newest is not None and newest.text is not None else None
-    sessions_heading = "## Sessions, newest first\n\n"
     newest_part = ""
-    if newest_whole is not None and count_tokens(sessions_heading + newest_whole) <= budget.left:
-        budget.take(sessions_heading)
-        budget.take(newest_whole)
-        newest_part = newest_whole
-        result.whole.append(newest.id)  # type: ignore[union-attr]
-    steps_part = _steps(
-        steps,
-        budget,
-        result,
-        limit=None if newest_part or not sessions else budget_tokens // _STEPS_SHARE_WHEN_CUT,
-    )
-    rest = sessions
-    if newest is not None and not newest_part:
-        if newest.text is not None and budget.take(sessions_heading):
-            newest_part = _cut_session(newest, budget)
-            if newest_part:
-                result.cut.append(newest.id)
-            else:
-                budget.left += count_tokens(sessions_heading)
-        rest = sessions if not newest_part else sessions[1:]
-    elif newest is not None:
-        rest = sessions[1:]
-    older, summaries = [], []
+    if newest is not None and newest.text is not None:
+        whole = _SESSIONS_HEADING + _whole(newest)
+        if budget.take(whole):
+            newest_part = whole
+            result.whole.append(newest.id)
+    steps_limit = None if newest_part or newest is None else budget_tokens // _STEPS_SHARE_WHEN_CUT
+    steps_part = _steps(steps, budget, result, limit=steps_limit)
+    if newest is not None and not newest_part and newest.text is not None:
+        newest_part = _cut_session(newest, budget)
+        if newest_part:
+            result.cut.append(newest.id)
+    rest = sessions[1:] if newest_part else sessions
+    older: list[str] = []
+    summaries: list[str] = []
     summarizing = False
     for session in rest:
         if not summarizing and session.text is not None:
-            part = _whole(session)
-            extra = sessions_heading if not newest_part and not older else ""
-            if budget.take(extra + part):
-                older.append(extra + part)
+            part = ("" if newest_part or older else _SESSIONS_HEADING) + _whole(session)
+            if budget.take(part):
+                older.append(part)
                 result.whole.append(session.id)
                 continue
-            summarizing = True
         summarizing = True
-        line = _summary(session)
-        extra = "## Earlier sessions: title, state, next\n\n" if not summaries else ""
-        if budget.take(extra + line):
-            summaries.append(extra + line)
+        line = ("" if summaries else _EARLIER_HEADING) + _summary(session)
+        if budget.take(line):
+            summaries.append(line)
             result.summarized.append(session.id)
         else:
             result.left_out.append(session.id)
-    body = newest_part + "".join(older)
-    if newest_part:
-        body = sessions_heading + body
-    markdown = head + steps_part + body + ("\n" if summaries and body else "") + "".join(summaries)
-    result.markdown = markdown.rstrip() + "\n" if markdown.strip() else ""
+    markdown = head + steps_part + newest_part + "".join(older) + "".join(summaries)
+    markdown = markdown.rstrip()
+    result.markdown = markdown + "\n" if count_tokens(markdown + "\n") <= budget_tokens else markdown
     result.tokens = count_tokens(result.markdown)
     if result.tokens > budget_tokens:  # impossible while count_tokens is subadditive; never send it
         raise AssertionError(f"context of {result.tokens} tokens exceeds its budget of {budget_tokens}")
     return result
 
 
+def _head(header: str) -> str:
+    return header.rstrip() + "\n\n"
+
+
 def _steps(steps: list[ContextStep], budget: _Budget, result: ContextResult, *, limit: int | None) -> str:
-    if not steps:
-        return ""
+    """The open next steps that fit (within ``limit`` tokens when given), as a task list."""
     heading = "## Open next steps\n\n"
     allowance = _Budget(min(budget.left, limit) if limit is not None else budget.left)
-    if not allowance.take(heading):
+    if not steps or not allowance.take(heading):
         return ""
-    lines = []
+    kept: list[tuple[ContextStep, str]] = []
     for step in steps:
-        line = f"- [ ] {step.text} (from [{_inline(step.session_title)}]({step.url}))\n"
+        line = f"- [ ] {_inline(step.text)} (from [{_inline(step.session_title)}]({step.url}))\n"
         if not allowance.take(line):
             break
-        lines.append(line)
-        result.next_steps.append(step)
-    if not lines:
-        return ""
-    text = heading + "".join(lines) + "\n"
-    budget.take(text)
-    return text
+        kept.append((step, line))
+    while kept:  # the blank line closing the list must fit too
+        text = heading + "".join(line for _, line in kept) + "\n"
+        if count_tokens(text) <= min(
+            budget.left, limit if limit is not None else budget.left
+        ) and budget.take(text):
+            result.next_steps.extend(step for step, _ in kept)
+            return text
+        kept.pop()
+    return ""
 
 
 def _title_line(session: ContextSession, suffix: str = "") -> str:
@@ -218,7 +222,7 @@ def _cut_session(session: ContextSession, budget: _Budget) -> str:
     """The session cut to what is left of the budget, with its marker; '' when nothing fits."""
     text = (session.text or "").strip()
     total = count_tokens(text)
-    head = _title_line(session, " · cut")
+    head = _SESSIONS_HEADING + _title_line(session, " · cut")
     # Reserve the marker at its largest (the shown count has at most as many digits as total).
     reserve = count_tokens(head) + count_tokens(_marker(total, total, session.url)) + count_tokens("\n\n")
     room = budget.left - reserve
