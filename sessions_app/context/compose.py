@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from .tokens import COUNTER_NAME, count_tokens
@@ -92,12 +93,24 @@ class _Budget:
     def __init__(self, total: int) -> None:
         self.left = total
 
-    def take(self, text: str) -> bool:
-        cost = count_tokens(text)
+    def take(self, text: str, cost: int | None = None) -> bool:
+        """Spend ``cost`` (default: the count of ``text``) if it fits; ``cost`` may only overestimate."""
+        cost = count_tokens(text) if cost is None else cost
         if cost > self.left:
             return False
         self.left -= cost
         return True
+
+
+# Session documents come back at every request: their counts are kept (bounded by maxsize).
+_text_tokens = lru_cache(maxsize=2048)(count_tokens)
+
+
+def _whole_cost(session: ContextSession) -> int:
+    """An upper bound of count_tokens(_whole(session)): the sum of its parts' counts."""
+    return (
+        count_tokens(_title_line(session)) + _text_tokens((session.text or "").strip()) + count_tokens("\n\n")
+    )
 
 
 _SESSIONS_HEADING = "## Sessions, newest first\n\n"
@@ -106,7 +119,7 @@ _EARLIER_HEADING = "## Earlier sessions: title, state, next\n\n"
 
 def newest_whole_cost(header: str, session: ContextSession) -> int:
     """Tokens the header plus the newest session whole take: it is included whole when <= budget."""
-    return count_tokens(_head(header)) + count_tokens(_SESSIONS_HEADING + _whole(session))
+    return count_tokens(_head(header)) + count_tokens(_SESSIONS_HEADING) + _whole_cost(session)
 
 
 def compose_context(
@@ -133,7 +146,7 @@ def compose_context(
     newest_part = ""
     if newest is not None and newest.text is not None:
         whole = _SESSIONS_HEADING + _whole(newest)
-        if budget.take(whole):
+        if budget.take(whole, count_tokens(_SESSIONS_HEADING) + _whole_cost(newest)):
             newest_part = whole
             result.whole.append(newest.id)
     steps_limit = None if newest_part or newest is None else budget_tokens // _STEPS_SHARE_WHEN_CUT
@@ -148,8 +161,9 @@ def compose_context(
     summarizing = False
     for session in rest:
         if not summarizing and session.text is not None:
-            part = ("" if newest_part or older else _SESSIONS_HEADING) + _whole(session)
-            if budget.take(part):
+            heading = "" if newest_part or older else _SESSIONS_HEADING
+            part = heading + _whole(session)
+            if budget.take(part, count_tokens(heading) + _whole_cost(session)):
                 older.append(part)
                 result.whole.append(session.id)
                 continue
@@ -221,7 +235,7 @@ def _marker(shown: int, total: int, url: str) -> str:
 def _cut_session(session: ContextSession, budget: _Budget) -> str:
     """The session cut to what is left of the budget, with its marker; '' when nothing fits."""
     text = (session.text or "").strip()
-    total = count_tokens(text)
+    total = _text_tokens(text)
     head = _SESSIONS_HEADING + _title_line(session, " · cut")
     # Reserve the marker at its largest (the shown count has at most as many digits as total).
     reserve = count_tokens(head) + count_tokens(_marker(total, total, session.url)) + count_tokens("\n\n")

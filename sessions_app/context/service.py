@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import Max
@@ -17,7 +18,7 @@ from django.urls import reverse
 
 from annoris.crypto import DecryptionError
 from projects_app.models import Project, project_id_for
-from sessions_app.documents.nextsteps import extract_steps, open_steps
+from sessions_app.documents.nextsteps import StepMentions, extract_steps, open_steps
 from sessions_app.models import Session
 
 from .compose import ContextResult, ContextSession, ContextStep, compose_context
@@ -112,9 +113,7 @@ def build_context(
     sessions = [_context_session(row, link_base) for row in rows]
     steps = [
         ContextStep(text=text, session_id=s.id, session_title=s.title, url=s.url)
-        for text, s in open_steps(
-            (s, extract_steps(s.text, next_field=s.next)) for s in sessions if s.text is not None
-        )
+        for text, s in open_steps((s, _mentions(s.text, s.next)) for s in sessions if s.text is not None)
     ]
     return compose_context(
         header=header,
@@ -139,7 +138,7 @@ def project_next_steps(
     for row in rows:
         text = _decrypted(row)
         if text is not None:
-            mentions.append((row, extract_steps(text, next_field=row.next_step)))
+            mentions.append((row, _mentions(text, row.next_step)))
     return [
         NextStep(
             text=text,
@@ -150,6 +149,12 @@ def project_next_steps(
         )
         for text, row in open_steps(mentions)
     ]
+
+
+@lru_cache(maxsize=4096)
+def _mentions(text: str, next_field: str) -> StepMentions:
+    """The steps of a document, computed once per content (sessions are read far more than written)."""
+    return extract_steps(text, next_field=next_field)
 
 
 def _recent_projects() -> list[Project]:

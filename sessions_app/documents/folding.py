@@ -17,14 +17,21 @@ MAX_WORD_CHARS = 64
 _WORD = re.compile(r"[^\W_]+")
 _KEEP = {"й": "\uf000", "Й": "\uf000"}  # survive the accent strip, restored below
 _RESTORE = {"\uf000": "й"}
+_KEEP_TABLE = str.maketrans(_KEEP)
+_RESTORE_TABLE = str.maketrans(_RESTORE)
+# Every combining mark of the Basic Multilingual Plane (accents, breves, diaereses...),
+# removed in one regex pass after NFKD splits them from their letters.
+_COMBINING = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000) if unicodedata.combining(chr(c))) + "]"
+)
 
 
 def fold(text: str) -> str:
     """``text`` case-folded, accents removed (``й`` kept) and ``ё`` read as ``е``."""
-    text = text.translate(str.maketrans(_KEEP))
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", stripped).translate(str.maketrans(_RESTORE)).replace("ё", "е")
+    if text.isascii():
+        return text.lower()  # casefold() of ASCII, without the Unicode tables
+    decomposed = unicodedata.normalize("NFKD", text.translate(_KEEP_TABLE).casefold())
+    return unicodedata.normalize("NFC", _COMBINING.sub("", decomposed)).translate(_RESTORE_TABLE)
 
 
 def words(text: str) -> list[str]:
