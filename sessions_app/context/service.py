@@ -65,22 +65,18 @@ def resolve_project(project: Project | uuid.UUID | str) -> Project:
     if isinstance(project, Project):
         return project
     if isinstance(project, uuid.UUID):
-        ids = [project]
+        found = Project.objects.filter(id=project).first()
     else:
         text = str(project).strip()
         if not text or "\x00" in text or len(text) > 255:
-            raise ProjectNotFound(f"no project {str(project)[:80]!r}")
-        ids = [project_id_for(text)]
+            raise ProjectNotFound(f"no project {text[:80]!r}")
+        ids = [project_id_for(text)]  # a project's id derives from its name
         try:
             ids.append(uuid.UUID(text))
         except ValueError:
             pass
-    found = (
-        Project.objects.filter(id__in=ids).first()
-        or Project.objects.filter(name__iexact=str(project).strip()).first()
-        if not isinstance(project, uuid.UUID)
-        else Project.objects.filter(id=project).first()
-    )
+        found = Project.objects.filter(id__in=ids).first()
+        found = found or Project.objects.filter(name__iexact=text).first()
     if found is None:
         raise ProjectNotFound(f"no project {str(project)[:80]!r}")
     return found
