@@ -88,12 +88,16 @@ class SearchPosting(models.Model):
     term = models.BigIntegerField(help_text="First 8 bytes of HMAC-SHA256(index key, term).")
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+", db_index=False)
     tf = models.PositiveIntegerField()
+    weight = models.FloatField(
+        help_text="BM25's term-frequency factor tf*(k1+1)/(tf + k1*(1-b+b*length/average length)), "
+        "with the average length at indexing time; a query multiplies it by the term's idf."
+    )
 
     class Meta:
         verbose_name = "search posting"
         indexes = [
-            # PostgreSQL answers a query from this index alone (session and tf included).
-            models.Index(fields=["term"], include=["session", "tf"], name="search_posting_term"),
+            # PostgreSQL answers a query from this index alone (an index-only scan).
+            models.Index(fields=["term"], include=["session", "weight"], name="search_posting_term"),
             models.Index(fields=["session"], name="search_posting_session"),
         ]
 

@@ -17,15 +17,18 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Sum
 
 from annoris.crypto import DecryptionError
 from sessions_app.models import SearchDocument, SearchPosting, Session
 
 from .terms import document_terms
 
-__all__ = ["IndexDocument", "index_documents", "index_key", "index_session", "reindex_all"]
+__all__ = ["B", "K1", "IndexDocument", "index_documents", "index_key", "index_session", "reindex_all"]
 
 _HKDF_INFO = b"annoris/search-index/v1"
+K1 = 1.2  # BM25's term-frequency saturation
+B = 0.75  # BM25's length normalisation
 
 
 @dataclass(frozen=True)
@@ -62,16 +65,31 @@ def index_documents(documents: Iterable[IndexDocument], *, batch_size: int = 500
     ids = [doc.session_id for doc in docs]
     postings: list[SearchPosting] = []
     entries: list[SearchDocument] = []
-    for doc in docs:
-        counts, length = document_terms(key, f"{doc.title}\n{doc.text}", prefix_min=prefix_min)
+    analysed = [
+        (doc, *document_terms(key, f"{doc.title}\n{doc.text}", prefix_min=prefix_min)) for doc in docs
+    ]
+    average = _average_length([length for _, _, length in analysed])
+    for doc, counts, length in analysed:
         entries.append(SearchDocument(session_id=doc.session_id, length=length, key_id=key_id))
-        postings.extend(SearchPosting(term=t, session_id=doc.session_id, tf=n) for t, n in counts.items())
+        norm = K1 * (1 - B + B * length / average)
+        postings.extend(
+            SearchPosting(term=t, session_id=doc.session_id, tf=n, weight=n * (K1 + 1) / (n + norm))
+            for t, n in counts.items()
+        )
     with transaction.atomic():
         SearchPosting.objects.filter(session_id__in=ids).delete()
         SearchDocument.objects.filter(session_id__in=ids).delete()
         SearchDocument.objects.bulk_create(entries, batch_size=batch_size)
         SearchPosting.objects.bulk_create(postings, batch_size=batch_size)
     return len(docs)
+
+
+def _average_length(new: list[int]) -> float:
+    """The average document length, over the index and the documents being added."""
+    found = SearchDocument.objects.aggregate(total=Sum("length"), count=Count("pk"))
+    total = (found["total"] or 0) + sum(new)
+    count = (found["count"] or 0) + len(new)
+    return max(1.0, total / count) if count else 1.0
 
 
 def index_session(*, session_id: uuid.UUID, title: str, text: str) -> None:

@@ -29,8 +29,6 @@ __all__ = ["MAX_LIMIT", "MAX_QUERY_CHARS", "SearchHit", "search_sessions", "sear
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 100
 SNIPPET_CHARS = 200
-_K1 = 1.2
-_B = 0.75
 
 
 @dataclass(frozen=True)
@@ -102,31 +100,29 @@ def _search(
     _, key = index_key()
     hashes = [term_hash(key, t.word, prefix=t.prefix) for t in terms]
     postings = SearchPosting._meta.db_table
-    documents = SearchDocument._meta.db_table
     sessions = Session._meta.db_table
-    count, avg_length = _corpus_stats()
+    count = _document_count()
     if not count:
         return [], 0
     frequencies = _document_frequencies(hashes)
     if len(frequencies) < len(set(hashes)):
         return [], 0  # a term no session has: nothing holds every term
-    placeholders = ", ".join(["%s"] * len(hashes))
-    idf_case = " ".join("WHEN %s THEN %s" for _ in hashes)
     idf_params: list[object] = []
     for value in hashes:
         df = frequencies[value]
         idf_params += [value, math.log(1 + (count - df + 0.5) / (df + 0.5))]
-    where_project = " AND s.project_id = %s" if project is not None else ""
+    placeholders = ", ".join(["%s"] * len(hashes))
+    idf_case = " ".join("WHEN %s THEN %s" for _ in hashes)
+    # Only the postings are read (an index-only scan on PostgreSQL); soft-deleted sessions,
+    # and sessions of other projects, are excluded through small subqueries on indexed columns.
+    in_project = f" AND p.session_id IN (SELECT id FROM {sessions} WHERE project_id = %s)" if project else ""
     sql = (
-        f"SELECT p.session_id, SUM((CASE p.term {idf_case} END) * p.tf * {_K1 + 1} / "
-        f"(p.tf + {_K1} * (1 - {_B} + {_B} * d.length / %s))) AS score, COUNT(*) OVER () AS total "
-        f"FROM {postings} p JOIN {documents} d ON d.session_id = p.session_id "
-        f"JOIN {sessions} s ON s.id = p.session_id "
-        f"WHERE p.term IN ({placeholders}) AND s.deleted_at IS NULL{where_project} "
-        f"GROUP BY p.session_id HAVING COUNT(*) = %s "
-        f"ORDER BY score DESC, p.session_id"
+        f"SELECT p.session_id, SUM((CASE p.term {idf_case} END) * p.weight) AS score, COUNT(*) OVER () "  # noqa: S608
+        f"FROM {postings} p WHERE p.term IN ({placeholders}) "
+        f"AND p.session_id NOT IN (SELECT id FROM {sessions} WHERE deleted_at IS NOT NULL){in_project} "
+        f"GROUP BY p.session_id HAVING COUNT(*) = %s ORDER BY score DESC, p.session_id"
     )
-    params: list[object] = [*idf_params, avg_length, *hashes]
+    params: list[object] = [*idf_params, *hashes]
     if project is not None:
         params.append(project.pk if connection.vendor == "postgresql" else project.pk.hex)
     params.append(len(set(hashes)))
@@ -139,12 +135,8 @@ def _search(
     return [(_uuid(row[0]), float(row[1])) for row in rows], (int(rows[0][2]) if rows else 0)
 
 
-def _corpus_stats() -> tuple[int, float]:
-    table = SearchDocument._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*), AVG(length) FROM {table}")  # noqa: S608 - a model's table name
-        count, avg = cursor.fetchone()
-    return int(count or 0), float(avg or 1.0) or 1.0
+def _document_count() -> int:
+    return SearchDocument.objects.count()
 
 
 def _document_frequencies(hashes: list[int]) -> dict[int, int]:
