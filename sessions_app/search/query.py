@@ -9,6 +9,8 @@ match. The same query over decrypted text (``terms.matches``) finds the same ses
 from __future__ import annotations
 
 import math
+import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +31,10 @@ __all__ = ["MAX_LIMIT", "MAX_QUERY_CHARS", "SearchHit", "search_sessions", "sear
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 100
 SNIPPET_CHARS = 200
+STATS_TTL = 30.0  # seconds a process reuses document counts (ranking only, never recall)
+_DF_CACHE_SIZE = 100_000
+_df_cache: dict[int, tuple[int, float]] = {}
+_count_cache: list[float] = [0, 0.0]
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,7 @@ def _search(
     idf_params: list[object] = []
     for value in hashes:
         df = frequencies[value]
+        count = max(count, df)  # both may come from caches of different ages
         idf_params += [value, math.log(1 + (count - df + 0.5) / (df + 0.5))]
     placeholders = ", ".join(["%s"] * len(hashes))
     idf_case = " ".join("WHEN %s THEN %s" for _ in hashes)
@@ -136,18 +143,34 @@ def _search(
 
 
 def _document_count() -> int:
-    return SearchDocument.objects.count()
+    """Indexed sessions (BM25's N), kept STATS_TTL seconds."""
+    now = time.monotonic()
+    if _count_cache[1] <= now or not _count_cache[0]:
+        _count_cache[:] = [SearchDocument.objects.count(), now + STATS_TTL]
+    return int(_count_cache[0])
 
 
 def _document_frequencies(hashes: list[int]) -> dict[int, int]:
-    table = SearchPosting._meta.db_table
-    placeholders = ", ".join(["%s"] * len(hashes))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT term, COUNT(*) FROM {table} WHERE term IN ({placeholders}) GROUP BY term",  # noqa: S608
-            hashes,
-        )
-        return {int(term): int(n) for term, n in cursor.fetchall()}
+    """Sessions per term. Counts found are kept STATS_TTL seconds (they only tune the ranking);
+    a term not known is always looked up, so a new word is found at once.
+    """
+    now = time.monotonic()
+    known = {h: _df_cache[h][0] for h in hashes if h in _df_cache and _df_cache[h][1] > now}
+    missing = [h for h in hashes if h not in known]
+    if missing:
+        table = SearchPosting._meta.db_table
+        placeholders = ", ".join(["%s"] * len(missing))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT term, COUNT(*) FROM {table} WHERE term IN ({placeholders}) GROUP BY term",  # noqa: S608
+                missing,
+            )
+            for term, n in cursor.fetchall():
+                known[int(term)] = int(n)
+                if len(_df_cache) >= _DF_CACHE_SIZE:
+                    _df_cache.clear()
+                _df_cache[int(term)] = (int(n), now + STATS_TTL)
+    return known
 
 
 def _uuid(value: object) -> uuid.UUID:
@@ -161,6 +184,11 @@ def _snippet(row: Session, terms: list[QueryTerm]) -> str:
     except DecryptionError:
         return ""
     wanted = list(terms)
+    quick = _raw_pattern(wanted).search(text)  # most words are written as typed, give or take case
+    if quick:
+        start = text.rfind("\n", 0, quick.start()) + 1
+        end = text.find("\n", quick.end())
+        return _around(text[start : end if end >= 0 else len(text)], wanted)
     for line in text.split("\n"):
         found = words(line)
         if any(
@@ -168,6 +196,15 @@ def _snippet(row: Session, terms: list[QueryTerm]) -> str:
         ):
             return _around(line, wanted)
     return " ".join(text.split())[:SNIPPET_CHARS]
+
+
+def _raw_pattern(terms: list[QueryTerm]) -> re.Pattern[str]:
+    """A case-insensitive regex for the terms as written (``е`` also matching ``ё``)."""
+    parts = []
+    for term in terms:
+        body = "".join("[её]" if ch == "е" else re.escape(ch) for ch in term.word)
+        parts.append(body + ("" if term.prefix else r"(?![^\W_])"))
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + ")", re.IGNORECASE)
 
 
 def _around(line: str, terms: list[QueryTerm]) -> str:
