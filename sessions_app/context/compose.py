@@ -58,7 +58,8 @@ class ContextResult:
 
     ``whole``, ``cut``, ``summarized`` (title + state + next only) and ``left_out`` hold
     session ids, newest first; together they are every session considered. ``tokens`` is
-    the count of ``markdown`` by ``counter`` and never exceeds ``budget_tokens``.
+    what the pieces of ``markdown`` were charged (by ``counter``): never below the count of
+    the whole markdown, never above ``budget_tokens``.
     """
 
     markdown: str
@@ -174,11 +175,14 @@ def compose_context(
             result.summarized.append(session.id)
         else:
             result.left_out.append(session.id)
-    markdown = head + steps_part + newest_part + "".join(older) + "".join(summaries)
-    markdown = markdown.rstrip()
-    result.markdown = markdown + "\n" if count_tokens(markdown + "\n") <= budget_tokens else markdown
-    result.tokens = count_tokens(result.markdown)
-    if result.tokens > budget_tokens:  # impossible while count_tokens is subadditive; never send it
+    markdown = (head + steps_part + newest_part + "".join(older) + "".join(summaries)).rstrip()
+    if markdown and budget.take("\n"):
+        markdown += "\n"
+    result.markdown = markdown
+    # The sum of the pieces' counts: what was charged to the budget, at least count_tokens(markdown)
+    # (subadditivity), and cheaper than counting a 150 KB context again.
+    result.tokens = budget_tokens - budget.left
+    if budget.left < 0:  # cannot happen: take() never overdraws
         raise AssertionError(f"context of {result.tokens} tokens exceeds its budget of {budget_tokens}")
     return result
 

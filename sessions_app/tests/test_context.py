@@ -70,7 +70,7 @@ def _as_context(row: Session) -> ContextSession:
 
 
 def check(result, budget: int, newest: Session | None, header: str) -> None:  # noqa: ANN001
-    assert result.tokens == count_tokens(result.markdown) <= budget
+    assert count_tokens(result.markdown) <= result.tokens <= budget
     assert real_tokens(result.markdown) <= budget
     if newest is not None and newest_fits(header, newest, budget):
         assert result.whole[:1] == [str(newest.id)]
@@ -145,7 +145,7 @@ def test_compose_never_exceeds_the_budget_on_arbitrary_text(
         for i, text in enumerate(texts)
     ]
     result = compose_context(header=f"# Context: {title}", steps=[], sessions=sessions, budget_tokens=budget)
-    assert count_tokens(result.markdown) <= budget
+    assert count_tokens(result.markdown) <= result.tokens <= budget
     if newest_whole_cost(f"# Context: {title}", sessions[0]) <= budget:
         assert result.whole[:1] == ["0"]
     considered = result.whole + result.cut + result.summarized + result.left_out
@@ -183,7 +183,7 @@ def test_the_api_returns_markdown_with_headers_and_json_on_request(
     assert response["Content-Type"].startswith("text/markdown")
     text = response.content.decode()
     assert text.startswith("# Context: Pricewise")
-    assert int(response["X-Context-Tokens"]) == count_tokens(text) <= 1200
+    assert count_tokens(text) <= int(response["X-Context-Tokens"]) <= 1200
     assert response["X-Context-Budget"] == "1200"
     listed = [h for h in ("X-Context-Whole", "X-Context-Cut", "X-Context-Summarized", "X-Context-Left-Out")]
     ids = {i for h in listed for i in response[h].split(",") if i}
