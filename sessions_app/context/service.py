@@ -8,6 +8,7 @@ newest ones.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -38,6 +39,7 @@ MIN_BUDGET = 50
 MAX_BUDGET = 50_000
 DEFAULT_BUDGET = 2_500
 RECENT_PROJECTS = 3  # projects in a context asked for without one
+_RECENT_SCAN = 300  # newest sessions looked at to find them
 _FIELDS = ("id", "title", "created_at", "state", "next_step", "content", "project__name")
 
 
@@ -106,7 +108,8 @@ def build_context(
         projects = _recent_projects()
         header = _recent_header(projects)
     rows = _recent_sessions([p.id for p in projects], settings.ANNORIS_CONTEXT_SESSIONS)
-    sessions = [_context_session(row, link_base) for row in rows]
+    links = _links(link_base)
+    sessions = [_context_session(row, links) for row in rows]
     steps = [
         ContextStep(text=text, session_id=s.id, session_title=s.title, url=s.url)
         for text, s in open_steps((s, _mentions(s.text, s.next)) for s in sessions if s.text is not None)
@@ -130,6 +133,7 @@ def project_next_steps(
     """
     found = resolve_project(project)
     rows = _recent_sessions([found.id], sessions or settings.ANNORIS_CONTEXT_SESSIONS)
+    links = _links(link_base)
     mentions = []
     for row in rows:
         text = _decrypted(row)
@@ -141,7 +145,7 @@ def project_next_steps(
             session_id=row.id,
             session_title=row.title,
             session_created_at=row.created_at,
-            url=link_base + _session_path(row.id),
+            url=links(row.id),
         )
         for text, row in open_steps(mentions)
     ]
@@ -154,14 +158,27 @@ def _mentions(text: str, next_field: str) -> StepMentions:
 
 
 def _recent_projects() -> list[Project]:
-    latest = (
+    """The RECENT_PROJECTS projects with the newest live sessions.
+
+    Walks the newest sessions on the created_at index until enough projects are seen, and
+    only aggregates over every session when the newest few hundred name fewer projects.
+    """
+    newest = (
         Session.objects.live()
         .exclude(project=None)
-        .values("project")
-        .annotate(last=Max("created_at"))
-        .order_by("-last")[:RECENT_PROJECTS]
+        .order_by("-created_at")
+        .values_list("project_id", flat=True)[:_RECENT_SCAN]
     )
-    ids = [row["project"] for row in latest]
+    ids = list(dict.fromkeys(newest))[:RECENT_PROJECTS]
+    if len(ids) < RECENT_PROJECTS:
+        latest = (
+            Session.objects.live()
+            .exclude(project=None)
+            .values("project")
+            .annotate(last=Max("created_at"))
+            .order_by("-last")[:RECENT_PROJECTS]
+        )
+        ids = [row["project"] for row in latest]
     by_id = {p.id: p for p in Project.objects.filter(id__in=ids)}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -192,14 +209,14 @@ def _recent_header(projects: list[Project]) -> str:
     return "# Context: recent projects\n\n" + "\n".join(lines) + "\n"
 
 
-def _context_session(row: Session, link_base: str) -> ContextSession:
+def _context_session(row: Session, links: Callable[[uuid.UUID], str]) -> ContextSession:
     return ContextSession(
         id=str(row.id),
         title=row.title,
         created_at=row.created_at,
         state=row.state,
         next=row.next_step,
-        url=link_base + _session_path(row.id),
+        url=links(row.id),
         text=_decrypted(row),
     )
 
@@ -211,8 +228,11 @@ def _decrypted(row: Session) -> str | None:
         return None  # shown as title, state and next only; the read API reports the key problem
 
 
-def _session_path(session_id: uuid.UUID) -> str:
-    return reverse("session-detail", args=[session_id])
+def _links(link_base: str) -> Callable[[uuid.UUID], str]:
+    """Session id -> link_base + its API path, resolving the route once per call."""
+    placeholder = uuid.UUID(int=0)
+    template = link_base + reverse("session-detail", args=[placeholder])
+    return lambda session_id: template.replace(str(placeholder), str(session_id))
 
 
 def _line(text: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 from .fields import front_matter
@@ -78,6 +79,7 @@ class StepMentions:
     closed: frozenset[str]
 
 
+@lru_cache(maxsize=16384)
 def step_key(text: str) -> str:
     """The identity of a step: its folded words joined by spaces ('' when it has none)."""
     return " ".join(words(_strip_markup(text)))

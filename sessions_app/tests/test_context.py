@@ -64,9 +64,9 @@ def newest_fits(header: str, newest: Session, budget: int) -> bool:
 
 
 def _as_context(row: Session) -> ContextSession:
-    from sessions_app.context.service import _context_session
+    from sessions_app.context.service import _context_session, _links
 
-    return _context_session(row, "")
+    return _context_session(row, _links(""))
 
 
 def check(result, budget: int, newest: Session | None, header: str) -> None:  # noqa: ANN001
