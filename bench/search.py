@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     for query in queries:
         for label, call in (
             ("floor", lambda q=query: floor(q)),
-            ("ids", lambda q=query: search_session_ids(q, limit=20)),
-            ("hits", lambda q=query: search_sessions(q, limit=20)),
+            ("ids", lambda q=query: search_session_ids(q, limit=10)),
+            ("hits", lambda q=query: search_sessions(q, limit=10)),
             ("api", lambda q=query: client.get("/api/search/", {"q": q})),
         ):
             started = time.perf_counter()
@@ -111,9 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     floor_median = assistant_db.summary(timings["floor"])["median"]
     rows = [
         ("floor: index lookup of the 2 terms", timings["floor"]),
-        ("search_session_ids (BM25, top 20)", timings["ids"]),
-        ("search_sessions (+ 20 snippets decrypted)", timings["hits"]),
-        ("GET /api/search/ (DRF)", timings["api"]),
+        ("search_session_ids (BM25, top 10)", timings["ids"]),
+        ("search_sessions (+ 10 snippets decrypted)", timings["hits"]),
+        ("GET /api/search/ (DRF, 10 results)", timings["api"]),
         ("naive: decrypt all + scan", scan_ms),
     ]
     lines = [

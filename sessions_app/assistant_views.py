@@ -36,7 +36,7 @@ from sessions_app.context import (
     project_next_steps,
     resolve_project,
 )
-from sessions_app.search import MAX_LIMIT, MAX_QUERY_CHARS, search_sessions
+from sessions_app.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS, search_sessions
 
 # --- errors -----------------------------------------------------------------------------
 
@@ -272,7 +272,7 @@ class SearchQuery(serializers.Serializer):
         max_length=MAX_QUERY_CHARS, help_text="Words to find (all of them), in any case; Cyrillic and Latin."
     )
     project = serializers.CharField(required=False, max_length=255, help_text="Project name or id.")
-    limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_LIMIT)
+    limit = serializers.IntegerField(required=False, default=DEFAULT_LIMIT, min_value=1, max_value=MAX_LIMIT)
     offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10_000)
 
 

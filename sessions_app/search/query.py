@@ -26,10 +26,18 @@ from sessions_app.models import SearchDocument, SearchPosting, Session
 from .index import index_key
 from .terms import QueryTerm, query_terms, term_hash
 
-__all__ = ["MAX_LIMIT", "MAX_QUERY_CHARS", "SearchHit", "search_sessions", "search_session_ids"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "MAX_QUERY_CHARS",
+    "SearchHit",
+    "search_session_ids",
+    "search_sessions",
+]
 
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 100
+DEFAULT_LIMIT = 10  # each result costs a decryption for its snippet
 SNIPPET_CHARS = 200
 STATS_TTL = 30.0  # seconds a process reuses document counts (ranking only, never recall)
 _DF_CACHE_SIZE = 100_000
@@ -63,7 +71,7 @@ def search_session_ids(
 
 
 def search_sessions(
-    query: str, *, project: Project | None = None, limit: int = 20, offset: int = 0
+    query: str, *, project: Project | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0
 ) -> tuple[list[SearchHit], int]:
     """(hits best first with snippets, total matches). Only the returned sessions are decrypted."""
     limit = max(1, min(limit, MAX_LIMIT))
