@@ -8,6 +8,7 @@ HKDF and lives only in memory.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from .terms import document_terms
 __all__ = ["B", "K1", "IndexDocument", "index_documents", "index_key", "index_session", "reindex_all"]
 
 _HKDF_INFO = b"annoris/search-index/v1"
+AVERAGE_TTL = 60.0  # the average length moves slowly; it only scales BM25's length normalisation
+_average: list[float] = [0, 0, 0.0]  # total words, documents, valid until (monotonic)
 K1 = 1.2  # BM25's term-frequency saturation
 B = 0.75  # BM25's length normalisation
 
@@ -85,10 +88,12 @@ def index_documents(documents: Iterable[IndexDocument], *, batch_size: int = 500
 
 
 def _average_length(new: list[int]) -> float:
-    """The average document length, over the index and the documents being added."""
-    found = SearchDocument.objects.aggregate(total=Sum("length"), count=Count("pk"))
-    total = (found["total"] or 0) + sum(new)
-    count = (found["count"] or 0) + len(new)
+    """The average document length over the index (kept AVERAGE_TTL s per process) and ``new``."""
+    now = time.monotonic()
+    if _average[2] <= now:
+        found = SearchDocument.objects.aggregate(total=Sum("length"), count=Count("pk"))
+        _average[:] = [found["total"] or 0, found["count"] or 0, now + AVERAGE_TTL]
+    total, count = _average[0] + sum(new), _average[1] + len(new)
     return max(1.0, total / count) if count else 1.0
 
 

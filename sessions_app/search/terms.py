@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 from sessions_app.documents.folding import words
 
@@ -21,19 +22,21 @@ MAX_QUERY_TERMS = 16
 MAX_PREFIX_CHARS = 12  # prefixes longer than this are not indexed
 
 
+@lru_cache(maxsize=65536)  # a vocabulary repeats across documents: hash each word once
 def term_hash(key: bytes, word: str, *, prefix: bool = False) -> int:
-    digest = hmac.new(key, (b"p:" if prefix else b"w:") + word.encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.digest(key, (b"p:" if prefix else b"w:") + word.encode("utf-8"), hashlib.sha256)
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def document_terms(key: bytes, text: str, *, prefix_min: int = 0) -> tuple[Counter[int], int]:
     """(term -> frequency, length in words) of ``text``; prefixes of ``prefix_min``+ chars when > 0."""
     found = words(text)
-    counts: Counter[int] = Counter(term_hash(key, word) for word in found)
-    if prefix_min > 0:
-        for word in found:
+    counts: Counter[int] = Counter()
+    for word, n in Counter(found).items():
+        counts[term_hash(key, word)] += n
+        if prefix_min > 0:
             for end in range(prefix_min, min(len(word), MAX_PREFIX_CHARS) + 1):
-                counts[term_hash(key, word[:end], prefix=True)] += 1
+                counts[term_hash(key, word[:end], prefix=True)] += n
     return counts, len(found)
 
 
