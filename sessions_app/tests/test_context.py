@@ -216,3 +216,14 @@ def test_the_api_refuses_bad_input_with_the_error_shape(
 
 def test_the_api_refuses_anonymous_callers(synced: list[Session]) -> None:
     assert APIClient().get("/api/context/").status_code in (401, 403)
+
+
+def test_recent_projects_fall_back_to_an_aggregate_when_the_newest_sessions_name_few(
+    synced: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sessions_app.context import service
+
+    expected = build_context(None, 2500).projects
+    monkeypatch.setattr(service, "_RECENT_SCAN", 1)  # the newest session names one project only
+    assert build_context(None, 2500).projects == expected
+    assert len(expected) == 3

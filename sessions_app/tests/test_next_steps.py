@@ -147,3 +147,13 @@ def test_the_api_answers_404_for_an_unknown_project() -> None:
     response = client.get("/api/projects/nope/next-steps/")
     assert response.status_code == 404
     assert set(response.json()) == {"detail", "code", "errors"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("project", ["a%00b", "x" * 300, "%F0%9F%98%80"])
+def test_the_api_answers_404_never_500_for_odd_project_names(project: str) -> None:
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.create_user("assistant"))
+    response = client.get(f"/api/projects/{project}/next-steps/")
+    assert response.status_code == 404
+    assert set(response.json()) == {"detail", "code", "errors"}
