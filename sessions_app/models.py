@@ -64,3 +64,49 @@ class Session(models.Model):
     def text(self) -> str:
         """The decrypted document (raises annoris.crypto.DecryptionError)."""
         return decrypt_text(self.content)
+
+
+class SearchDocument(models.Model):
+    """A session's entry in the blind index: its length in words and the key it was hashed with.
+
+    Nothing here or in ``SearchPosting`` is a word: terms are keyed hashes (see
+    ``sessions_app.search``), with the key derived from the keyring and never stored.
+    """
+
+    session = models.OneToOneField(
+        Session, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
+    )
+    length = models.PositiveIntegerField(help_text="Words in the title and body (BM25's document length).")
+    key_id = models.CharField(max_length=32, help_text="Keyring key the terms were hashed with.")
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "search document"
+
+    def __str__(self) -> str:
+        return f"index entry of {self.session_id}"
+
+
+class SearchPosting(models.Model):
+    """One hashed term of one session and how often it occurs there (BM25's term frequency)."""
+
+    # (session, term) is the key: it deletes a session's postings, and no surrogate id and
+    # its index are written for each of the ~100-400 postings of every indexed session.
+    pk = models.CompositePrimaryKey("session", "term")
+    term = models.BigIntegerField(help_text="First 8 bytes of HMAC-SHA256(index key, term).")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+", db_index=False)
+    tf = models.PositiveIntegerField()
+    weight = models.FloatField(
+        help_text="BM25's term-frequency factor tf*(k1+1)/(tf + k1*(1-b+b*length/average length)), "
+        "with the average length at indexing time; a query multiplies it by the term's idf."
+    )
+
+    class Meta:
+        verbose_name = "search posting"
+        indexes = [
+            # PostgreSQL answers a query from this index alone (an index-only scan).
+            models.Index(fields=["term"], include=["session", "weight"], name="search_posting_term"),
+        ]
+
+    def __str__(self) -> str:
+        return f"term {self.term} x{self.tf} in {self.session_id}"

@@ -23,6 +23,7 @@ from projects_app.services import project_get_or_create
 from sessions_app import cache as session_cache
 from sessions_app.documents import ParsedDocument
 from sessions_app.models import Session
+from sessions_app.search import index_session
 
 
 class SessionRefused(Exception):
@@ -135,6 +136,7 @@ def session_upsert_from_source(
         setattr(row, name, value)
     # The id has no default, so a plain save() of a new row would try an UPDATE first.
     row.save(force_insert=action == "added")
+    index_session(session_id=row.id, title=row.title, text=parsed.content)
     if session_cache.enabled():
         transaction.on_commit(partial(session_cache.set_rows, [row]))
     return action

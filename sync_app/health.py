@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from annoris.breaker import CLOSED, CircuitBreaker
 from sessions_app import cache, readpath, readsource, writeback
+from sync_app import drift
 from sync_app.models import SyncLog
 
 logger = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         "source": check_source(),
         "queue": check_queue(),
         "last_sync": last_sync(),
+        "drift": drift.drift_summary(),  # counts of the last drift report (issue #8); no source call
     }
     layers = [report[name]["status"] for name in ("database", "cache", "source")]
     healthy = report["database"]["status"] == "connected" or report["source"]["status"] == "connected"

@@ -1,0 +1,13 @@
+"""Routes of the assistant interface (issue #8), included under ``api/`` before the others."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from sessions_app import assistant_views as views
+
+urlpatterns = [
+    path("context/", views.ContextView.as_view(), name="context"),
+    path("search/", views.SearchView.as_view(), name="search"),
+    path("projects/<str:project>/next-steps/", views.NextStepsView.as_view(), name="project-next-steps"),
+]

@@ -1,0 +1,343 @@
+"""REST views of the assistant interface (issue #8): context, next steps and search.
+
+Thin: each validates its query parameters with a serializer and calls a service
+(``sessions_app.context``, ``sessions_app.search``). Errors have the API's shape
+``{"detail", "code", "errors"}``; a database outage is a 503, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sessions_app.context import (
+    DEFAULT_BUDGET,
+    MAX_BUDGET,
+    MIN_BUDGET,
+    ProjectNotFound,
+    build_context,
+    project_next_steps,
+    resolve_project,
+)
+from sessions_app.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS, search_sessions
+
+# --- errors -----------------------------------------------------------------------------
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "detail": serializers.CharField(),
+        "code": serializers.CharField(),
+        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+    },
+)
+
+
+def error_response(status: int, detail: str, code: str, errors: dict[str, Any] | None = None) -> Response:
+    headers = (
+        {"Retry-After": str(max(1, round(settings.ANNORIS_BREAKER_COOLDOWN)))} if status == 503 else None
+    )
+    return Response({"detail": detail, "code": code, "errors": errors or {}}, status=status, headers=headers)
+
+
+class AssistantAPIView(APIView):
+    """Validation errors answer 400 and database outages 503, both in the API's error shape, as JSON."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, DatabaseError):
+            return error_response(503, "The database is unavailable; try again shortly.", "unavailable")
+        if isinstance(exc, serializers.ValidationError):
+            return error_response(400, "Invalid query parameters.", "invalid", _listed(exc.detail))
+        response = super().handle_exception(exc)
+        if isinstance(response.data, dict) and "detail" in response.data and "code" not in response.data:
+            code = getattr(exc, "default_code", "error")
+            response.data = {"detail": str(response.data["detail"]), "code": code, "errors": {}}
+        return response
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and response.status_code >= 400:
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = "application/json"
+        return response
+
+    def query(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
+        serializer = serializer_class(data=self.request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def link_base(self) -> str:
+        return self.request.build_absolute_uri("/").rstrip("/")
+
+
+def _listed(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
+    return {"non_field_errors": [str(m) for m in (detail if isinstance(detail, list) else [detail])]}
+
+
+# --- context ------------------------------------------------------------------------------
+
+
+class MarkdownRenderer(BaseRenderer):
+    """``text/markdown``: the context's markdown itself (``?format=md``, the default)."""
+
+    media_type = "text/markdown"
+    format = "md"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        if isinstance(data, dict) and "markdown" in data:
+            return data["markdown"].encode("utf-8")
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+class ContextQuery(serializers.Serializer):
+    project = serializers.CharField(
+        required=False, max_length=255, help_text="Project name (any case) or id; omit for recent projects."
+    )
+    budget_tokens = serializers.IntegerField(
+        required=False,
+        default=DEFAULT_BUDGET,
+        min_value=MIN_BUDGET,
+        max_value=MAX_BUDGET,
+        help_text="Most tokens the context may take (estimated conservatively).",
+    )
+
+
+ContextSessions = inline_serializer(
+    name="ContextSessions",
+    fields={
+        "whole": serializers.ListField(child=serializers.UUIDField()),
+        "cut": serializers.ListField(child=serializers.UUIDField()),
+        "summarized": serializers.ListField(child=serializers.UUIDField()),
+        "left_out": serializers.ListField(child=serializers.UUIDField()),
+    },
+)
+ContextSerializer = inline_serializer(
+    name="Context",
+    fields={
+        "markdown": serializers.CharField(),
+        "tokens": serializers.IntegerField(),
+        "budget_tokens": serializers.IntegerField(),
+        "token_counter": serializers.CharField(),
+        "projects": serializers.ListField(child=serializers.CharField()),
+        "sessions": ContextSessions,
+        "next_steps": serializers.ListField(child=serializers.DictField()),
+    },
+)
+_CONTEXT_HEADERS = {
+    "X-Context-Tokens": "Tokens in the context (the estimate named by X-Context-Token-Counter).",
+    "X-Context-Budget": "The budget asked for.",
+    "X-Context-Whole": "Ids of the sessions included whole, comma-separated.",
+    "X-Context-Cut": "Id of the session cut to fit (the newest, when it does not fit whole).",
+    "X-Context-Summarized": "Ids of the sessions shown as title, state and next only.",
+    "X-Context-Left-Out": "Ids of the sessions considered but left out.",
+}
+
+
+class ContextView(AssistantAPIView):
+    """The start-of-session context: project header, open next steps, sessions newest first."""
+
+    renderer_classes = [MarkdownRenderer, JSONRenderer]
+
+    @extend_schema(
+        operation_id="context_retrieve",
+        summary="Token-budgeted start-of-session context",
+        parameters=[
+            ContextQuery,
+            OpenApiParameter("format", str, enum=["md", "json"], description="md (default) or json."),
+        ],
+        responses={
+            (200, "text/markdown"): OpenApiResponse(OpenApiTypes.STR, description="The context as markdown."),
+            (200, "application/json"): ContextSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer, description="budget_tokens out of range, bad project value."
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="No such project."),
+            503: OpenApiResponse(ErrorSerializer, description="The database is unavailable."),
+        },
+        examples=[OpenApiExample("Context", value={"markdown": "# Context: Annoris\n", "tokens": 9})],
+    )
+    def get(self, request: Request) -> Response:
+        params = self.query(ContextQuery)
+        try:
+            result = build_context(params.get("project"), params["budget_tokens"], link_base=self.link_base())
+        except ProjectNotFound as exc:
+            return error_response(404, str(exc), "not_found")
+        headers = {
+            "X-Context-Tokens": str(result.tokens),
+            "X-Context-Budget": str(result.budget_tokens),
+            "X-Context-Token-Counter": result.counter,
+            "X-Context-Whole": ",".join(result.whole),
+            "X-Context-Cut": ",".join(result.cut),
+            "X-Context-Summarized": ",".join(result.summarized),
+            "X-Context-Left-Out": ",".join(result.left_out),
+        }
+        return Response(result.as_dict(), headers=headers)
+
+
+# --- next steps -------------------------------------------------------------------------------
+
+NextStepSerializer = inline_serializer(
+    many=True,
+    name="NextStep",
+    fields={
+        "text": serializers.CharField(),
+        "session": inline_serializer(
+            name="NextStepSession",
+            fields={
+                "id": serializers.UUIDField(),
+                "title": serializers.CharField(),
+                "created_at": serializers.DateTimeField(),
+                "url": serializers.URLField(),
+            },
+        ),
+    },
+)
+
+
+class NextStepsView(AssistantAPIView):
+    """Open next steps of a project's recent sessions, newest first, each linked to its session."""
+
+    @extend_schema(
+        operation_id="projects_next_steps",
+        summary="Open next steps of a project",
+        parameters=[
+            OpenApiParameter("project", str, OpenApiParameter.PATH, description="Project id or name.")
+        ],
+        responses={
+            200: inline_serializer(
+                name="NextSteps",
+                fields={
+                    "project": serializers.CharField(),
+                    "project_id": serializers.UUIDField(),
+                    "next_steps": NextStepSerializer,
+                },
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="No such project."),
+            503: OpenApiResponse(ErrorSerializer, description="The database is unavailable."),
+        },
+    )
+    def get(self, request: Request, project: str) -> Response:
+        try:
+            found = resolve_project(project)
+        except ProjectNotFound as exc:
+            return error_response(404, str(exc), "not_found")
+        steps = project_next_steps(found, link_base=self.link_base())
+        return Response(
+            {
+                "project": found.name,
+                "project_id": str(found.id),
+                "next_steps": [
+                    {
+                        "text": step.text,
+                        "session": {
+                            "id": str(step.session_id),
+                            "title": step.session_title,
+                            "created_at": step.session_created_at.isoformat(),
+                            "url": step.url,
+                        },
+                    }
+                    for step in steps
+                ],
+            }
+        )
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+class SearchQuery(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=MAX_QUERY_CHARS, help_text="Words to find (all of them), in any case; Cyrillic and Latin."
+    )
+    project = serializers.CharField(required=False, max_length=255, help_text="Project name or id.")
+    limit = serializers.IntegerField(required=False, default=DEFAULT_LIMIT, min_value=1, max_value=MAX_LIMIT)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10_000)
+
+
+SearchHitSerializer = inline_serializer(
+    many=True,
+    name="SearchHit",
+    fields={
+        "id": serializers.UUIDField(),
+        "title": serializers.CharField(),
+        "project": serializers.CharField(allow_null=True),
+        "state": serializers.CharField(),
+        "created_at": serializers.DateTimeField(),
+        "path": serializers.CharField(),
+        "score": serializers.FloatField(),
+        "snippet": serializers.CharField(),
+        "url": serializers.URLField(),
+    },
+)
+
+
+class SearchView(AssistantAPIView):
+    """Search sessions by words of their title and body through the blind index (BM25-ranked)."""
+
+    @extend_schema(
+        operation_id="search_list",
+        summary="Search sessions (title and encrypted body)",
+        parameters=[SearchQuery],
+        responses={
+            200: inline_serializer(
+                name="SearchResults",
+                fields={
+                    "query": serializers.CharField(),
+                    "count": serializers.IntegerField(),
+                    "results": SearchHitSerializer,
+                },
+            ),
+            400: OpenApiResponse(ErrorSerializer, description="Missing, overlong or malformed q, bad limit."),
+            404: OpenApiResponse(ErrorSerializer, description="No such project."),
+            503: OpenApiResponse(ErrorSerializer, description="The database is unavailable."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        params = self.query(SearchQuery)
+        project = None
+        if params.get("project"):
+            try:
+                project = resolve_project(params["project"])
+            except ProjectNotFound as exc:
+                return error_response(404, str(exc), "not_found")
+        hits, total = search_sessions(
+            params["q"], project=project, limit=params["limit"], offset=params["offset"]
+        )
+        base = self.link_base()
+        results = [
+            {
+                "id": str(hit.session_id),
+                "title": hit.title,
+                "project": hit.project,
+                "state": hit.state,
+                "created_at": hit.created_at.isoformat(),
+                "path": hit.path,
+                "score": hit.score,
+                "snippet": hit.snippet,
+                "url": base + reverse("session-detail", args=[hit.session_id]),
+            }
+            for hit in hits
+        ]
+        return Response({"query": params["q"], "count": total, "results": results})

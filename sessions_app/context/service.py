@@ -1,0 +1,239 @@
+"""The start-of-session context and the open next steps, read from the database.
+
+``build_context`` and ``project_next_steps`` are what the REST views and the MCP tools
+call. Only the sessions shown are decrypted: at most ``ANNORIS_CONTEXT_SESSIONS`` of the
+newest ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from django.conf import settings
+from django.db.models import Max
+from django.urls import reverse
+
+from annoris.crypto import DecryptionError
+from projects_app.models import Project, project_id_for
+from sessions_app.documents.nextsteps import StepMentions, extract_steps, open_steps
+from sessions_app.models import Session
+
+from .compose import ContextResult, ContextSession, ContextStep, compose_context
+
+__all__ = [
+    "MAX_BUDGET",
+    "MIN_BUDGET",
+    "BudgetOutOfRange",
+    "NextStep",
+    "ProjectNotFound",
+    "build_context",
+    "project_next_steps",
+    "resolve_project",
+]
+
+MIN_BUDGET = 50
+MAX_BUDGET = 50_000
+DEFAULT_BUDGET = 2_500
+RECENT_PROJECTS = 3  # projects in a context asked for without one
+_RECENT_SCAN = 300  # newest sessions looked at to find them
+_FIELDS = ("id", "title", "created_at", "state", "next_step", "content", "project__name")
+
+
+class ProjectNotFound(LookupError):
+    """No project has that name or id."""
+
+
+class BudgetOutOfRange(ValueError):
+    """``budget_tokens`` is outside MIN_BUDGET..MAX_BUDGET."""
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """An open next step, newest first, with the session it comes from."""
+
+    text: str
+    session_id: uuid.UUID
+    session_title: str
+    session_created_at: datetime
+    url: str
+
+
+def resolve_project(project: Project | uuid.UUID | str) -> Project:
+    """A project by instance, id (UUID or its text) or name (any case); ProjectNotFound otherwise."""
+    if isinstance(project, Project):
+        return project
+    if isinstance(project, uuid.UUID):
+        found = Project.objects.filter(id=project).first()
+    else:
+        text = str(project).strip()
+        if not text or "\x00" in text or len(text) > 255:
+            raise ProjectNotFound(f"no project {text[:80]!r}")
+        ids = [project_id_for(text)]  # a project's id derives from its name
+        try:
+            ids.append(uuid.UUID(text))
+        except ValueError:
+            pass
+        found = Project.objects.filter(id__in=ids).first()
+        found = found or Project.objects.filter(name__iexact=text).first()
+    if found is None:
+        raise ProjectNotFound(f"no project {str(project)[:80]!r}")
+    return found
+
+
+def build_context(
+    project: Project | uuid.UUID | str | None = None,
+    budget_tokens: int = DEFAULT_BUDGET,
+    *,
+    link_base: str = "",
+) -> ContextResult:
+    """What an assistant should load at the start of a session, within ``budget_tokens``.
+
+    With ``project`` (instance, id or name): its name, status and priority, its open next
+    steps and its sessions, newest first. Without: the same over the RECENT_PROJECTS most
+    recently active projects. Links are ``link_base`` + the session's API path. Raises
+    ProjectNotFound and BudgetOutOfRange (budgets run from MIN_BUDGET to MAX_BUDGET).
+    """
+    if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int):
+        raise BudgetOutOfRange("budget_tokens must be an integer")
+    if not MIN_BUDGET <= budget_tokens <= MAX_BUDGET:
+        raise BudgetOutOfRange(f"budget_tokens must be between {MIN_BUDGET} and {MAX_BUDGET}")
+    if project is not None:
+        projects = [resolve_project(project)]
+        header = _project_header(projects[0])
+    else:
+        projects = _recent_projects()
+        header = _recent_header(projects)
+    rows = _recent_sessions([p.id for p in projects], settings.ANNORIS_CONTEXT_SESSIONS)
+    links = _links(link_base)
+    sessions = [_context_session(row, links) for row in rows]
+    steps = [
+        ContextStep(text=text, session_id=s.id, session_title=s.title, url=s.url)
+        for text, s in open_steps((s, _mentions(s.text, s.next)) for s in sessions if s.text is not None)
+    ]
+    return compose_context(
+        header=header,
+        steps=steps,
+        sessions=sessions,
+        budget_tokens=budget_tokens,
+        projects=[p.name for p in projects],
+    )
+
+
+def project_next_steps(
+    project: Project | uuid.UUID | str, *, sessions: int | None = None, link_base: str = ""
+) -> list[NextStep]:
+    """The open next steps of the project's ``sessions`` newest sessions, newest first.
+
+    Closed steps (checked, ✅, struck or repeated as done in a later session) drop out;
+    identical steps appear once, linked to the newest session that lists them open.
+    """
+    found = resolve_project(project)
+    rows = _recent_sessions([found.id], sessions or settings.ANNORIS_CONTEXT_SESSIONS)
+    links = _links(link_base)
+    mentions = []
+    for row in rows:
+        text = _decrypted(row)
+        if text is not None:
+            mentions.append((row, _mentions(text, row.next_step)))
+    return [
+        NextStep(
+            text=text,
+            session_id=row.id,
+            session_title=row.title,
+            session_created_at=row.created_at,
+            url=links(row.id),
+        )
+        for text, row in open_steps(mentions)
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _mentions(text: str, next_field: str) -> StepMentions:
+    """The steps of a document, computed once per content (sessions are read far more than written)."""
+    return extract_steps(text, next_field=next_field)
+
+
+def _recent_projects() -> list[Project]:
+    """The RECENT_PROJECTS projects with the newest live sessions.
+
+    Walks the newest sessions on the created_at index until enough projects are seen, and
+    only aggregates over every session when the newest few hundred name fewer projects.
+    """
+    newest = (
+        Session.objects.live()
+        .exclude(project=None)
+        .order_by("-created_at")
+        .values_list("project_id", flat=True)[:_RECENT_SCAN]
+    )
+    ids = list(dict.fromkeys(newest))[:RECENT_PROJECTS]
+    if len(ids) < RECENT_PROJECTS:
+        latest = (
+            Session.objects.live()
+            .exclude(project=None)
+            .values("project")
+            .annotate(last=Max("created_at"))
+            .order_by("-last")[:RECENT_PROJECTS]
+        )
+        ids = [row["project"] for row in latest]
+    by_id = {p.id: p for p in Project.objects.filter(id__in=ids)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _recent_sessions(project_ids: list[uuid.UUID], limit: int) -> list[Session]:
+    if not project_ids:
+        return []
+    return list(
+        Session.objects.live()
+        .filter(project_id__in=project_ids)
+        .select_related("project")
+        .only(*_FIELDS)
+        .order_by("-created_at", "id")[:limit]
+    )
+
+
+def _project_header(project: Project) -> str:
+    return (
+        f"# Context: {_line(project.name)}\n\n"
+        f"Status: {project.get_status_display()} · Priority: {project.priority}\n"
+    )
+
+
+def _recent_header(projects: list[Project]) -> str:
+    if not projects:
+        return "# Context: recent projects\n\nNo sessions yet.\n"
+    lines = [f"- **{_line(p.name)}**: {p.get_status_display()} · priority {p.priority}" for p in projects]
+    return "# Context: recent projects\n\n" + "\n".join(lines) + "\n"
+
+
+def _context_session(row: Session, links: Callable[[uuid.UUID], str]) -> ContextSession:
+    return ContextSession(
+        id=str(row.id),
+        title=row.title,
+        created_at=row.created_at,
+        state=row.state,
+        next=row.next_step,
+        url=links(row.id),
+        text=_decrypted(row),
+    )
+
+
+def _decrypted(row: Session) -> str | None:
+    try:
+        return row.text
+    except DecryptionError:
+        return None  # shown as title, state and next only; the read API reports the key problem
+
+
+def _links(link_base: str) -> Callable[[uuid.UUID], str]:
+    """Session id -> link_base + its API path, resolving the route once per call."""
+    placeholder = uuid.UUID(int=0)
+    template = link_base + reverse("session-detail", args=[placeholder])
+    return lambda session_id: template.replace(str(placeholder), str(session_id))
+
+
+def _line(text: str) -> str:
+    return " ".join(text.split())

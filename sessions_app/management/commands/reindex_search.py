@@ -1,0 +1,41 @@
+"""manage.py reindex_search: rebuild the blind search index from the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from sessions_app.search import reindex_all
+
+
+class Command(BaseCommand):
+    help = (
+        "Rebuild the search index of every session from its decrypted content, a batch per "
+        "transaction. Run it after changing ANNORIS_SEARCH_PREFIX_MIN; rotate_keys runs it for "
+        "sessions indexed under an old key. Safe to interrupt and run again."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--batch-size", type=int, default=200, help="Sessions per transaction (default 200)."
+        )
+        parser.add_argument(
+            "--stale-only",
+            action="store_true",
+            help="Only sessions not yet indexed under the current primary key.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1")
+        done, failed = reindex_all(
+            batch_size=options["batch_size"],
+            stale_only=options["stale_only"],
+            progress=lambda n: self.stdout.write(f"  indexed {n} so far", ending="\r"),
+        )
+        self.stdout.write(f"Indexed {done} session(s) for search.")
+        for session_id in failed:
+            self.stderr.write(f"could not index session {session_id}: it cannot be decrypted")
+        if failed:
+            raise CommandError(f"{len(failed)} session(s) could not be decrypted and are not searchable")

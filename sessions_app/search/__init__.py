@@ -1,0 +1,29 @@
+"""Search over encrypted sessions through a blind index (issue #8).
+
+Public API::
+
+    search_sessions(query, *, project=None, limit=10, offset=0) -> (list[SearchHit], total)
+    search_session_ids(query, *, project=None, limit=100, offset=0) -> (list[UUID], total)
+    index_session(*, session_id, title, text)            # one session, from its plaintext
+    index_documents(documents: Iterable[IndexDocument])  # a batch (the bulk upsert)
+    reindex_all(*, batch_size=200, stale_only=False, progress=None) -> (count, failed ids)
+"""
+
+from __future__ import annotations
+
+from .index import IndexDocument, index_documents, index_key, index_session, reindex_all
+from .query import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS, SearchHit, search_session_ids, search_sessions
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "MAX_QUERY_CHARS",
+    "IndexDocument",
+    "SearchHit",
+    "index_documents",
+    "index_key",
+    "index_session",
+    "reindex_all",
+    "search_session_ids",
+    "search_sessions",
+]

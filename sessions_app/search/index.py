@@ -1,0 +1,133 @@
+"""Keeping the blind index in step with the sessions.
+
+``index_documents`` is called by every write of session content (the upsert, the bulk
+upsert, ``reindex_search``, ``rotate_keys``) with the plaintext it already holds, so
+indexing never decrypts. The index key is derived from the keyring's primary key with
+HKDF and lives only in memory.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Sum
+
+from annoris.crypto import DecryptionError
+from sessions_app.models import SearchDocument, SearchPosting, Session
+
+from .terms import document_terms
+
+__all__ = ["B", "K1", "IndexDocument", "index_documents", "index_key", "index_session", "reindex_all"]
+
+_HKDF_INFO = b"annoris/search-index/v1"
+AVERAGE_TTL = 60.0  # the average length moves slowly; it only scales BM25's length normalisation
+_average: list[float] = [0, 0, 0.0]  # total words, documents, valid until (monotonic)
+K1 = 1.2  # BM25's term-frequency saturation
+B = 0.75  # BM25's length normalisation
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    """What the index needs of one session: its id and the plaintext title and document."""
+
+    session_id: uuid.UUID
+    title: str
+    text: str
+
+
+def index_key() -> tuple[str, bytes]:
+    """(key id, 32-byte index key) derived from the primary key of ANNORIS_ENCRYPTION_KEYS."""
+    key_id, key = settings.ANNORIS_KEYRING.keys[0]
+    return key_id, _derive(key)
+
+
+@lru_cache(maxsize=8)
+def _derive(key: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(key)
+
+
+def index_documents(documents: Iterable[IndexDocument], *, batch_size: int = 5000) -> int:
+    """(Re)index ``documents``: their old terms are replaced in one transaction. Returns the count.
+
+    Call it inside the transaction that writes the sessions, so a session and its terms
+    commit together; the rows must exist (the postings reference them).
+    """
+    key_id, key = index_key()
+    prefix_min = settings.ANNORIS_SEARCH_PREFIX_MIN
+    docs = list(documents)
+    if not docs:
+        return 0
+    ids = [doc.session_id for doc in docs]
+    postings: list[SearchPosting] = []
+    entries: list[SearchDocument] = []
+    analysed = [
+        (doc, *document_terms(key, f"{doc.title}\n{doc.text}", prefix_min=prefix_min)) for doc in docs
+    ]
+    average = _average_length([length for _, _, length in analysed])
+    for doc, counts, length in analysed:
+        entries.append(SearchDocument(session_id=doc.session_id, length=length, key_id=key_id))
+        norm = K1 * (1 - B + B * length / average)
+        postings.extend(
+            SearchPosting(term=t, session_id=doc.session_id, tf=n, weight=n * (K1 + 1) / (n + norm))
+            for t, n in counts.items()
+        )
+    with transaction.atomic():
+        SearchPosting.objects.filter(session_id__in=ids).delete()
+        SearchDocument.objects.filter(session_id__in=ids).delete()
+        SearchDocument.objects.bulk_create(entries, batch_size=batch_size)
+        SearchPosting.objects.bulk_create(postings, batch_size=batch_size)
+    return len(docs)
+
+
+def _average_length(new: list[int]) -> float:
+    """The average document length over the index (kept AVERAGE_TTL s per process) and ``new``."""
+    now = time.monotonic()
+    if _average[2] <= now:
+        found = SearchDocument.objects.aggregate(total=Sum("length"), count=Count("pk"))
+        _average[:] = [found["total"] or 0, found["count"] or 0, now + AVERAGE_TTL]
+    total, count = _average[0] + sum(new), _average[1] + len(new)
+    return max(1.0, total / count) if count else 1.0
+
+
+def index_session(*, session_id: uuid.UUID, title: str, text: str) -> None:
+    """(Re)index one session from its plaintext (the upsert's hook)."""
+    index_documents([IndexDocument(session_id=session_id, title=title, text=text)])
+
+
+def reindex_all(
+    *, batch_size: int = 200, stale_only: bool = False, progress: Callable[[int], None] | None = None
+) -> tuple[int, list[str]]:
+    """Rebuild the index from the database, decrypting each session once, a batch per transaction.
+
+    ``stale_only`` skips sessions already indexed under the current primary key (what
+    ``rotate_keys`` needs). Returns (sessions indexed, ids that could not be decrypted).
+    Soft-deleted sessions are indexed too (a restore finds them at once); searches skip them.
+    """
+    key_id, _ = index_key()
+    rows = Session.objects.order_by("id").only("id", "title", "content")
+    if stale_only:
+        rows = rows.exclude(search_document__key_id=key_id)
+    done, failed = 0, []
+    last: uuid.UUID | None = None
+    while True:
+        batch = list((rows.filter(id__gt=last) if last else rows)[:batch_size])
+        if not batch:
+            return done, failed
+        docs = []
+        for row in batch:
+            try:
+                docs.append(IndexDocument(session_id=row.id, title=row.title, text=row.text))
+            except DecryptionError:
+                failed.append(str(row.id))
+        done += index_documents(docs)
+        last = batch[-1].id
+        if progress:
+            progress(done)
