@@ -1,8 +1,9 @@
 """Admin for projects: status, priority, revenue progress, and on a project's page its sessions.
 
 Projects are edited here (they are not in the repository). A project's page lists its live
-sessions newest first and its open next steps: the "Next" of the newest session and of
-each session not done yet (``block next_steps`` in the template, for a next-steps service).
+sessions newest first and its open next steps (``sync_app.admin`` fills them from the
+next-steps service; on its own this admin shows the "Next" of the newest session and of
+each session not done yet).
 """
 
 from __future__ import annotations
@@ -69,7 +70,11 @@ class ProjectAdmin(admin.ModelAdmin):
         live = project.sessions.filter(deleted_at__isnull=True).order_by("-created_at")
         sessions = list(live.only("id", "title", "state", "status", "created_at", "created_time", "next_step")
                         [: self.SESSIONS_SHOWN])  # fmt: skip
-        open_steps = [s for i, s in enumerate(sessions) if s.next_step and (i == 0 or s.state != "done")]
+        open_steps = [
+            self.next_step(s.next_step, s.pk, s.title, s.created_at)
+            for i, s in enumerate(sessions)
+            if s.next_step and (i == 0 or s.state != "done")
+        ]
         all_url = reverse("admin:sessions_app_session_changelist") + f"?project__id__exact={project.pk}"
         return {
             "project_sessions": sessions,
@@ -77,3 +82,9 @@ class ProjectAdmin(admin.ModelAdmin):
             "project_sessions_url": all_url,
             "open_next_steps": open_steps,
         }
+
+    @staticmethod
+    def next_step(text: str, session_id: Any, title: str, created_at: Any) -> dict[str, Any]:
+        """One row of the page's "Open next steps" table."""
+        url = reverse("admin:sessions_app_session_change", args=[session_id])
+        return {"text": text, "session_url": url, "session_title": title, "session_created_at": created_at}

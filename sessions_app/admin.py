@@ -24,6 +24,7 @@ from annoris.crypto import DecryptionError
 from sessions_app.models import Session, SessionState
 from sessions_app.readpath import SessionNotFound, SessionUnavailable
 from sessions_app.rendering import render_inline, render_markdown
+from sessions_app.search import search_session_ids
 
 _STATE_COLOURS = {
     SessionState.DONE: "#2e7d32",
@@ -71,17 +72,11 @@ def github_web_url() -> str:
     return "https://github.com" if api == "https://api.github.com" else api.removesuffix("/api/v3")
 
 
-def body_search_ids(term: str) -> list[Any] | None:
-    """Session ids whose body matches ``term``, from the blind search index; None without one.
-
-    Hook for the search index (issue #8): ``sessions_app.search.search_session_ids``.
-    Until it exists, the admin searches title, path, status and next step only.
-    """
-    try:
-        from sessions_app.search import search_session_ids  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return list(search_session_ids(term))
+def body_search_ids(term: str) -> list[Any]:
+    """Session ids whose title or body holds every word of ``term``, from the blind search
+    index (the bodies stay encrypted; nothing is decrypted here)."""
+    ids, _total = search_session_ids(term, limit=None)
+    return ids
 
 
 @admin.register(Session)
@@ -91,7 +86,7 @@ class SessionAdmin(ReadOnlyAdmin):
     list_filter = (LiveFilter, "project", "state", ("created_at", DocumentDateFilter))
     list_select_related = ("project",)
     search_fields = ("title", "github_path", "status", "next_step")
-    search_help_text = "Title, path, status or next step (any case)."
+    search_help_text = "Words from the title, the document body, the path, status or next step (any case)."
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     change_form_template = "admin/sessions_app/session/change_form.html"
@@ -148,8 +143,7 @@ class SessionAdmin(ReadOnlyAdmin):
             found = self._casefold_search(queryset, words)
         else:  # PostgreSQL's UPPER() folds every script, so Django's own search does it
             found, _ = super().get_search_results(request, queryset, search_term)
-        if indexed is not None:
-            found = found | queryset.filter(pk__in=indexed)
+        found = found | queryset.filter(pk__in=indexed)
         return found, False
 
     def _casefold_search(self, queryset: QuerySet[Session], words: list[str]) -> QuerySet[Session]:

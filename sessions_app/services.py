@@ -23,7 +23,7 @@ from projects_app.services import project_get_or_create
 from sessions_app import cache as session_cache
 from sessions_app.documents import ParsedDocument
 from sessions_app.models import Session
-from sessions_app.search import index_session
+from sessions_app.search import IndexDocument, index_documents, index_session
 
 
 class SessionRefused(Exception):
@@ -199,6 +199,7 @@ def sessions_upsert_from_source(
     }
     id_at_path = {path: row_id for row_id, (path, _, _) in existing.items()}
     rows: list[Session] = []
+    texts: list[str] = []  # each row's plaintext, for the search index
     slow: list[int] = []
     claimed: set[uuid.UUID] = set()
     for index, fields in fields_of.items():
@@ -221,9 +222,15 @@ def sessions_upsert_from_source(
         row = Session(id=doc.session_id, created_at=created_at, **fields)
         row.project = _project(doc.parsed.project, projects)
         rows.append(row)
+        texts.append(doc.parsed.content)
         outcomes[index] = action
     if rows:
         _insert_or_update(rows)
+        # The search index is written in the same transaction, so it never lags the rows.
+        index_documents(
+            IndexDocument(session_id=row.id, title=row.title, text=text)
+            for row, text in zip(rows, texts, strict=True)
+        )
         if session_cache.enabled():
             transaction.on_commit(partial(session_cache.set_rows, rows))
     for index in slow:

@@ -1,8 +1,8 @@
 """Admin for sync logs and webhook deliveries: read-only, status at a glance, details readable.
 
-It also gives the session page its sync history: sync logs belong to this app, which
-imports ``sessions_app`` (never the reverse), so the session admin registered here is
-``sessions_app``'s with ``sync_actions`` filled in.
+It also gives the session page its sync history and the project page its open next steps:
+this app imports ``sessions_app`` and ``projects_app`` (never the reverse), so the session
+and project admins registered here are theirs with those parts filled in.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from annoris.admin_site import ReadOnlyAdmin
+from projects_app import admin as projects_admin
+from projects_app.models import Project
 from sessions_app import admin as sessions_admin
+from sessions_app.context import project_next_steps
 from sessions_app.models import Session
 from sync_app.history import file_history, file_rows
 from sync_app.models import SyncLog, WebhookDelivery
@@ -185,5 +188,21 @@ class SessionAdmin(sessions_admin.SessionAdmin):
         return history
 
 
+class ProjectAdmin(projects_admin.ProjectAdmin):
+    """The project admin, its open next steps found by the next-steps service (the one the API
+    and the assistant use): ``Next`` fields, "Next" sections and ``- [ ]`` items that no later
+    session closed."""
+
+    def sessions_context(self, project: Project) -> dict[str, Any]:
+        context = super().sessions_context(project)
+        context["open_next_steps"] = [
+            self.next_step(step.text, step.session_id, step.session_title, step.session_created_at)
+            for step in project_next_steps(project)
+        ]
+        return context
+
+
 admin.site.unregister(Session)
 admin.site.register(Session, SessionAdmin)
+admin.site.unregister(Project)
+admin.site.register(Project, ProjectAdmin)

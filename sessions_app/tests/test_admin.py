@@ -76,3 +76,23 @@ def test_the_project_list_counts_live_sessions(synced: list[Session], admin_clie
     annoris = Project.objects.get(name="Annoris")
     count = Session.objects.live().filter(project=annoris).count()
     assert f'?project__id__exact={annoris.pk}">{count}</a>' in page
+
+
+def test_the_session_search_finds_body_words_in_any_case(synced: list[Session], admin_client: Client) -> None:
+    """Through the blind index: a word only in the (encrypted) body, capitalised, Cyrillic."""
+    seed = next(s for s in synced if s.github_path.endswith("2025-10-20-redis-strategy.md"))
+    assert "сразу" in seed.text and "сразу" not in f"{seed.title} {seed.status} {seed.next_step}".lower()
+    url = reverse("admin:sessions_app_session_changelist")
+    for term in ("сразу", "СРАЗУ", "Сразу"):
+        page = admin_client.get(url, {"q": term}).content.decode()
+        assert seed.title in page, term
+    assert "0 sessions" in admin_client.get(url, {"q": "zzyzxnotaword"}).content.decode()
+
+
+def test_the_project_page_lists_open_next_steps_from_the_service(
+    synced: list[Session], admin_client: Client
+) -> None:
+    project = next(s.project for s in synced if s.project and s.project.name.lower() == "pricewise")
+    page = admin_client.get(reverse("admin:projects_app_project_change", args=[project.pk])).content.decode()
+    assert "A/B test subject lines for the day 3 email" in page  # the newest session's Next
+    assert "Per-domain concurrency dashboard" in page  # a done session's Next, which no later one closed
