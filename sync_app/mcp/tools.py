@@ -9,8 +9,8 @@ A failure the caller can act on is a ``ToolError``: the SDK answers it as a tool
 Writes (``save_session``, ``update_session``) need the ``write`` scope over HTTP (see
 ``require_write``); over stdio the caller is the local operator and may do everything.
 
-Tools whose services are built on other branches call them through the wiring points below
-(``None`` until wired): until then they answer "not available in this build".
+The tools call the same services as the REST API: the context, next steps and search of
+``sessions_app``, the drift report of ``sync_app.drift``, the read path for sessions.
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ from pydantic import Field
 
 from annoris.crypto import DecryptionError
 from projects_app.models import Project
+from sessions_app import context as session_context
+from sessions_app import search as session_search
 from sessions_app.models import Session
 from sessions_app.readpath import FetchResult, SessionNotFound, SessionUnavailable
+from sync_app.drift import drift_report
 from sync_app.models import SyncLog, SyncState
 
 T = TypeVar("T")
@@ -48,19 +51,11 @@ class Grant:
     write: bool
 
 
-# --- Wiring points: the services of other branches (the lead replaces each None) ------------
-# sessions_app.context.build_context(*, project: str | None, budget_tokens: int) -> dict
-build_context: Callable[..., Any] | None = None
-# sessions_app.search.search_sessions(*, query: str, project: str | None, limit: int) -> list[dict]
-search: Callable[..., Any] | None = None
-# sessions_app.nextsteps.next_steps(*, project: str) -> list[dict]
-next_steps_for: Callable[..., Any] | None = None
+# --- Wiring points: the write path (issue 7), until it is part of this build ----------------
 # sync_app.writes.session_create(*, markdown: str, project, title, status, priority, path) -> dict
 session_create: Callable[..., Any] | None = None
 # sync_app.writes.session_update(*, session_id: uuid.UUID, markdown: str, expected_sha: str) -> dict
 session_update: Callable[..., Any] | None = None
-# sync_app.drift.drift_summary() -> dict (the counts /health shows)
-drift_summary: Callable[[], dict[str, Any]] | None = None
 
 # --- Bounds on what a caller controls -----------------------------------------------------
 MAX_MARKDOWN_BYTES = 512 * 1024  # a session document; ~50x the largest shipped sample
@@ -250,7 +245,8 @@ def _list_projects() -> dict[str, Any]:
 
 async def sync_status() -> dict[str, Any]:
     """Report the last sync (when, how it went, how many files) and the drift between the
-    database and the repository when this build can measure it."""
+    database and the repository now: files changed or not yet synced, rows whose file is
+    gone, writes waiting in the outbox."""
     return await _orm(_sync_status)
 
 
@@ -258,13 +254,11 @@ def _sync_status() -> dict[str, Any]:
     last = SyncLog.objects.first()
     good = SyncLog.objects.filter(status__in=[SyncLog.Status.SUCCESS, SyncLog.Status.PARTIAL]).first()
     state = SyncState.objects.filter(pk=1).first()
-    drift = drift_summary() if drift_summary is not None else None
     return {
         "last_sync": _sync_log(last),
         "last_successful_sync": _sync_log(good),
         "running_since": state.running_since.isoformat() if state and state.running_since else None,
-        "drift": drift,
-        "drift_note": None if drift_summary else "The drift report is not available in this build.",
+        "drift": drift_report().summary(),  # at most 2 GitHub calls (a conditional listing)
     }
 
 
@@ -283,7 +277,7 @@ def _sync_log(log: SyncLog | None) -> dict[str, Any] | None:
     }
 
 
-# --- Tools whose services come from other branches --------------------------------------------
+# --- Context, search, next steps ----------------------------------------------------------------
 
 
 async def get_context(
@@ -295,9 +289,14 @@ async def get_context(
     """Load what to know at the start of a work session: the project's name, status and
     priority, its open next steps and its sessions (newest first, the newest whole when it
     fits), never more than budget_tokens. Without a project: the most recently active ones."""
-    if build_context is None:
-        raise NotAvailable("get_context")
-    return await _orm(build_context, project=_optional(project, "project"), budget_tokens=budget_tokens)
+    return await _orm(_get_context, _optional(project, "project"), budget_tokens)
+
+
+def _get_context(project: str | None, budget_tokens: int) -> dict[str, Any]:
+    try:
+        return session_context.build_context(project, budget_tokens).as_dict()
+    except (session_context.ProjectNotFound, session_context.BudgetOutOfRange) as exc:
+        raise ToolError(str(exc)) from None
 
 
 async def search_sessions(
@@ -307,18 +306,54 @@ async def search_sessions(
 ) -> dict[str, Any]:
     """Find sessions by words in their title and body (any case, Cyrillic included), best
     match first, each with a short snippet."""
-    if search is None:
-        raise NotAvailable("search_sessions")
-    hits = await _orm(search, query=_text(query, "query"), project=_optional(project, "project"), limit=limit)
-    return {"results": hits}
+    return await _orm(_search_sessions, _text(query, "query"), _optional(project, "project"), limit)
+
+
+def _search_sessions(query: str, project: str | None, limit: int) -> dict[str, Any]:
+    found = _project(project) if project is not None else None
+    hits, total = session_search.search_sessions(query, project=found, limit=limit)
+    results = [
+        {
+            "id": str(hit.session_id),
+            "title": hit.title,
+            "project": hit.project,
+            "state": hit.state,
+            "created_at": hit.created_at.isoformat(),
+            "path": hit.path,
+            "score": hit.score,
+            "snippet": hit.snippet,
+        }
+        for hit in hits
+    ]
+    return {"results": results, "total": total}
+
+
+def _project(reference: str) -> Project:
+    try:
+        return session_context.resolve_project(reference)
+    except session_context.ProjectNotFound as exc:
+        raise ToolError(str(exc)) from None
 
 
 async def next_steps(project: ProjectRef) -> dict[str, Any]:
     """List the open next steps of a project's recent sessions, newest first, each with the
     session it comes from. Steps a later session closed are left out."""
-    if next_steps_for is None:
-        raise NotAvailable("next_steps")
-    return {"next_steps": await _orm(next_steps_for, project=_text(project, "project"))}
+    return await _orm(_next_steps, _text(project, "project"))
+
+
+def _next_steps(project: str) -> dict[str, Any]:
+    steps = session_context.project_next_steps(_project(project))
+    return {
+        "next_steps": [
+            {
+                "text": step.text,
+                "session_id": str(step.session_id),
+                "session_title": step.session_title,
+                "session_created_at": step.session_created_at.isoformat(),
+            }
+            for step in steps
+        ]
+    }
 
 
 async def save_session(

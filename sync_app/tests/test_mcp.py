@@ -44,11 +44,6 @@ TOOLS = {
     "get_context", "search_sessions", "read_session", "list_projects", "next_steps",
     "save_session", "update_session", "sync_status",
 }  # fmt: skip
-UNWIRED = {
-    "get_context": {},
-    "search_sessions": {"query": "billing"},
-    "next_steps": {"project": "Annoris"},
-}
 T = TypeVar("T")
 # Only to have the test database set up: the data is the module's (``world``), committed.
 pytestmark = pytest.mark.django_db
@@ -311,10 +306,37 @@ def test_a_read_token_cannot_write(gunicorn_url: str, world: dict, mode: str) ->
     assert sorted(p.read_bytes() for p in world["folder"].rglob("*.md")) == before
 
 
-def test_tools_whose_service_is_not_in_this_build_say_so(gunicorn_url: str, world: dict) -> None:
-    for tool, arguments in UNWIRED.items():
-        result = _call(_http(gunicorn_url, world["token"]), tool, arguments)
-        assert result.is_error and "not available in this build" in _text(result), tool
+def test_it_gives_the_context_within_its_budget(gunicorn_url: str, world: dict) -> None:
+    newest = max((s for s in world["sessions"] if s.project and s.project.name.lower() == "pricewise"),
+                 key=lambda s: s.created_at)  # fmt: skip
+    for budget in (50, 400, 5000):
+        arguments = {"project": "Pricewise", "budget_tokens": budget}
+        result = _call(_http(gunicorn_url, world["token"]), "get_context", arguments)
+        assert not result.is_error, _text(result)
+        context = result.structured_content
+        assert context["tokens"] <= budget and context["markdown"]
+    assert newest.title in context["markdown"]  # 5,000 tokens hold the newest session whole
+    missing = _call(_http(gunicorn_url, world["token"]), "get_context", {"project": "no such project"})
+    assert missing.is_error and "no such project" in _text(missing).lower()
+
+
+def test_it_searches_body_words_in_any_case(gunicorn_url: str, world: dict) -> None:
+    seed = next(s for s in world["sessions"] if s.github_path.endswith("2025-10-20-redis-strategy.md"))
+    result = _call(_http(gunicorn_url, world["token"]), "search_sessions", {"query": "СРАЗУ", "limit": 5})
+    assert not result.is_error, _text(result)
+    found = result.structured_content
+    assert str(seed.id) in [hit["id"] for hit in found["results"]]
+    assert (
+        found["total"] == len(found["results"]) == sum("сразу" in s.text.lower() for s in world["sessions"])
+    )
+    assert all("сразу" in hit["snippet"].lower() for hit in found["results"])
+
+
+def test_it_lists_a_projects_open_next_steps(gunicorn_url: str, world: dict) -> None:
+    result = _call(_http(gunicorn_url, world["token"]), "next_steps", {"project": "pricewise"})
+    assert not result.is_error, _text(result)
+    texts = [step["text"] for step in result.structured_content["next_steps"]]
+    assert "A/B test subject lines for the day 3 email" in texts[0]  # newest first
 
 
 def test_only_bounded_posts_are_served(gunicorn_url: str, world: dict) -> None:
