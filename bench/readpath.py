@@ -314,7 +314,7 @@ def drop_cached(sid: uuid.UUID) -> str:
     from django.conf import settings
     from django.core.cache import caches
 
-    from sessions_app import cache
+    from sessions_app.readpath import cache
 
     caches[settings.ANNORIS_SESSION_CACHE].delete(cache.row_key(sid))
     return "untimed"
@@ -334,15 +334,14 @@ def database_open() -> Iterator[None]:
     """The database breaker held open (a very long cool-down), as while PostgreSQL is down."""
     from django.test import override_settings
 
-    from sessions_app import readpath, writeback
+    from sessions_app import readpath
 
     with override_settings(ANNORIS_BREAKER_COOLDOWN=1e9):
-        readpath.database_breaker.record_failure("bench: database layer skipped on purpose")
+        readpath.breakers()["database"].record_failure("bench: database layer skipped on purpose")
         try:
             yield
         finally:
-            readpath.database_breaker.reset()
-            writeback.reset()
+            readpath.reset()
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -358,14 +357,14 @@ class Row:
 
 
 def source_calls() -> int:
-    from sessions_app import readsource
+    from sessions_app.readpath import source
 
-    return readsource.read_source().client.calls  # type: ignore[attr-defined]
+    return source.read_source().client.calls  # type: ignore[attr-defined]
 
 
 def measure(args: argparse.Namespace, ids: list[uuid.UUID], floors: Floors) -> list[Row]:
-    from sessions_app import cache
     from sessions_app.models import Session
+    from sessions_app.readpath import cache
 
     rows: list[Row] = []
     cache.set_rows(Session.objects.select_related("project").filter(pk__in=ids))  # every row cached

@@ -8,17 +8,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from annoris import crypto
 from annoris.encryption import decrypt_text, encrypt_text, primary_key_id
 from projects_app.models import Project
 from projects_app.services import project_get_or_create
-from sessions_app import cache as session_cache
+from sessions_app import readpath
 from sessions_app.documents import ParsedDocument
 from sessions_app.models import Session
 
@@ -63,8 +62,8 @@ def session_upsert_from_source(
     """Create, update or restore the session for ``path``; returns 'added', 'updated' or 'restored'.
 
     Soft-deleted rows are restored in place, which is how a rename that keeps
-    its front matter ``id:`` moves a session to its new path. Once the transaction
-    commits, the cached copy is refreshed (and a replaced id's entry dropped).
+    its front matter ``id:`` moves a session to its new path. The cached copies of both
+    ids are invalidated durably in the same transaction (readpath.sessions_changed).
     ``projects`` memoises project lookups across the calls of one sync run.
     """
     # One query finds both the row at this path and the row with this id (often the same).
@@ -73,7 +72,7 @@ def session_upsert_from_source(
     row = next((r for r in found if r.id == session_id), None)
     if at_path is not None and at_path.id != session_id:
         at_path.delete()  # the file's id changed (front matter id added or edited): GitHub wins
-        _on_commit_drop([at_path.id])
+        readpath.sessions_changed([at_path.id])
     if row is not None and row.github_path != path and row.deleted_at is None:
         raise SessionIdConflict(f"session id {session_id} is already used by {row.github_path}")
     action = "added" if row is None else ("restored" if row.deleted_at else "updated")
@@ -87,8 +86,7 @@ def session_upsert_from_source(
         setattr(row, name, value)
     # The id has no default, so a plain save() of a new row would try an UPDATE first.
     row.save(force_insert=action == "added")
-    if session_cache.enabled():
-        transaction.on_commit(partial(session_cache.set_rows, [row]))
+    readpath.sessions_changed([row.id])
     return action
 
 
@@ -106,47 +104,20 @@ def _project(name: str | None, memo: dict[str, Project] | None) -> Project | Non
 def session_soft_delete_missing(*, paths: list[str], deleted_at: datetime) -> int:
     """Mark the live sessions at ``paths`` deleted (their files left the repository).
 
-    After commit the cached copies are refreshed, so every process sees the deletion.
+    The cached copies are invalidated durably, so every process sees the deletion.
     """
-    rows = Session.objects.live().filter(github_path__in=paths)
-    ids = list(rows.values_list("id", flat=True)) if session_cache.enabled() else []
-    count = rows.update(deleted_at=deleted_at)
-    _on_commit_refresh(ids)
+    with transaction.atomic():
+        rows = Session.objects.live().filter(github_path__in=paths)
+        ids = list(rows.values_list("id", flat=True)) if readpath.cache_enabled() else []
+        count = rows.update(deleted_at=deleted_at)
+        readpath.sessions_changed(ids)
     return count
 
 
-def session_cache_refresh(*, session_ids: list[uuid.UUID]) -> None:
-    """Put the committed rows for ``session_ids`` in the cache; ids with no row are dropped.
-
-    For writes that change rows in bulk (soft deletes, key rotation, a future API write):
-    called after commit, so other processes never read a cached row older than the database.
-    """
-    if not session_ids or not session_cache.enabled():
-        return
-    try:
-        rows = list(Session.objects.select_related("project").filter(id__in=session_ids))
-    except DatabaseError:
-        session_cache.drop(session_ids)  # cannot read the truth back: make the next read go to it
-        return
-    session_cache.set_rows(rows)
-    session_cache.drop(set(session_ids) - {row.id for row in rows})
-
-
 def sessions_project_changed(*, project_id: uuid.UUID) -> None:
-    """Refresh the cached sessions of a project whose row changed (its name is cached with them)."""
-    if session_cache.enabled():
-        ids = list(Session.objects.filter(project_id=project_id).values_list("id", flat=True))
-        _on_commit_refresh(ids)
-
-
-def _on_commit_refresh(session_ids: list[uuid.UUID]) -> None:
-    if session_ids and session_cache.enabled():
-        transaction.on_commit(partial(session_cache_refresh, session_ids=session_ids))
-
-
-def _on_commit_drop(session_ids: list[uuid.UUID]) -> None:
-    if session_cache.enabled():
-        transaction.on_commit(partial(session_cache.drop, session_ids))
+    """Invalidate the cached sessions of a project whose row changed (it is cached with them)."""
+    if readpath.cache_enabled():
+        readpath.sessions_changed(Session.objects.filter(project_id=project_id).values_list("id", flat=True))
 
 
 @dataclass
@@ -179,7 +150,7 @@ def sessions_rotate_keys(
                 return report
             done = [row for row in rows if _reencrypt(row, report)]
             Session.objects.bulk_update(done, ["content"])
-            _on_commit_refresh([row.id for row in done])  # the old ciphertext must not outlive its key
+            readpath.sessions_changed([row.id for row in done])  # the old ciphertext must not outlive its key
         report.rotated += len(done)
         if progress:
             progress(report.rotated)

@@ -23,9 +23,9 @@ from django.test import override_settings
 from annoris import crypto
 from annoris.sources.base import git_blob_sha
 from annoris.sources.local import LocalSource
-from sessions_app import cache as session_cache
 from sessions_app.models import Session
 from sessions_app.readpath import FetchResult, SessionNotFound
+from sessions_app.readpath import cache as session_cache
 from sessions_app.services import content_checksum, sessions_rotate_keys
 from sync_app.engine import run_sync
 
@@ -60,7 +60,7 @@ def test_it_caches_ciphertext_never_plaintext(synced: list[Session], session_cac
     Session.objects.fetch(session.id)
     cached = session_cache.get(session_cache_key(session.id))
     assert cached["content"].startswith(crypto.PREFIX)
-    assert "Redis" not in repr({k: v for k, v in cached.items() if k not in {"title", "_project_name"}})
+    assert "Redis" not in repr({k: v for k, v in cached.items() if k not in {"title", "_project"}})
 
 
 def session_cache_key(session_id: uuid.UUID) -> str:

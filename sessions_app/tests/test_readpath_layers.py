@@ -13,8 +13,9 @@ from django.db import connection
 from django.db.models import Model
 
 from annoris.sources.local import LocalSource
-from sessions_app import cache, rowquery
 from sessions_app.models import Session
+from sessions_app.readpath import cache, state
+from sessions_app.readpath import database as rowquery
 from sync_app.engine import run_sync
 
 
@@ -71,15 +72,15 @@ def test_a_cached_value_of_another_shape_or_not_a_pickle_is_a_miss(
         key = session_cache.client.make_key(cache.row_key(sid))
         session_cache.client.get_client().set(key, b"\x80not a pickle")
         assert cache.get_row(sid) is None
-    assert cache.breaker.state == "closed"  # a bad value is a miss, not a cache failure
+    assert state.STATE.cache_breaker.state == "closed"  # a bad value is a miss, not a cache failure
 
 
-def test_a_cached_row_without_its_project_name_loads_the_project_on_access(
+def test_a_cached_row_without_its_project_loads_the_project_on_access(
     synced: list[Session], session_cache: Any
 ) -> None:
     expected = Session.objects.select_related("project").exclude(project=None).first()
     assert expected is not None
-    row = cache.row_from_data({**cache.row_data(expected), "_project_name": None})
+    row = cache.row_from_data({**cache.row_data(expected), "_project": None})
     assert not Session.project.is_cached(row)
     assert row.project == expected.project  # one query, as before the codec changed
 
@@ -125,7 +126,7 @@ def test_a_statement_lost_by_a_pooler_switches_prepared_reads_off_without_failin
     try:
         row = rowquery.session_by("pk", session.pk)
         assert row is not None and _fields(row) == _fields(session)
-        assert rowquery._prepared_reads_broken
+        assert state.STATE.prepared_reads_broken
         assert rowquery.session_by("pk", session.pk) is not None  # the plain SQL from now on
     finally:
-        rowquery.reset()
+        state.reset()
