@@ -71,8 +71,9 @@ def session_upsert_from_source(
     at_path = next((r for r in found if r.github_path == path), None)
     row = next((r for r in found if r.id == session_id), None)
     if at_path is not None and at_path.id != session_id:
+        replaced = at_path.id  # delete() sets the instance's pk to None
         at_path.delete()  # the file's id changed (front matter id added or edited): GitHub wins
-        readpath.sessions_changed([at_path.id])
+        readpath.sessions_changed([replaced])
     if row is not None and row.github_path != path and row.deleted_at is None:
         raise SessionIdConflict(f"session id {session_id} is already used by {row.github_path}")
     action = "added" if row is None else ("restored" if row.deleted_at else "updated")

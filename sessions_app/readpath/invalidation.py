@@ -45,8 +45,7 @@ logger = logging.getLogger("annoris.readpath.invalidation")
 
 SWEEP_BATCH = 200  # records one sweep replays: bounds the work one read does for others
 RETRY_SECONDS = 1.0  # next sweep while records are left or the cache/database did not answer
-SETTLE_SECONDS = 2.0  # a younger record is left to its writer, which refreshes right after commit
-SETTLE = timedelta(seconds=SETTLE_SECONDS)
+SETTLE_SECONDS = 2.0  # a younger record is left to its writer (at most a fifth of the sweep interval)
 _BATCH_LIMIT = 10_000
 _batch = threading.local()  # ids changed in this thread's open transaction(s), refreshed on commit
 
@@ -112,7 +111,9 @@ def sweep(state: _state.ReadPathState | None = None) -> int:
         if not cache.enabled():
             state.next_sweep = state.clock() + settings.ANNORIS_CACHE_SWEEP_INTERVAL
             return 0
-        settled = CacheInvalidation.objects.filter(created_at__lt=timezone.now() - SETTLE)
+        interval = settings.ANNORIS_CACHE_SWEEP_INTERVAL
+        settle = timedelta(seconds=min(SETTLE_SECONDS, interval / 5))
+        settled = CacheInvalidation.objects.filter(created_at__lt=timezone.now() - settle)
         records = database.call(
             lambda: list(settled.order_by("pk").values_list("pk", "session_id")[:SWEEP_BATCH])
         )
@@ -121,7 +122,7 @@ def sweep(state: _state.ReadPathState | None = None) -> int:
         if records and not _replay(list(dict.fromkeys(s for _, s in records)), [pk for pk, _ in records]):
             return 0
         if len(records) < SWEEP_BATCH:
-            state.next_sweep = state.clock() + settings.ANNORIS_CACHE_SWEEP_INTERVAL
+            state.next_sweep = state.clock() + interval
         if records:
             logger.info("replayed %d pending cache invalidation(s)", len(records))
         return len(records)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -50,8 +51,23 @@ class RedisServer:
         wait_for_port(self.port)
         return self
 
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open and nothing answers (a GC pause, a frozen VM)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
+    def flush(self) -> None:
+        import redis
+
+        redis.Redis(port=self.port).flushall()
+
     def kill(self) -> None:
         if self.proc is not None:
+            self.proc.send_signal(signal.SIGCONT)  # a stopped process dies only once continued
             self.proc.kill()
             self.proc.wait(timeout=5)
             self.proc = None
