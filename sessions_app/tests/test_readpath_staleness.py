@@ -187,7 +187,7 @@ def test_no_read_is_stale_longer_than_the_bound_after_redis_answers_again(
 def test_a_restarted_reader_sweeps_before_its_first_read(
     redis: RedisServer, local_source: LocalSource, readers: Callable, settings: Any
 ) -> None:
-    """Redis paused during the sync, resumed while no reader runs: the first read of a new process is fresh."""
+    """Redis paused during the sync, resumed while no reader runs: a new process reads fresh at once."""
     env = _env(redis.port, local_source)
     settings.CACHES = settings.CACHES | {
         "stale": {
