@@ -14,7 +14,7 @@ import random
 import tarfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -129,12 +129,14 @@ class GitHubClient:
         max_wait: float = 60.0,
         max_retries: int = 5,
         backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         owner, _, name = repo.partition("/")
         if not owner or not name or "/" in name:
             raise ValueError(f"repo must be 'owner/name', got {repo!r}")
         self.repo, self.base_url, self.timeout = repo, base_url.rstrip("/"), timeout
         self.max_wait, self.max_retries, self.backoff = max_wait, max_retries, backoff
+        self.sleep = sleep  # how retries wait; tests pass one that records instead of sleeping
         self._token = token
         self._prefix = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
         self.session = session or requests.Session()
@@ -281,7 +283,7 @@ class GitHubClient:
                 resp.close()
             if attempt > self.max_retries or waited + retry.delay > self.max_wait:
                 raise self._give_up(retry, where, attempt)
-            time.sleep(retry.delay)
+            self.sleep(retry.delay)
             waited += retry.delay
 
     def _transport_retry(self, method: str, exc: requests.RequestException, attempt: int) -> _Retry:

@@ -31,6 +31,19 @@ def wait_for_port(port: int, timeout: float = 5.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
+class Clock:
+    """A monotonic clock a test moves by hand (``advance``): breakers' cool-downs without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class RedisServer:
     """A private redis-server (no persistence) on a free port: ``kill()`` it, ``start()`` it again."""
 
