@@ -199,9 +199,9 @@ for line in sys.stdin:
 """
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif(
-    not settings.ANNORIS_SESSION_CACHE or settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
-    reason="needs REDIS_URL and a PostgreSQL DATABASE_URL: two processes must share the cache and database",
+    not settings.ANNORIS_SESSION_CACHE, reason="needs REDIS_URL: two processes share the cache"
 )
 @pytest.mark.django_db(transaction=True)
 def test_it_shows_another_process_no_stale_read_after_a_sync(local_source: LocalSource) -> None:

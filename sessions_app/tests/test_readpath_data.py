@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import override_settings
@@ -30,10 +29,7 @@ from sessions_app import readpath
 from sessions_app.models import Session
 from sessions_app.readpath import cache, database
 
-postgres_only = pytest.mark.skipif(
-    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-    reason="PostgreSQL refuses what SQLite stores (NUL bytes, timestamps past year 9999)",
-)
+postgres_only = pytest.mark.postgres  # PostgreSQL refuses what SQLite stores (NUL bytes, infinity)
 
 
 @pytest.fixture

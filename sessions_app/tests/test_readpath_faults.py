@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import connection
@@ -37,13 +36,7 @@ from sessions_app.readpath import cache as session_cache
 from sessions_app.tests.faults import Clock, RedisServer, TcpProxy
 from sync_app.engine import run_sync
 
-pytestmark = [
-    pytest.mark.skipif(
-        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-        reason="fault tests cut PostgreSQL at a TCP proxy; set DATABASE_URL to a PostgreSQL database",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]  # cut at a TCP proxy
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "sessions"
 COOLDOWN = 0.5

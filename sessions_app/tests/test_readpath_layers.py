@@ -87,9 +87,7 @@ def test_a_cached_row_without_its_project_loads_the_project_on_access(
 
 # -- PostgreSQL: the prepared statement (used outside atomic blocks only) -----------------------
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared statements are a PostgreSQL path"
-)
+postgres_only = pytest.mark.postgres  # prepared statements are a PostgreSQL path
 
 
 def _prepared_names() -> set[str]:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from annoris.sources.local import LocalSource
@@ -27,13 +26,7 @@ from sessions_app.models import CacheInvalidation, Session
 from sessions_app.tests.faults import RedisServer, TcpProxy
 from sync_app.engine import run_sync
 
-pytestmark = [
-    pytest.mark.skipif(
-        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-        reason="processes share the database: set DATABASE_URL to a PostgreSQL database",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]  # processes share it
 
 ROOT = Path(__file__).resolve().parents[2]
 PATH = "annoris/2025-10-20-redis-strategy.md"
