@@ -7,11 +7,12 @@ Public face (import these, nothing else)::
     from sessions_app.readpath import breakers, database_available, call_database, DOWN
     from sessions_app.readpath import sessions_changed, pending_counts, reset
 
-Modules: ``fetch`` (the order of the layers), ``cache`` (Redis), ``database`` (the row query
-and the outage-aware call), ``source`` (GitHub or the local folder), ``writeback`` (source
-hits queued for the database), ``invalidation`` (durable pending cache invalidations),
-``manager`` (``Session.objects``), ``errors``, and ``state`` (all per-process memory, in one
-object). The names below load on first use: ``sessions_app.models`` imports the manager
+Modules: ``read`` (fetch and fetch_by_path: the order of the layers), ``cache`` (Redis),
+``database`` (the row query and the outage-aware call), ``source`` (GitHub or the local
+folder), ``writeback`` (source hits queued for the database), ``invalidation`` (durable
+pending cache invalidations), ``manager`` (``Session.objects``), ``errors``, and ``state``
+(all per-process memory, in one object). The names below load on first use:
+``sessions_app.models`` imports the manager
 from this package, and the layers import the models.
 """
 
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
     from annoris.breaker import CircuitBreaker
     from sessions_app.readpath.database import DOWN
     from sessions_app.readpath.database import call as call_database
-    from sessions_app.readpath.fetch import FetchResult, fetch, fetch_by_path
     from sessions_app.readpath.invalidation import sessions_changed
+    from sessions_app.readpath.read import FetchResult, fetch, fetch_by_path
 
 __all__ = [
     "DOWN",
@@ -48,9 +49,9 @@ __all__ = [
 ]
 
 _LAZY = {
-    "fetch": ("sessions_app.readpath.fetch", "fetch"),
-    "fetch_by_path": ("sessions_app.readpath.fetch", "fetch_by_path"),
-    "FetchResult": ("sessions_app.readpath.fetch", "FetchResult"),
+    "fetch": ("sessions_app.readpath.read", "fetch"),
+    "fetch_by_path": ("sessions_app.readpath.read", "fetch_by_path"),
+    "FetchResult": ("sessions_app.readpath.read", "FetchResult"),
     "DOWN": ("sessions_app.readpath.database", "DOWN"),
     "call_database": ("sessions_app.readpath.database", "call"),
     "sessions_changed": ("sessions_app.readpath.invalidation", "sessions_changed"),

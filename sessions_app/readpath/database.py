@@ -8,6 +8,14 @@ the caller: the database is up, only that one read fails.
 
 ``session_by(column, value)``: one session row (with its project) by a unique column.
 
+Private ORM internals, and why they are kept: the compiler's ``select``, ``col_count``,
+``klass_info`` and ``get_converters`` (undocumented) tell where each model's columns are and
+how to convert them. Measured at the API level (``bench/readpath.py --api``: GET
+/api/sessions/<id> through Django's test client, cache off), the compiled, prepared query
+buys more than 20% over the plain queryset (figures in docs/benchmarks.md). If a Django
+upgrade changes them, ``_part`` raises at the first read; ``ANNORIS_COMPILED_READS = False``
+switches to the plain ORM queryset.
+
 The read path's database layer used to run
 ``Session.objects.select_related("project").filter(pk=sid).first()`` on every read. On a
 primary-key lookup that costs more than the query itself (issue #4 benchmark, PostgreSQL):
@@ -154,6 +162,9 @@ def session_by(column: str, value: Any, *, using: str = DEFAULT_DB_ALIAS) -> Ses
     Deleted (soft-deleted) rows are returned too: the read path decides what they mean.
     Raises DatabaseError like any query.
     """
+    if not settings.ANNORIS_COMPILED_READS:  # the plain ORM (a Django upgrade broke the layout?)
+        found = list(Session.objects.using(using).select_related("project").filter(**{column: value})[:1])
+        return found[0] if found else None
     connection = connections[using]
     # Keyed by the connection object (one per thread and alias): converters are bound to its ops.
     states = _state.STATE.row_queries
@@ -187,7 +198,7 @@ def _run_prepared(
         state.server_session, state.prepared = connection.connection, set()
     try:
         if compiled.prepare not in state.prepared:
-            cursor.execute(compiled.prepare)
+            _prepare(cursor, compiled)
             state.prepared.add(compiled.prepare)
         cursor.execute(compiled.execute, (param,))
     except DatabaseError as exc:
@@ -206,6 +217,13 @@ def _run_prepared(
         )
         return False
     return True
+
+
+def _prepare(cursor: Any, compiled: _Compiled) -> None:
+    """PREPARE, unless this server session has it already (prepared before a state reset)."""
+    cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [compiled.prepare.split()[1]])
+    if cursor.fetchone() is None:
+        cursor.execute(compiled.prepare)
 
 
 def _build(compiled: _Compiled, row: Any, connection: BaseDatabaseWrapper, using: str) -> Session:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from annoris.sources.base import Source
     from projects_app.models import Project
     from sessions_app.models import Session  # noqa: F401 - the manager's type parameter
-    from sessions_app.readpath.fetch import FetchResult
+    from sessions_app.readpath.read import FetchResult
 
 
 class SessionQuerySet(models.QuerySet):
@@ -41,7 +41,7 @@ class SessionManager(models.Manager.from_queryset(SessionQuerySet)):  # type: ig
         Returns FetchResult(session, layer, elapsed_ms). Raises SessionNotFound,
         SessionUnavailable (an outage) or SessionUnreadable (its data cannot be served).
         """
-        from sessions_app.readpath.fetch import fetch  # the read path imports the model: import on use
+        from sessions_app.readpath.read import fetch  # the read path imports the model: import on use
 
         return fetch(session_id, source=source)
 
@@ -49,6 +49,6 @@ class SessionManager(models.Manager.from_queryset(SessionQuerySet)):  # type: ig
         self, path: str, *, sha: str | None = None, source: Source | None = None
     ) -> FetchResult:
         """The live session stored at ``path``, in the same order as ``fetch`` (see readpath)."""
-        from sessions_app.readpath.fetch import fetch_by_path
+        from sessions_app.readpath.read import fetch_by_path
 
         return fetch_by_path(path, sha=sha, source=source)

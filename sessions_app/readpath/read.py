@@ -182,8 +182,11 @@ def _check_servable(row: Session) -> None:
 
 
 def _decryptable(row: Session) -> bool:
-    """A cached row under a key no longer configured is a miss, not a failed read."""
-    try:
-        return crypto.key_id_of(row.content) in settings.ANNORIS_KEYRING.ids
-    except crypto.DecryptionError:
-        return False
+    """A cached row under a key no longer configured is a miss, not a failed read.
+
+    The key id is read in place (``crypto.key_id_of`` copies the ~13 KB token first: ~3 µs of a
+    cache hit held to 1.5x its floor).
+    """
+    content, start = row.content, len(crypto.PREFIX)
+    end = content.find(":", start) if isinstance(content, str) and content.startswith(crypto.PREFIX) else -1
+    return end > 0 and content[start:end] in settings.ANNORIS_KEYRING.ids
