@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from django.db import DatabaseError, IntegrityError, transaction
 
 from sessions_app.models import Session
-from sessions_app.readpath import database
+from sessions_app.readpath import database, invalidation
 from sessions_app.readpath import state as _state
 from sessions_app.services import SessionIdConflict, session_upsert_from_source
 
@@ -40,6 +40,9 @@ def apply(hit: SourceHit) -> bool:
         current = Session.objects.filter(id=hit.session_id).values("last_synced", "github_sha", "deleted_at")
         row = current.first()
         if row is not None and (row["last_synced"] >= hit.read_at or _same(row, hit)):
+            # The database has it already; the cache may hold the row built from the source
+            # (its project with default fields): refresh it from the database.
+            invalidation.sessions_changed([hit.session_id])
             return False
         try:  # the upsert is atomic itself: a failure rolls back to its savepoint only
             session_upsert_from_source(

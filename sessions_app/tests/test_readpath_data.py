@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import override_settings
@@ -156,3 +157,27 @@ def test_a_cached_row_equals_the_database_row_field_by_field(
     if owner is not None:
         owner.delete()
     Session.objects.filter(pk=sid).delete()
+
+
+def test_a_row_cached_from_the_source_while_the_database_was_down_is_replaced_by_the_database_row(
+    synced: list[Session],
+    session_cache: Any,
+    read_source: LocalSource,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from sessions_app.tests.faults import Clock
+
+    clock = Clock()
+    readpath.reset(clock=clock)
+    session = Session.objects.select_related("project").exclude(project=None).first()
+    assert session is not None
+    Project.objects.filter(pk=session.project_id).update(status="paused", priority=7, target_revenue=100)
+    readpath.breakers()["database"].record_failure("database cut")  # as after a refused connection
+    result = readpath.fetch(session.id)  # from the source, cached with what the file knows
+    assert result.layer == "local"
+    clock.advance(settings.ANNORIS_BREAKER_COOLDOWN)  # the database answers the next probe
+    with django_capture_on_commit_callbacks(execute=True):  # the test's transaction never commits
+        readpath.fetch(session.id)  # applies the queued write-back: the database already has it
+    cached = readpath.fetch(session.id)
+    assert cached.layer == "cache"
+    assert _fields(cached.session.project) == _fields(Project.objects.get(pk=session.project_id))
