@@ -6,10 +6,10 @@ commits exactly when the change does, and survives every process dying. After co
 writer refreshes the cached copies from the committed rows and deletes its records. When
 the cache cannot be reached then (paused, killed, partitioned Redis) or the writer dies
 first, the records stay, and any process's read path replays them (``sweep_if_due``):
-before a read, at most every ``ANNORIS_CACHE_SWEEP_INTERVAL`` seconds, and every second
-while a replay is unfinished. A replay reads the committed rows and overwrites the cache
-(``set``, so a reader's late write-back of an older row cannot win), then deletes the
-records it replayed.
+before a read, at most every ``ANNORIS_CACHE_SWEEP_INTERVAL`` seconds (every second while
+the cache or database does not answer; at once while a backlog is left). A sweep deletes
+the cached copies of up to SWEEP_BATCH records (the next read fetches the committed row),
+then deletes those records.
 
 The bound: once Redis answers again, a stale cached copy is served for at most
 ANNORIS_CACHE_SWEEP_INTERVAL + ANNORIS_BREAKER_COOLDOWN + 1 s retry + 2 s settling
@@ -43,7 +43,7 @@ from sessions_app.readpath import state as _state
 
 logger = logging.getLogger("annoris.readpath.invalidation")
 
-SWEEP_BATCH = 200  # records one sweep replays: bounds the work one read does for others
+SWEEP_BATCH = 500  # records one sweep replays (one SELECT, one DEL, one DELETE): a read's work for others
 RETRY_SECONDS = 1.0  # next sweep while records are left or the cache/database did not answer
 SETTLE_SECONDS = 2.0  # a younger record is left to its writer (at most a fifth of the sweep interval)
 _BATCH_LIMIT = 10_000
@@ -94,6 +94,19 @@ def _replay(session_ids: list[uuid.UUID], record_ids: list[int]) -> bool:
     return True
 
 
+def _drop(session_ids: list[uuid.UUID], record_ids: list[int]) -> bool:
+    """Delete the cached copies (one DEL), then the records; True if done.
+
+    A sweep drops rather than refreshes: no row is read, so one batch costs three small round
+    trips. A reader that read the old row before the write committed cannot put it back
+    afterwards: a record is swept only once it is SETTLE seconds old.
+    """
+    if not cache.drop(session_ids):
+        return False
+    database.call(lambda: CacheInvalidation.objects.filter(pk__in=record_ids).delete())
+    return True
+
+
 def sweep_if_due() -> None:
     """Replay pending invalidations when the sweep is due (the hot path: one clock comparison)."""
     state = _state.STATE
@@ -119,10 +132,10 @@ def sweep(state: _state.ReadPathState | None = None) -> int:
         )
         if records is database.DOWN:
             return 0
-        if records and not _replay(list(dict.fromkeys(s for _, s in records)), [pk for pk, _ in records]):
+        if records and not _drop(list(dict.fromkeys(s for _, s in records)), [pk for pk, _ in records]):
             return 0
-        if len(records) < SWEEP_BATCH:
-            state.next_sweep = state.clock() + interval
+        # A full batch: the next read continues at once (each read does one batch at most).
+        state.next_sweep = state.clock() + (interval if len(records) < SWEEP_BATCH else 0.0)
         if records:
             logger.info("replayed %d pending cache invalidation(s)", len(records))
         return len(records)
