@@ -14,8 +14,7 @@ from django.db.models import Model
 
 from annoris.sources.local import LocalSource
 from sessions_app.models import Session
-from sessions_app.readpath import cache, state
-from sessions_app.readpath import database as rowquery
+from sessions_app.readpath import cache, database, state
 from sync_app.engine import run_sync
 
 
@@ -30,7 +29,7 @@ def test_the_row_query_builds_what_the_orm_builds(synced: list[Session]) -> None
             ("pk", str(expected.pk)),
             ("github_path", expected.github_path),
         ):
-            row = rowquery.session_by(column, value)
+            row = database.session_by(column, value)
             assert row is not None and _fields(row) == _fields(expected)
             assert (row._state.adding, row._state.db) == (False, "default")
             assert Session.project.is_cached(row)  # no lazy query, with or without a project
@@ -43,11 +42,11 @@ def test_the_row_query_builds_what_the_orm_builds(synced: list[Session]) -> None
 def test_the_row_query_handles_a_session_without_a_project_and_a_missing_one(synced: list[Session]) -> None:
     session = synced[0]
     Session.objects.filter(pk=session.pk).update(project=None)
-    row = rowquery.session_by("pk", session.pk)
+    row = database.session_by("pk", session.pk)
     assert row is not None and row.project_id is None and row.project is None
     Session.objects.filter(pk=session.pk).delete()
-    assert rowquery.session_by("pk", session.pk) is None
-    assert rowquery.session_by("github_path", session.github_path) is None
+    assert database.session_by("pk", session.pk) is None
+    assert database.session_by("github_path", session.github_path) is None
 
 
 def test_a_cached_row_reads_back_whole(synced: list[Session], session_cache: Any) -> None:
@@ -105,11 +104,11 @@ def test_outside_a_transaction_the_lookup_is_prepared_once_and_reads_the_same(
     run_sync(source=local_source)
     for expected in Session.objects.select_related("project"):
         for column, value in (("pk", expected.pk), ("github_path", expected.github_path)):
-            row = rowquery.session_by(column, value)
+            row = database.session_by(column, value)
             assert row is not None and _fields(row) == _fields(expected)
             assert row.project_id is None or _fields(row.project) == _fields(expected.project)
     assert {"annoris_session_by_pk", "annoris_session_by_github_path"} <= _prepared_names()
-    assert rowquery.session_by("pk", uuid.uuid4()) is None
+    assert database.session_by("pk", uuid.uuid4()) is None
 
 
 @postgres_only
@@ -119,13 +118,13 @@ def test_a_statement_lost_by_a_pooler_switches_prepared_reads_off_without_failin
 ) -> None:
     run_sync(source=local_source)
     session = Session.objects.select_related("project").first()
-    assert session is not None and rowquery.session_by("pk", session.pk) is not None
+    assert session is not None and database.session_by("pk", session.pk) is not None
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE annoris_session_by_pk")  # as another server session would see it
     try:
-        row = rowquery.session_by("pk", session.pk)
+        row = database.session_by("pk", session.pk)
         assert row is not None and _fields(row) == _fields(session)
         assert state.STATE.prepared_reads_broken
-        assert rowquery.session_by("pk", session.pk) is not None  # the plain SQL from now on
+        assert database.session_by("pk", session.pk) is not None  # the plain SQL from now on
     finally:
         state.reset()
