@@ -28,7 +28,6 @@ hit pays one clock comparison.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
@@ -47,7 +46,6 @@ SWEEP_BATCH = 500  # records one sweep replays (one SELECT, one DEL, one DELETE)
 RETRY_SECONDS = 1.0  # next sweep while records are left or the cache/database did not answer
 SETTLE_SECONDS = 2.0  # a younger record is left to its writer (at most a fifth of the sweep interval)
 _BATCH_LIMIT = 10_000
-_batch = threading.local()  # ids changed in this thread's open transaction(s), refreshed on commit
 
 
 def sessions_changed(session_ids: Iterable[uuid.UUID]) -> None:
@@ -60,9 +58,10 @@ def sessions_changed(session_ids: Iterable[uuid.UUID]) -> None:
     if not ids or not cache.enabled():
         return
     records = CacheInvalidation.objects.bulk_create([CacheInvalidation(session_id=i) for i in ids])
-    pending = getattr(_batch, "pending", None)
+    batch = _state.STATE.changed  # per thread: ids changed in its open transaction(s)
+    pending = getattr(batch, "pending", None)
     if pending is None or len(pending[0]) > _BATCH_LIMIT:
-        pending = _batch.pending = ([], [])
+        pending = batch.pending = ([], [])
     pending[0].extend(ids)
     pending[1].extend(r.pk for r in records if r.pk is not None)
     # One refresh per commit: the first callback takes the whole batch, the others find it empty.
@@ -72,8 +71,9 @@ def sessions_changed(session_ids: Iterable[uuid.UUID]) -> None:
 
 
 def _refresh_batch() -> None:
-    pending = getattr(_batch, "pending", None)
-    _batch.pending = None
+    batch = _state.STATE.changed
+    pending = getattr(batch, "pending", None)
+    batch.pending = None
     if pending and pending[0]:
         try:
             _replay(list(dict.fromkeys(pending[0])), pending[1])

@@ -2,7 +2,8 @@
 
 Everything a process remembers between reads lives in ``STATE``: the three breakers, the
 write-back queue, the source and its listing, the compiled row queries per connection, the
-redis client of the cache alias, and when invalidations were last swept. ``reset()``
+redis client of the cache alias, the sessions changed in each thread's open transaction,
+and when invalidations are next swept. ``reset()``
 replaces it with a fresh one (tests), optionally with another clock, so a test moves time
 forward instead of sleeping through a cool-down.
 """
@@ -45,6 +46,8 @@ class ReadPathState:
         self.prepared_reads_broken = False  # a pooler dropped a prepared statement: plain SQL from then on
         # The cache alias's redis client when values are plain pickles (None: use the cache API).
         self.raw_clients: dict[str, Any] = {}
+        # Per thread: sessions changed in its open transaction, refreshed in the cache on commit.
+        self.changed = threading.local()
         # When this process next replays the durable pending invalidations (clock time).
         self.next_sweep = 0.0
         self.sweep_lock = threading.Lock()
