@@ -19,12 +19,17 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from annoris.breaker import CircuitBreaker
 
 
 def _cooldown() -> float:
     return settings.ANNORIS_BREAKER_COOLDOWN
+
+
+UNSET: Any = object()
 
 
 class ReadPathState:
@@ -44,8 +49,9 @@ class ReadPathState:
         # Row queries compiled per Django connection object (one per thread and alias).
         self.row_queries: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self.prepared_reads_broken = False  # a pooler dropped a prepared statement: plain SQL from then on
-        # The cache alias's redis client when values are plain pickles (None: use the cache API).
-        self.raw_clients: dict[str, Any] = {}
+        # The cache hit's fast reader, (redis client, make_key), when the alias's values are plain
+        # pickles; None: use the cache API; UNSET: not looked at since the settings last changed.
+        self.fast_reader: Any = UNSET
         # Per thread: sessions changed in its open transaction, refreshed in the cache on commit.
         self.changed = threading.local()
         # When this process next replays the durable pending invalidations (clock time).
@@ -61,3 +67,9 @@ def reset(clock: Callable[[], float] | None = None) -> ReadPathState:
     global STATE
     STATE = ReadPathState(clock or time.monotonic)
     return STATE
+
+
+@receiver(setting_changed, dispatch_uid="sessions_app.readpath.settings_changed")
+def _settings_changed(**kwargs: Any) -> None:
+    """Settings only change in tests (override_settings): look at the cache alias again."""
+    STATE.fast_reader = UNSET
