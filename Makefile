@@ -28,9 +28,21 @@ run: $(STAMP)
 build: $(STAMP)
 	$(BIN)/python manage.py collectstatic --noinput
 
-## Run the test suite (against DATABASE_URL / REDIS_URL when set).
+## Run the test suite (against DATABASE_URL / REDIS_URL when set). Without DATABASE_URL,
+## the tests marked `postgres` then run again against TEST_DATABASE_URL (and Redis at
+## TEST_REDIS_URL) whenever those answer, so nothing is skipped on a developer machine.
+## TEST_SERVICES=off turns that second run off.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/annoris_dev
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_SERVICES ?= auto
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -z "$$DATABASE_URL" ] && [ "$(TEST_SERVICES)" != off ] && \
+	    $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 5432), 1)' 2>/dev/null; then \
+	  redis=$$($(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 6379), 1); print("$(TEST_REDIS_URL)")' 2>/dev/null); \
+	  echo "== PostgreSQL answers: the tests marked postgres, against $(TEST_DATABASE_URL) $${redis:+and $$redis} =="; \
+	  DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$$redis" $(BIN)/python -m pytest -m postgres $(PYTEST_ARGS); \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

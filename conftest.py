@@ -20,6 +20,18 @@ from annoris.sources.local import LocalSource
 SAMPLES = Path(__file__).resolve().parent / "samples" / "sessions"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgres`` skip unless DATABASE_URL is PostgreSQL (see ``make test``)."""
+    if not settings.configured or settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: `make test` runs it when 127.0.0.1:5432 answers, or set DATABASE_URL"
+    )
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     """Each test starts with an empty cache layer (a real Redis when REDIS_URL is set).

@@ -64,6 +64,8 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """May the caller use the layer now? In ``open`` past the cool-down, one caller probes."""
+        if self._state == CLOSED:
+            return True  # the hot path: no lock while nothing fails
         with self._lock:
             if self._state == CLOSED:
                 return True

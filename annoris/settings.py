@@ -127,6 +127,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # The read path's row query is a PostgreSQL prepared statement (planned once per
 # connection, issue #4). Turn it off behind a transaction-pooling pgbouncer.
 ANNORIS_PREPARED_READS = env.bool("ANNORIS_PREPARED_READS", default=True)
+# The read path's row query is compiled once from the ORM's compiler internals (issue #10 keeps
+# them for a >20% API-level gain); False reads through the plain queryset instead.
+ANNORIS_COMPILED_READS = env.bool("ANNORIS_COMPILED_READS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache layer (on only when REDIS_URL is set: configuration, never code) ---
@@ -151,6 +154,9 @@ else:
 ANNORIS_SESSION_CACHE = "default" if REDIS_URL else None
 # The read path (issue #4): a layer that fails is skipped for this many seconds, then probed.
 ANNORIS_BREAKER_COOLDOWN = env.float("ANNORIS_BREAKER_COOLDOWN", default=5.0)
+# The read path replays durable pending cache invalidations (writes whose cache refresh
+# failed: Redis paused, killed, partitioned) at most this many seconds apart, per process.
+ANNORIS_CACHE_SWEEP_INTERVAL = env.float("ANNORIS_CACHE_SWEEP_INTERVAL", default=10.0)
 # How long a successful API token check is remembered (hashed) to authenticate API
 # reads while the database is down; also the longest a token revoked mid-outage lives on.
 ANNORIS_TOKEN_MEMORY_TTL = env.int("ANNORIS_TOKEN_MEMORY_TTL", default=3600)

@@ -6,7 +6,7 @@ from django.db import models
 
 from annoris.encryption import decrypt_text
 from annoris.fields import CiphertextField
-from sessions_app.managers import SessionManager
+from sessions_app.readpath.manager import SessionManager
 
 
 class SessionState(models.TextChoices):
@@ -110,3 +110,15 @@ class SearchPosting(models.Model):
 
     def __str__(self) -> str:
         return f"term {self.term} x{self.tf} in {self.session_id}"
+
+
+class CacheInvalidation(models.Model):
+    """A session whose cached copy must be refreshed: written in the transaction that changed it,
+    deleted once the cache took the new row (see sessions_app/readpath/invalidation.py)."""
+
+    id = models.BigAutoField(primary_key=True)
+    session_id = models.UUIDField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"refresh {self.session_id}"

@@ -9,10 +9,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Substr
 
@@ -20,7 +19,7 @@ from annoris import crypto
 from annoris.encryption import decrypt_text, encrypt_text, primary_key_id
 from projects_app.models import Project
 from projects_app.services import project_get_or_create
-from sessions_app import cache as session_cache
+from sessions_app import readpath
 from sessions_app.documents import ParsedDocument
 from sessions_app.models import Session
 from sessions_app.search import IndexDocument, index_documents, index_session
@@ -112,8 +111,8 @@ def session_upsert_from_source(
     """Create, update or restore the session for ``path``; returns 'added', 'updated' or 'restored'.
 
     Soft-deleted rows are restored in place, which is how a rename that keeps
-    its front matter ``id:`` moves a session to its new path. Once the transaction
-    commits, the cached copy is refreshed (and a replaced id's entry dropped).
+    its front matter ``id:`` moves a session to its new path. The cached copies of both
+    ids are invalidated durably in the same transaction (readpath.sessions_changed).
     ``projects`` memoises project lookups across the calls of one sync run.
     """
     fields = session_fields_from_source(path=path, sha=sha, parsed=parsed, synced_at=synced_at)
@@ -123,8 +122,9 @@ def session_upsert_from_source(
     at_path = next((r for r in found if r.github_path == path), None)
     row = next((r for r in found if r.id == session_id), None)
     if at_path is not None and at_path.id != session_id:
+        replaced = at_path.id  # delete() sets the instance's pk to None
         at_path.delete()  # the file's id changed (front matter id added or edited): GitHub wins
-        _on_commit_drop([at_path.id])
+        readpath.sessions_changed([replaced])
     if row is not None and row.github_path != path and row.deleted_at is None:
         raise SessionIdConflict(f"session id {session_id} is already used by {row.github_path}")
     action = "added" if row is None else ("restored" if row.deleted_at else "updated")
@@ -137,8 +137,7 @@ def session_upsert_from_source(
     # The id has no default, so a plain save() of a new row would try an UPDATE first.
     row.save(force_insert=action == "added")
     index_session(session_id=row.id, title=row.title, text=parsed.content)
-    if session_cache.enabled():
-        transaction.on_commit(partial(session_cache.set_rows, [row]))
+    readpath.sessions_changed([row.id])
     return action
 
 
@@ -231,8 +230,7 @@ def sessions_upsert_from_source(
             IndexDocument(session_id=row.id, title=row.title, text=text)
             for row, text in zip(rows, texts, strict=True)
         )
-        if session_cache.enabled():
-            transaction.on_commit(partial(session_cache.set_rows, rows))
+        readpath.sessions_changed([row.id for row in rows])
     for index in slow:
         doc = documents[index]
         try:
@@ -298,47 +296,20 @@ def _project(name: str | None, memo: dict[str, Project] | None) -> Project | Non
 def session_soft_delete_missing(*, paths: list[str], deleted_at: datetime) -> int:
     """Mark the live sessions at ``paths`` deleted (their files left the repository).
 
-    After commit the cached copies are refreshed, so every process sees the deletion.
+    The cached copies are invalidated durably, so every process sees the deletion.
     """
-    rows = Session.objects.live().filter(github_path__in=paths)
-    ids = list(rows.values_list("id", flat=True)) if session_cache.enabled() else []
-    count = rows.update(deleted_at=deleted_at)
-    _on_commit_refresh(ids)
+    with transaction.atomic():
+        rows = Session.objects.live().filter(github_path__in=paths)
+        ids = list(rows.values_list("id", flat=True)) if readpath.cache_enabled() else []
+        count = rows.update(deleted_at=deleted_at)
+        readpath.sessions_changed(ids)
     return count
 
 
-def session_cache_refresh(*, session_ids: list[uuid.UUID]) -> None:
-    """Put the committed rows for ``session_ids`` in the cache; ids with no row are dropped.
-
-    For writes that change rows in bulk (soft deletes, key rotation, a future API write):
-    called after commit, so other processes never read a cached row older than the database.
-    """
-    if not session_ids or not session_cache.enabled():
-        return
-    try:
-        rows = list(Session.objects.select_related("project").filter(id__in=session_ids))
-    except DatabaseError:
-        session_cache.drop(session_ids)  # cannot read the truth back: make the next read go to it
-        return
-    session_cache.set_rows(rows)
-    session_cache.drop(set(session_ids) - {row.id for row in rows})
-
-
 def sessions_project_changed(*, project_id: uuid.UUID) -> None:
-    """Refresh the cached sessions of a project whose row changed (its name is cached with them)."""
-    if session_cache.enabled():
-        ids = list(Session.objects.filter(project_id=project_id).values_list("id", flat=True))
-        _on_commit_refresh(ids)
-
-
-def _on_commit_refresh(session_ids: list[uuid.UUID]) -> None:
-    if session_ids and session_cache.enabled():
-        transaction.on_commit(partial(session_cache_refresh, session_ids=session_ids))
-
-
-def _on_commit_drop(session_ids: list[uuid.UUID]) -> None:
-    if session_cache.enabled():
-        transaction.on_commit(partial(session_cache.drop, session_ids))
+    """Invalidate the cached sessions of a project whose row changed (it is cached with them)."""
+    if readpath.cache_enabled():
+        readpath.sessions_changed(Session.objects.filter(project_id=project_id).values_list("id", flat=True))
 
 
 @dataclass
@@ -389,7 +360,7 @@ def sessions_rotate_keys(
             last = rows[-1].pk
             done = [row for row in rows if _reencrypt(row, report)]
             Session.objects.bulk_update(done, ["content"])
-            _on_commit_refresh([row.id for row in done])  # the old ciphertext must not outlive its key
+            readpath.sessions_changed([row.id for row in done])  # the old ciphertext must not outlive its key
         report.rotated += len(done)
         if progress:
             progress(report.rotated)

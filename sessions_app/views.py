@@ -16,12 +16,12 @@ from rest_framework.views import APIView
 
 from annoris.crypto import DecryptionError
 from sessions_app.models import Session
-from sessions_app.readpath import SessionNotFound, SessionUnavailable
+from sessions_app.readpath import ReadError, SessionNotFound, SessionUnavailable
 from sessions_app.serializers import SessionDetailSerializer, SessionListSerializer
 
 
 class Undecryptable(APIException):
-    status_code = 500
+    status_code = 422  # this session cannot be served; never a 500 (issue #10)
     default_detail = "The session cannot be decrypted with the configured keys."
 
 
@@ -50,6 +50,8 @@ class SessionDetail(_DatabaseErrorsAre503, APIView):
             raise NotFound("No such session.") from None
         except SessionUnavailable as exc:
             return _unavailable(str(exc))
+        except ReadError as exc:  # SessionUnreadable: this one session's data cannot be served
+            return Response({"detail": str(exc)}, status=exc.status_code)
         try:
             data = SessionDetailSerializer(result.session).data
         except DecryptionError:

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from annoris.breaker import CLOSED, CircuitBreaker
-from sessions_app import cache, readpath, readsource, writeback
+from sessions_app import readpath
 from sync_app import drift
 from sync_app.models import SyncLog
 
@@ -28,8 +28,9 @@ def _down(breaker: CircuitBreaker) -> dict[str, Any]:
 
 
 def check_database() -> dict[str, Any]:
-    if readpath.database_call(_select_one) is readpath.DOWN:
-        return _down(readpath.database_breaker) | {"pending_write_backs": writeback.pending_count()}
+    if readpath.call_database(_select_one) is readpath.DOWN:
+        pending = readpath.pending_counts()["write_backs"]
+        return _down(readpath.breakers()["database"]) | {"pending_write_backs": pending}
     return {"status": "connected", "vendor": connection.vendor}
 
 
@@ -39,16 +40,19 @@ def _select_one() -> None:
 
 
 def check_cache() -> dict[str, Any]:
-    if not cache.enabled():
+    if not readpath.cache_enabled():
         return {"status": "disabled"}
-    return {"status": "connected"} if cache.ping() else _down(cache.breaker)
+    if readpath.cache_ping():
+        return {"status": "connected", "pending_invalidations": readpath.pending_counts()["invalidations"]}
+    return _down(readpath.breakers()["cache"])
 
 
 def check_source() -> dict[str, Any]:
     """The source is not called here (GitHub has a rate limit): its state is the last read's."""
     kind = "github" if settings.SESSIONS_SOURCE == "github" else "local"
-    if readsource.breaker.state != CLOSED:
-        return _down(readsource.breaker) | {"kind": kind}
+    breaker = readpath.breakers()["source"]
+    if breaker.state != CLOSED:
+        return _down(breaker) | {"kind": kind}
     return {"status": "connected", "kind": kind}
 
 
@@ -56,16 +60,16 @@ def check_queue() -> dict[str, Any]:
     """Tasks waiting in the ORM broker, and running clusters when their stats are shared (Redis)."""
     from django_q.models import OrmQ
 
-    queued = readpath.database_call(OrmQ.objects.count)
+    queued = readpath.call_database(OrmQ.objects.count)
     if queued is readpath.DOWN:
         return {"status": "unknown"}
     report: dict[str, Any] = {"status": "ok", "queued": queued}
-    waited = readpath.database_call(oldest_wait_seconds) if queued else None
+    waited = readpath.call_database(oldest_wait_seconds) if queued else None
     if waited is not None and waited is not readpath.DOWN:
         report["oldest_wait_seconds"] = waited
         if waited > settings.ANNORIS_QUEUE_STALE_AFTER:
             report["status"] = "stalled"  # no worker is taking tasks: is `qcluster` running?
-    if cache.enabled() and cache.breaker.state == CLOSED:
+    if readpath.cache_enabled() and readpath.breakers()["cache"].state == CLOSED:
         report["clusters"] = _cluster_count()
     return report
 
@@ -96,7 +100,7 @@ def _cluster_count() -> int | None:
 
 def last_sync() -> dict[str, Any]:
     query = SyncLog.objects.filter(status__in=["success", "partial"]).order_by("-synced_at").first
-    log = readpath.database_call(query)
+    log = readpath.call_database(query)
     if log is readpath.DOWN:
         return {"status": "unknown"}
     if log is None:

@@ -190,7 +190,7 @@ class GitHubClient:
         self.repo, self.base_url, self.timeout = repo, base_url.rstrip("/"), timeout
         self.max_wait, self.max_retries, self.backoff = max_wait, max_retries, backoff
         self._token = token
-        self._sleep = sleep
+        self._sleep = sleep  # how retries wait; tests pass one that records instead of sleeping
         self._prefix = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
         self.session = session or requests.Session()
         self.session.headers.update(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -28,6 +29,19 @@ def wait_for_port(port: int, timeout: float = 5.0) -> None:
             return
         time.sleep(0.01)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+class Clock:
+    """A monotonic clock a test moves by hand (``advance``): breakers' cool-downs without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class RedisServer:
@@ -50,8 +64,23 @@ class RedisServer:
         wait_for_port(self.port)
         return self
 
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open and nothing answers (a GC pause, a frozen VM)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
+    def flush(self) -> None:
+        import redis
+
+        redis.Redis(port=self.port).flushall()
+
     def kill(self) -> None:
         if self.proc is not None:
+            self.proc.send_signal(signal.SIGCONT)  # a stopped process dies only once continued
             self.proc.kill()
             self.proc.wait(timeout=5)
             self.proc = None

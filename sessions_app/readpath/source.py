@@ -14,8 +14,6 @@ has seen, and are otherwise reported as not found while the database is down.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,19 +21,15 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from annoris.breaker import CircuitBreaker
 from annoris.sources import get_source
 from annoris.sources.base import Source, SourceError, SourceNotFound, git_blob_sha, session_id_for
 from projects_app.models import Project, project_id_for
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import Session
+from sessions_app.readpath import state as _state
 from sessions_app.services import session_fields_from_source
 
 logger = logging.getLogger("annoris.readpath.source")
-
-breaker = CircuitBreaker("session source", cooldown=lambda: settings.ANNORIS_BREAKER_COOLDOWN)
-_lock = threading.Lock()
-_memo: dict[str, object] = {}  # settings key, source, (source, listed at, id -> path)
 
 
 class SourceDown(Exception):
@@ -59,11 +53,12 @@ def read_source() -> Source:
         (settings.SESSIONS_SOURCE, settings.SESSIONS_GLOB, settings.GITHUB_REPO, settings.GITHUB_BRANCH)
         + (settings.GITHUB_API_URL, settings.ANNORIS_SOURCE_TIMEOUT, settings.ANNORIS_SOURCE_RETRIES)
     )
-    with _lock:
-        if _memo.get("key") != key:
-            _memo.clear()
-            _memo.update(key=key, source=_build_source())
-        return _memo["source"]  # type: ignore[return-value]
+    state = _state.STATE
+    with state.source_lock:  # settings key, source, (source, listed at, id -> path)
+        if state.source_memo.get("key") != key:
+            state.source_memo.clear()
+            state.source_memo.update(key=key, source=_build_source())
+        return state.source_memo["source"]
 
 
 def _build_source() -> Source:
@@ -123,18 +118,20 @@ def build_row(hit: SourceHit) -> Session:
 
 
 def _path_from_listing(session_id: uuid.UUID, source: Source) -> str | None:
-    with _lock:  # GitHubSource keeps its ETag and listing in mutable state: one lister at a time
-        cached = _memo.get("listing")
+    state = _state.STATE
+    with state.source_lock:  # GitHubSource keeps its ETag and listing in mutable state: one lister at a time
+        cached = state.source_memo.get("listing")
         ttl = settings.ANNORIS_SOURCE_LISTING_TTL
-        if not isinstance(cached, tuple) or cached[0] is not source or time.monotonic() - cached[1] > ttl:
+        if not isinstance(cached, tuple) or cached[0] is not source or state.clock() - cached[1] > ttl:
             listing = _guarded(source.list_files)
             ids = {session_id_for(source.repository, f.path): f.path for f in listing.files}
-            cached = _memo["listing"] = (source, time.monotonic(), ids)
+            cached = state.source_memo["listing"] = (source, state.clock(), ids)
     return cached[2].get(session_id)
 
 
 def _guarded(call):  # type: ignore[no-untyped-def]
     """Run a source call through the breaker; SourceNotFound passes through as an answer."""
+    breaker = _state.STATE.source_breaker
     if not breaker.allow():
         raise SourceDown(f"the source is skipped after a failure ({breaker.last_error})")
     try:
@@ -147,10 +144,3 @@ def _guarded(call):  # type: ignore[no-untyped-def]
         raise SourceDown(str(exc)) from None
     breaker.record_success()
     return result
-
-
-def reset() -> None:
-    """Forget the source, its listing and the breaker state (tests)."""
-    breaker.reset()
-    with _lock:
-        _memo.clear()

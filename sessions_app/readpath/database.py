@@ -1,4 +1,20 @@
-"""One session row (with its project) by a unique column, the SQL compiled once per connection.
+"""The database layer: outage-aware calls, and one session row by a unique column, compiled once.
+
+``call(query)`` runs any query through the database breaker. Only an outage counts: a
+connection refused or reset, a timeout, ``OperationalError`` or ``InterfaceError``. Then the
+breaker opens, the broken connection is closed and ``DOWN`` is returned. A data error
+(``DataError``, ``IntegrityError``, anything else the database answered with) is raised to
+the caller: the database is up, only that one read fails.
+
+``session_by(column, value)``: one session row (with its project) by a unique column.
+
+Private ORM internals, and why they are kept: the compiler's ``select``, ``col_count``,
+``klass_info`` and ``get_converters`` (undocumented) tell where each model's columns are and
+how to convert them. Measured at the API level (``bench/readpath.py --api``: GET
+/api/sessions/<id> through Django's test client, cache off), the compiled, prepared query
+buys more than 20% over the plain queryset (figures in docs/benchmarks.md). If a Django
+upgrade changes them, ``_part`` raises at the first read; ``ANNORIS_COMPILED_READS = False``
+switches to the plain ORM queryset.
 
 The read path's database layer used to run
 ``Session.objects.select_related("project").filter(pk=sid).first()`` on every read. On a
@@ -38,19 +54,67 @@ from __future__ import annotations
 
 import logging
 import uuid
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+)
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
 from sessions_app.models import Session
+from sessions_app.readpath import state as _state
 
-logger = logging.getLogger("annoris.readpath.rowquery")
+logger = logging.getLogger("annoris.readpath.database")
+
+DOWN: Any = object()  # sentinel: the database layer could not answer
+OUTAGES = (OperationalError, InterfaceError)  # what opens the breaker; every other error is data
+T = TypeVar("T")
+
+
+def call(query: Callable[[], T]) -> T:
+    """Run ``query`` through the database breaker: DOWN when it is open or the database is out.
+
+    A data error is raised as it is (the database answered, so the breaker closes).
+    """
+    breaker = _state.STATE.database_breaker
+    if not breaker.allow():
+        return DOWN
+    try:
+        result = query()
+    except OUTAGES as exc:
+        breaker.record_failure(exc)
+        _reset_connection()
+        return DOWN
+    except DatabaseError:
+        breaker.record_success()
+        raise
+    breaker.record_success()
+    return result
+
+
+def available() -> bool:
+    """Is the database up as far as this process knows (its breaker closed)? Makes no call."""
+    return _state.STATE.database_breaker.state == "closed"
+
+
+def _reset_connection() -> None:
+    """Drop the broken connection so the next try opens a new one (not inside a transaction)."""
+    if connection.in_atomic_block:
+        return
+    try:
+        connection.close()
+    except DatabaseError:
+        pass  # it was dead anyway
+
 
 # A value per lookup column to compile with; it is replaced by the caller's value on each read.
 LOOKUPS: dict[str, Any] = {"pk": uuid.UUID(int=0), "github_path": ""}
@@ -80,7 +144,7 @@ class _Compiled:
 
 
 @dataclass
-class _State:
+class _PerConnection:
     """Per Django connection object: compiled lookups, and what is prepared on which session."""
 
     compiled: dict[str, _Compiled] = field(default_factory=dict)
@@ -88,11 +152,8 @@ class _State:
     prepared: set[str] = field(default_factory=set)
 
 
-# Keyed by the connection object (one per thread and alias): converters are bound to its ops.
-_states: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _State] = weakref.WeakKeyDictionary()
 _LOST_STATEMENT = {"26000", "42P05"}  # invalid_sql_statement_name, duplicate_prepared_statement
 _STALE_PLAN = "0A000"  # "cached plan must not change result type"
-_prepared_reads_broken = False  # set on the first sign of a pooler that drops prepared statements
 
 
 def session_by(column: str, value: Any, *, using: str = DEFAULT_DB_ALIAS) -> Session | None:
@@ -101,8 +162,13 @@ def session_by(column: str, value: Any, *, using: str = DEFAULT_DB_ALIAS) -> Ses
     Deleted (soft-deleted) rows are returned too: the read path decides what they mean.
     Raises DatabaseError like any query.
     """
+    if not settings.ANNORIS_COMPILED_READS:  # the plain ORM (a Django upgrade broke the layout?)
+        found = list(Session.objects.using(using).select_related("project").filter(**{column: value})[:1])
+        return found[0] if found else None
     connection = connections[using]
-    state = _states.get(connection) or _states.setdefault(connection, _State())
+    # Keyed by the connection object (one per thread and alias): converters are bound to its ops.
+    states = _state.STATE.row_queries
+    state = states.get(connection) or states.setdefault(connection, _PerConnection())
     compiled = state.compiled.get(column) or state.compiled.setdefault(column, _compile(connection, column))
     param = compiled.field.get_db_prep_value(value, connection, prepared=False)
     with connection.cursor() as cursor:
@@ -117,7 +183,7 @@ def session_by(column: str, value: Any, *, using: str = DEFAULT_DB_ALIAS) -> Ses
 def _may_prepare(connection: BaseDatabaseWrapper, compiled: _Compiled) -> bool:
     return (
         compiled.prepare is not None
-        and not _prepared_reads_broken
+        and not _state.STATE.prepared_reads_broken
         and not connection.in_atomic_block  # a failed EXECUTE would abort the caller's transaction
         and settings.ANNORIS_PREPARED_READS
         and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
@@ -125,15 +191,14 @@ def _may_prepare(connection: BaseDatabaseWrapper, compiled: _Compiled) -> bool:
 
 
 def _run_prepared(
-    cursor: Any, connection: BaseDatabaseWrapper, state: _State, compiled: _Compiled, param: Any
+    cursor: Any, connection: BaseDatabaseWrapper, state: _PerConnection, compiled: _Compiled, param: Any
 ) -> bool:
     """EXECUTE the prepared statement (PREPARE it first on a new server session); False: not run."""
-    global _prepared_reads_broken
     if state.server_session is not connection.connection:  # reconnected: nothing prepared there
         state.server_session, state.prepared = connection.connection, set()
     try:
         if compiled.prepare not in state.prepared:
-            cursor.execute(compiled.prepare)
+            _prepare(cursor, compiled)
             state.prepared.add(compiled.prepare)
         cursor.execute(compiled.execute, (param,))
     except DatabaseError as exc:
@@ -144,7 +209,7 @@ def _run_prepared(
             return False
         if sqlstate not in _LOST_STATEMENT:
             raise  # the database failing: the read path's breaker deals with it
-        _prepared_reads_broken = True
+        _state.STATE.prepared_reads_broken = True
         logger.warning(
             "prepared session reads switched off (a pooler between us and PostgreSQL?): %s; "
             "set ANNORIS_PREPARED_READS = False or DISABLE_SERVER_SIDE_CURSORS to skip them",
@@ -154,10 +219,11 @@ def _run_prepared(
     return True
 
 
-def reset() -> None:
-    """Forget a switched-off prepared read (tests); the next read may prepare again."""
-    global _prepared_reads_broken
-    _prepared_reads_broken = False
+def _prepare(cursor: Any, compiled: _Compiled) -> None:
+    """PREPARE, unless this server session has it already (prepared before a state reset)."""
+    cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [compiled.prepare.split()[1]])
+    if cursor.fetchone() is None:
+        cursor.execute(compiled.prepare)
 
 
 def _build(compiled: _Compiled, row: Any, connection: BaseDatabaseWrapper, using: str) -> Session:

@@ -1,0 +1,106 @@
+"""Database write-backs of sessions read from the source, queued while the database is down.
+
+The queue lives in this process's memory (bounded, one entry per session id): it holds
+what was read while the database could not be written. A write-back never overwrites a
+newer row: a sync that ran meanwhile (in any process) wins. If the process dies, the queue
+is lost and nothing is wrong: GitHub is the master copy and the next sync writes the rows.
+
+Reads drain it a few entries at a time (``DRAIN_PER_READ``): one request never pays for
+more than that many other sessions' writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from django.db import DatabaseError, IntegrityError, transaction
+
+from sessions_app.models import Session
+from sessions_app.readpath import database, invalidation
+from sessions_app.readpath import state as _state
+from sessions_app.services import SessionIdConflict, session_upsert_from_source
+
+if TYPE_CHECKING:
+    from sessions_app.readpath.source import SourceHit
+
+logger = logging.getLogger("annoris.readpath.writeback")
+
+LIMIT = 1000  # sessions kept for write-back; beyond that the oldest are left to the next sync
+DRAIN_PER_READ = 5  # queued write-backs one read applies for others, at most
+
+
+def apply(hit: SourceHit) -> bool:
+    """Write ``hit`` to the database unless it holds the same or a newer version; True if written.
+
+    Raises OperationalError/InterfaceError when the database cannot be reached (the caller
+    queues the hit) and DataError when the database refuses this file's data.
+    """
+    with transaction.atomic():
+        current = Session.objects.filter(id=hit.session_id).values("last_synced", "github_sha", "deleted_at")
+        row = current.first()
+        if row is not None and (row["last_synced"] >= hit.read_at or _same(row, hit)):
+            # The database has it already; the cache may hold the row built from the source
+            # (its project with default fields): refresh it from the database.
+            invalidation.sessions_changed([hit.session_id])
+            return False
+        try:  # the upsert is atomic itself: a failure rolls back to its savepoint only
+            session_upsert_from_source(
+                session_id=hit.session_id,
+                path=hit.path,
+                sha=hit.sha,
+                parsed=hit.parsed,
+                synced_at=hit.read_at,
+            )
+        except (SessionIdConflict, IntegrityError) as exc:
+            logger.warning("write-back of %s skipped: %s", hit.path, exc)
+            return False
+    return True
+
+
+def _same(row: dict, hit: SourceHit) -> bool:
+    return row["github_sha"] == hit.sha and row["deleted_at"] is None
+
+
+def queue(hit: SourceHit) -> None:
+    """Keep ``hit`` for when the database answers again (a newer read of the same id replaces it)."""
+    state = _state.STATE
+    with state.write_backs_lock:
+        state.write_backs.pop(hit.session_id, None)
+        state.write_backs[hit.session_id] = hit
+        while len(state.write_backs) > LIMIT:
+            dropped = state.write_backs.popitem(last=False)[1]
+            logger.warning("write-back queue full: %s left to the next sync", dropped.path)
+
+
+def pending_count() -> int:
+    return len(_state.STATE.write_backs)
+
+
+def drain(limit: int = DRAIN_PER_READ) -> int:
+    """Apply up to ``limit`` queued write-backs, oldest first; returns how many were written.
+
+    An outage stops the drain (what was not applied stays queued). An entry the database
+    refuses as data is dropped with a log line: retrying it cannot succeed.
+    """
+    state = _state.STATE
+    written = 0
+    for _ in range(limit):
+        with state.write_backs_lock:
+            if not state.write_backs:
+                break
+            session_id, hit = next(iter(state.write_backs.items()))
+        try:
+            done = database.call(lambda hit=hit: apply(hit))
+        except DatabaseError as exc:  # data, not an outage
+            logger.warning("write-back of %s dropped: the database refuses it: %s", hit.path, exc)
+            done = False
+        if done is database.DOWN:
+            break
+        written += done
+        with state.write_backs_lock:
+            if state.write_backs.get(session_id) is hit:
+                del state.write_backs[session_id]
+    if written:
+        logger.info("applied %d queued write-back(s); %d left", written, pending_count())
+    return written
