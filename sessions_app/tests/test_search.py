@@ -133,6 +133,7 @@ def test_the_session_tables_hold_no_plaintext_word_of_a_body(synced: list[Sessio
             s.priority,
             s.next_step,
             s.github_path,
+            s.created_time,  # the time of day the document gave ("Evening"), stored like created_at
             s.project.name if s.project else "",
         ]
         clear += [f"{k} {v}" for k, v in meta.items()]
@@ -162,7 +163,8 @@ def test_the_database_holds_no_plaintext_word_of_a_body_anywhere(
     )
     (tmp_path / "markers").mkdir()
     (tmp_path / "markers" / "2026-01-01-markers.md").write_text(body, encoding="utf-8")
-    run_sync(source=LocalSource(tmp_path, repository="acme/markers"))
+    # Another repository: the samples' rows would be soft-deleted, which the delete guard refuses.
+    run_sync(source=LocalSource(tmp_path, repository="acme/markers"), allow_deletes=True)
     marker = Session.objects.get(github_path="markers/2026-01-01-markers.md")
     for m in MARKERS:
         assert search_session_ids(m.lower())[0] == [marker.id]

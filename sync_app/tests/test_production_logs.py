@@ -149,7 +149,7 @@ def test_a_full_run_logs_json_with_request_ids_and_no_secret_or_text(run) -> Non
                 try:
                     records.append(json.loads(line))
                 except ValueError:
-                    pytest.fail(f"{name}: a log line is not JSON: {line!r}")
+                    pytest.fail(f"{name}: a log line is not JSON: {line!r}\n{stack.read(name)[:3000]}")
     assert records
 
     # 2. Every line of a request carries its id: the 404's read falling through to GitHub
