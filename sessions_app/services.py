@@ -44,6 +44,7 @@ def session_fields_from_source(
         "next_step": parsed.next[:500],
         "content": encrypt_text(parsed.content),
         "checksum": content_checksum(parsed.content),
+        "size": len(parsed.content.encode("utf-8")),
         "github_path": path,
         "github_sha": sha,
         "last_synced": synced_at,
