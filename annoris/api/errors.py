@@ -103,7 +103,7 @@ def _from_api_exception(exc: exceptions.APIException) -> Response:
     if isinstance(exc, ApiError):
         body = error_body(str(exc.detail), _code(exc.detail), exc.errors)
     elif isinstance(exc.detail, dict | list):
-        body = error_body("Invalid input.", _first_code(exc.detail) or "invalid", _fields(exc.detail))
+        body = error_body("Invalid input.", "invalid", _fields(exc.detail))
     else:
         body = error_body(str(exc.detail), _code(exc.detail))
     return Response(body, status=exc.status_code, headers=headers)
@@ -134,17 +134,6 @@ def _flatten(prefix: str, value: Any, flat: dict[str, list[str]]) -> None:
         flat.setdefault(prefix, []).extend(str(v) for v in value)
     else:
         flat.setdefault(prefix, []).append(str(value))
-
-
-def _first_code(detail: Any) -> str | None:
-    if isinstance(detail, dict):
-        detail = list(detail.values())
-    if isinstance(detail, list):
-        for item in detail:
-            if (code := _first_code(item)) is not None:
-                return code
-        return None
-    return getattr(detail, "code", None)
 
 
 # -- Django-level handlers (no DRF view involved) -------------------------------------
