@@ -221,6 +221,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": True,
+    "SERVE_PERMISSIONS": ["annoris.api.permissions.ScopePermission"],  # nothing under /api/ is public
     "SCHEMA_PATH_PREFIX": "/api/",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
