@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import pagination, viewsets
+from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
 from annoris.api.errors import ApiError
+from annoris.api.pagination import CursorPagination
 from annoris.api.schema import error_responses
 from projects_app import services
 from projects_app.models import Project
@@ -20,11 +21,8 @@ from projects_app.serializers import ProjectSerializer, with_session_stats
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 
-class ProjectPagination(pagination.CursorPagination):
+class ProjectPagination(CursorPagination):
     ordering = ("-priority", "name")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 @extend_schema_view(

@@ -14,12 +14,13 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import filters, pagination, renderers, serializers, viewsets
+from rest_framework import filters, renderers, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annoris.api.errors import ApiError, unavailable
+from annoris.api.pagination import CursorPagination
 from annoris.api.schema import error_responses, header
 from annoris.crypto import DecryptionError
 from projects_app.models import Project
@@ -91,13 +92,10 @@ def _project_q(value: str) -> Q:
         return Q(project__name__iexact=value.strip())
 
 
-class SessionCursorPagination(pagination.CursorPagination):
+class SessionCursorPagination(CursorPagination):
     """Newest first; a cursor stays valid and skips nothing while sessions are added."""
 
     ordering = ("-created_at", "id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class SessionOrdering(filters.OrderingFilter):

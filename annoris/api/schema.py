@@ -107,7 +107,8 @@ def _add(responses: dict[str, Any], status: int) -> None:
         response = responses[key]
     else:
         response = responses[key] = {"description": DESCRIPTIONS.get(status, "Error")}
-    if "content" not in response:
+    if status >= 400 or "content" not in response:
+        # Errors are JSON whatever was asked for (also on the markdown-capable detail view).
         response["content"] = {"application/json": {"schema": ERROR_REF}}
     headers = response.setdefault("headers", {})
     if status in (429, 503):

@@ -7,10 +7,11 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, pagination, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from annoris.api.pagination import CursorPagination
 from annoris.api.schema import header
 from sync_app.api.serializers import SyncLogSerializer, SyncLogSummarySerializer, SyncQueuedSerializer
 from sync_app.control import sync_request
@@ -19,11 +20,8 @@ from sync_app.models import SyncLog
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 
-class SyncPagination(pagination.CursorPagination):
+class SyncPagination(CursorPagination):
     ordering = ("-synced_at", "id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 @extend_schema_view(
