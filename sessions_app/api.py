@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -49,6 +50,20 @@ class MarkdownRenderer(renderers.BaseRenderer):
         return renderers.JSONRenderer().render(data)
 
 
+class DateOrDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time, or a date (midnight UTC)."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                pass
+            else:
+                return datetime.combine(day, time.min, tzinfo=UTC)
+        return super().to_internal_value(value)
+
+
 class SessionFilters(serializers.Serializer):
     """Query parameters of the session list (validated: a bad value is a 400 naming it)."""
 
@@ -56,8 +71,8 @@ class SessionFilters(serializers.Serializer):
     state = serializers.ChoiceField(choices=SessionState.choices, required=False)
     status = serializers.CharField(required=False, max_length=100, help_text="Exact status, any case.")
     priority = serializers.CharField(required=False, max_length=50, help_text="Exact priority, any case.")
-    created_after = serializers.DateTimeField(required=False, help_text="ISO 8601; inclusive.")
-    created_before = serializers.DateTimeField(required=False, help_text="ISO 8601; exclusive.")
+    created_after = DateOrDateTimeField(required=False, help_text="ISO 8601 date or date-time; inclusive.")
+    created_before = DateOrDateTimeField(required=False, help_text="ISO 8601 date or date-time; exclusive.")
     q = serializers.CharField(required=False, max_length=200, help_text="Words in the title or path.")
     deleted = serializers.BooleanField(
         required=False, default=False, help_text="Include sessions whose file left the repository."

@@ -35,9 +35,10 @@ CHECKS = [
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_server_error_and_no_response_outside_the_schema(
-    live_server: Any, settings: Any, local_source: LocalSource, tmp_path: Path
+    live_server: Any, settings: Any, local_source: LocalSource, sample_dir: Path, tmp_path: Path
 ) -> None:
     settings.ANNORIS_API_THROTTLE_RATE = ""  # the fuzzer sends hundreds of requests with one token
+    settings.SESSIONS_SOURCE = str(sample_dir)  # writes land in this test's copy, never in samples/
     run_sync(source=local_source)
     _, secret = tokens.issue(name="schemathesis", scope="write")
     st = Path(sys.executable).with_name("st")

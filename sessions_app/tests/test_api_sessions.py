@@ -70,6 +70,10 @@ def test_it_filters_by_project_id_or_name_state_status_priority_dates_and_words(
     assert _ids(api.get(url, {"created_before": middle.isoformat()})) == {
         str(s.id) for s in synced if s.created_at < middle
     }
+    day = middle.date().isoformat()  # a plain date means midnight UTC
+    assert _ids(api.get(url, {"created_after": day})) == {
+        str(s.id) for s in synced if s.created_at.date() >= middle.date()
+    }
     word = synced[0].github_path.split("/")[0]
     assert _ids(api.get(url, {"q": word})) == {
         str(s.id) for s in synced if word in s.github_path.lower() or word in s.title.lower()
