@@ -145,6 +145,8 @@ def test_browser_sessions_read_and_staff_sessions_write() -> None:
     browser = Client()
     browser.force_login(user)
     assert browser.get(PROJECTS).status_code == 200
+    page = browser.get(PROJECTS, HTTP_ACCEPT="text/html")  # the browsable API
+    assert page.status_code == 200 and b"<html" in page.content
     assert browser.post(PROJECTS, {"name": "X"}, content_type="application/json").status_code == 403
     user.is_staff = True
     user.save()

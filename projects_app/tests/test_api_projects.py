@@ -60,6 +60,9 @@ def test_it_refuses_a_duplicate_name_and_bad_values_with_400(api: APIClient, syn
     )
     assert response.status_code == 400 and set(response.json()["errors"]) == {"status", "target_revenue"}
     assert api.post(reverse("project-list"), {"name": "a\u0000b"}, format="json").status_code == 400
+    lone_surrogate = b'{"name": "a\\ud800b"}'
+    response = api.post(reverse("project-list"), lone_surrogate, content_type="application/json")
+    assert response.status_code == 400 and "name" in response.json()["errors"]
 
 
 def test_it_refuses_to_delete_a_project_that_sessions_belong_to(api: APIClient, synced: list[Any]) -> None:
