@@ -59,7 +59,34 @@ def main() -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     recreate_database(args.database_url)
+    redis_server = None
+    if args.redis_url is None:  # a redis-server of the bench's own: no other job's commands queue with ours
+        redis_server = subprocess.Popen(  # noqa: S603
+            [
+                "redis-server",
+                "--port",
+                str(args.port + 1),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+        )
+        args.redis_url = f"redis://127.0.0.1:{args.port + 1}/0"
+        time.sleep(0.5)
     flush_redis(args.redis_url)
+    try:
+        return run(args)
+    finally:
+        if redis_server is not None:
+            redis_server.terminate()
+            redis_server.wait(timeout=10)
+
+
+def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="annoris-api-bench-") as tmp:
         env = environment(args, Path(tmp))
         token = prepare(env, Path(tmp))
@@ -78,8 +105,12 @@ def parse_args() -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/annoris_bench_api")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
-    parser.add_argument("--port", type=int, default=18450)
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="Default: a redis-server of its own on --port + 1 (flushed either way).",
+    )
+    parser.add_argument("--port", type=int, default=18450, help="gunicorn's port (default 18450).")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run (default 10).")
     parser.add_argument("--quick", action="store_true", help="One round of 3 s (smoke run).")
