@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from corpus import make_corpus  # noqa: E402
-from readpath import flush_redis, recreate_database  # noqa: E402
+from readpath import conninfo, flush_redis, recreate_database  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 TARGET_RATIO, TARGET_P99_MS = 0.70, 25.0
@@ -48,6 +48,7 @@ TARGET_RATIO, TARGET_P99_MS = 0.70, 25.0
 
 @dataclass
 class Run:
+    requests: int
     rps: float
     p50_ms: float
     p99_ms: float
@@ -95,9 +96,37 @@ def run(args: argparse.Namespace) -> int:
             for url in (real_url, bare_url):  # warm both workers: token seen, row cached, code loaded
                 wrk(url, token, seconds=2)
             check_served_from_cache(real_url, token)
+            before = backend_counts(args)
             rounds = measure(args, real_url, bare_url, token)
+            after = backend_counts(args)
             check_served_from_cache(real_url, token)
+    requests = sum(r.requests for r, _ in rounds) + sum(b.requests for _, b in rounds)
+    real_requests = sum(r.requests for r, _ in rounds)
+    print(
+        f"per real request: {(after[0] - before[0]) / real_requests:.3f} Redis commands, "
+        f"{(after[1] - before[1]) / requests:.4f} database transactions (all {requests} requests)",
+        file=sys.stderr,
+    )
     return report(rounds, args)
+
+
+def backend_counts(args: argparse.Namespace) -> tuple[int, int]:
+    """(Redis commands processed, PostgreSQL transactions committed in the bench database) so far."""
+    import psycopg
+    import redis
+
+    client = redis.Redis.from_url(args.redis_url)
+    stats = client.info("commandstats")
+    client.close()
+    commands = sum(
+        v["calls"] for k, v in stats.items() if k.startswith(("cmdstat_get", "cmdstat_set", "cmdstat_mget"))
+    )
+    info = conninfo(args.database_url)
+    with psycopg.connect(**info, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [info["dbname"]]
+        ).fetchone()
+    return commands, int(row[0]) if row else 0
 
 
 def parse_args() -> argparse.Namespace:
@@ -220,6 +249,7 @@ def wrk(url: str, token: str, *, seconds: int) -> Run:
     ]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
 
     def percentile(p: str) -> float:
         value, unit = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()  # type: ignore[union-attr]
@@ -230,7 +260,7 @@ def wrk(url: str, token: str, *, seconds: int) -> Run:
     errors = int(bad.group(1)) if bad else 0
     if errors or socket_errors:
         print(f"wrk reported errors on {url}:\n{out}", file=sys.stderr)
-    return Run(rps, percentile("50"), percentile("99"), errors)
+    return Run(requests, rps, percentile("50"), percentile("99"), errors)
 
 
 def measure(args: argparse.Namespace, real: str, bare: str, token: str) -> list[tuple[Run, Run]]:
