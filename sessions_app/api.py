@@ -8,11 +8,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import filters, renderers, serializers, viewsets
@@ -27,6 +26,7 @@ from annoris.crypto import DecryptionError
 from projects_app.models import Project
 from sessions_app.models import Session, SessionState
 from sessions_app.readpath import SessionNotFound, SessionUnavailable
+from sessions_app.selectors import filter_sessions
 from sessions_app.serializers import SessionDetailSerializer, SessionListSerializer
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
@@ -77,34 +77,6 @@ class SessionFilters(serializers.Serializer):
     deleted = serializers.BooleanField(
         required=False, default=False, help_text="Include sessions whose file left the repository."
     )
-
-
-def filter_sessions(queryset: QuerySet[Session], params: dict[str, Any]) -> QuerySet[Session]:
-    """Apply validated ``SessionFilters`` to ``queryset``."""
-    if not params.get("deleted"):
-        queryset = queryset.live()
-    if project := params.get("project"):
-        queryset = queryset.filter(_project_q(project))
-    for name in ("state",):
-        if value := params.get(name):
-            queryset = queryset.filter(**{name: value})
-    for name in ("status", "priority"):
-        if value := params.get(name):
-            queryset = queryset.filter(**{f"{name}__iexact": value})
-    if (after := params.get("created_after")) is not None:
-        queryset = queryset.filter(created_at__gte=after)
-    if (before := params.get("created_before")) is not None:
-        queryset = queryset.filter(created_at__lt=before)
-    for word in (params.get("q") or "").split()[:10]:
-        queryset = queryset.filter(Q(title__icontains=word) | Q(github_path__icontains=word))
-    return queryset
-
-
-def _project_q(value: str) -> Q:
-    try:
-        return Q(project_id=uuid.UUID(value))
-    except ValueError:
-        return Q(project__name__iexact=value.strip())
 
 
 class SessionCursorPagination(CursorPagination):
