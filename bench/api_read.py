@@ -139,6 +139,12 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help="Default: a redis-server of its own on --port + 1 (flushed either way).",
     )
+    parser.add_argument(
+        "--redis-nice",
+        type=int,
+        default=0,
+        help="Run the bench's redis-server at this nice value (e.g. -10: as if Redis had a CPU of its own).",
+    )
     parser.add_argument("--port", type=int, default=18450, help="gunicorn's port (default 18450).")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run (default 10).")
