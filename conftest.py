@@ -44,6 +44,17 @@ def _clean_cache() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_api_memory() -> Iterator[None]:
+    """No token remembered and no throttle counted from another test (process-local state)."""
+    if settings.configured:
+        from annoris.api import throttling, tokens
+
+        tokens.reset()
+        throttling.buckets.clear()
+    yield
+
+
 @pytest.fixture
 def sample_dir(tmp_path: Path) -> Path:
     """A private copy of the shipped sample sessions that a test may change."""

@@ -12,6 +12,7 @@ class AnnorisConfig(AppConfig):
 
     def ready(self) -> None:
         from annoris import checks  # noqa: F401  (registers the checks)
+        from annoris.api import schema_extensions  # noqa: F401  (registers them with drf-spectacular)
 
 
 class AnnorisAdminConfig(AdminConfig):

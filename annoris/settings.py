@@ -60,8 +60,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",  # TokenAuthentication is configured below; it needs its table
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by the app (no CDN)
     "django_q",
     "csp",
     "annoris.apps.AnnorisConfig",
@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "annoris.logs.RequestIdMiddleware",  # first: every later log line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "annoris.api.middleware.ApiGuardMiddleware",  # /api/ only: body limit, NUL bytes, JSON errors
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -161,9 +162,6 @@ ANNORIS_BREAKER_COOLDOWN = env.float("ANNORIS_BREAKER_COOLDOWN", default=5.0)
 # The read path replays durable pending cache invalidations (writes whose cache refresh
 # failed: Redis paused, killed, partitioned) at most this many seconds apart, per process.
 ANNORIS_CACHE_SWEEP_INTERVAL = env.float("ANNORIS_CACHE_SWEEP_INTERVAL", default=10.0)
-# How long a successful API token check is remembered (hashed) to authenticate API
-# reads while the database is down; also the longest a token revoked mid-outage lives on.
-ANNORIS_TOKEN_MEMORY_TTL = env.int("ANNORIS_TOKEN_MEMORY_TTL", default=3600)
 # GitHub as the read path's last layer: per-request timeout (s) and retries, kept short so
 # "unavailable" comes in bounded time; the sync keeps the client's patient defaults.
 ANNORIS_SOURCE_TIMEOUT = env.float("ANNORIS_SOURCE_TIMEOUT", default=3.0)
@@ -220,19 +218,69 @@ Q_CLUSTER = {
 # /health says "degraded" when a queued task has waited longer than this (seconds): no worker runs.
 ANNORIS_QUEUE_STALE_AFTER = env.int("ANNORIS_QUEUE_STALE_AFTER", default=300)
 
-# --- REST framework -------------------------------------------------------------
+# --- REST API (issue #7) ----------------------------------------------------------
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "sessions_app.authentication.ResilientTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "annoris.api.authentication.ApiTokenAuthentication",
+        "annoris.api.authentication.ApiSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["annoris.api.permissions.ScopePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["annoris.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "annoris.api.negotiation.FastDefaultNegotiation",
+    "EXCEPTION_HANDLER": "annoris.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Annoris API", "VERSION": "1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Annoris API",
+    "DESCRIPTION": (
+        "Sessions, projects and sync of Annoris. Authenticate with `Authorization: Bearer <token>` "
+        "(`manage.py api_token create`); errors are always `{detail, code, errors}`."
+    ),
+    "VERSION": "1.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": True,
+    "SERVE_PERMISSIONS": ["annoris.api.permissions.ScopePermission"],  # nothing under /api/ is public
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "annoris.api.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStatusEnum": "projects_app.models.Project.Status",
+        "SyncStatusEnum": "sync_app.models.SyncLog.Status",
+        "SyncTriggerEnum": "sync_app.models.SyncLog.Source",
+        "SessionStateEnum": "sessions_app.models.SessionState",
+    },
+}
+# A process re-asks the database about a token it verified this many seconds ago: the
+# bound on how long a revoked token keeps working (the revoking process forgets it at once).
+ANNORIS_TOKEN_RECHECK = env.float("ANNORIS_TOKEN_RECHECK", default=30.0)
+# While the database is down, tokens verified within this many seconds (by any process,
+# shared hashed through the cache layer) still authenticate; also the longest a token
+# revoked mid-outage lives on.
+ANNORIS_TOKEN_MEMORY_TTL = env.int("ANNORIS_TOKEN_MEMORY_TTL", default=3600)
+ANNORIS_TOKEN_CACHE = ANNORIS_SESSION_CACHE  # where that shared memory lives (None: process only)
+# Requests per token and per web process (process-local counters: no Redis round trip;
+# with N processes a token may make N times this). Empty: no throttling.
+ANNORIS_API_THROTTLE_RATE = env.str("ANNORIS_API_THROTTLE_RATE", default="1200/min")
+# Largest request body under /api/ (413 above it).
+ANNORIS_API_MAX_BODY_BYTES = env.int("ANNORIS_API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 
 # --- Auth, i18n, static ---------------------------------------------------------
 

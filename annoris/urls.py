@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
 
 from annoris.views import landing
 
@@ -14,9 +13,9 @@ admin.site.index_title = "Working memory"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("sync_app.assistant_urls")),  # context, search, next steps, drift (issue #8)
-    path("api/", include("sessions_app.urls")),
+    # The rest of the REST API (router, schema, docs): sync_app sits at the top of the import chain.
+    path("api/", include("sync_app.api.urls")),
     path("mcp", include("sync_app.mcp.urls")),  # MCP over streamable HTTP (issue #8)
     path("", include("sync_app.urls")),
     path("", landing, name="landing"),

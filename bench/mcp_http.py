@@ -36,11 +36,7 @@ import httpx2
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCEPT = "application/json, text/event-stream"
-TOKEN_SCRIPT = (
-    "from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token; "
-    "u, _ = get_user_model().objects.get_or_create(username='bench'); "
-    "print(Token.objects.get_or_create(user=u)[0].key)"
-)
+TOKEN_SCRIPT = "from annoris.api import tokens; print(tokens.issue(name='bench')[1])"
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -112,7 +108,7 @@ def main() -> int:
 
 
 def run(base: str, token: str, args: argparse.Namespace) -> int:
-    client = httpx2.Client(headers={"Authorization": f"Token {token}"}, timeout=30)
+    client = httpx2.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
     for _ in range(100):
         try:
             sessions = client.get(f"{base}/api/sessions/").json()["results"]

@@ -394,13 +394,12 @@ def measure(args: argparse.Namespace, ids: list[uuid.UUID], floors: Floors) -> l
 
 def api_client() -> Any:
     """Django's test client with a real API token (the full DRF stack, in-process, no socket)."""
-    from django.contrib.auth import get_user_model
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
-    user, _ = get_user_model().objects.get_or_create(username="bench-reader")
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    from annoris.api import tokens
+
+    _, token = tokens.issue(name="bench-reader")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 def api_get(client: Any) -> Op:

@@ -80,6 +80,7 @@ def session_fields_from_source(
         "created_time": parsed.created_time[:20],
         "content": encrypt_text(parsed.content),
         "checksum": content_checksum(parsed.content),
+        "size": len(parsed.content.encode("utf-8")),
         "github_path": path,
         "github_sha": sha,
         "last_synced": synced_at,

@@ -38,8 +38,6 @@ def _forget_read_path_state() -> None:
     # Only when the read path was imported: the Django-free tests never load it.
     if (readpath := sys.modules.get("sessions_app.readpath")) is not None:
         readpath.reset()
-    if (authentication := sys.modules.get("sessions_app.authentication")) is not None:
-        authentication.forget_all()
 
 
 @pytest.fixture

@@ -12,16 +12,15 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from annoris.api import tokens
 from annoris.encryption import encrypt_text
 from annoris.sources.base import session_id_for
 from annoris.sources.local import LocalSource
@@ -35,9 +34,9 @@ postgres_only = pytest.mark.postgres  # PostgreSQL refuses what SQLite stores (N
 
 @pytest.fixture
 def api(db: None) -> APIClient:
-    user = get_user_model().objects.create_user("reader")
+    _, token = tokens.issue(name="reader")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 
 

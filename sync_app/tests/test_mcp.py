@@ -25,15 +25,14 @@ import anyio
 import httpx2
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, CallToolResult
-from rest_framework.authtoken.models import Token
 
+from annoris.api import tokens
 from annoris.sources.local import LocalSource
 from sessions_app.models import Session
 from sync_app.engine import run_sync
@@ -61,8 +60,7 @@ def world(
     shutil.copytree(SAMPLES, folder)
     with django_db_blocker.unblock():
         log_id = run_sync(source=LocalSource(folder, repository="local")).log_id
-        user = get_user_model().objects.create_user("assistant")
-        token = Token.objects.create(user=user).key  # no .scope: read-only (see server._authenticate)
+        token = tokens.issue(name="assistant", scope=tokens.READ)[1]
         sessions = list(Session.objects.live().select_related("project"))
         env = {**os.environ, "SESSIONS_SOURCE": str(folder), "DATABASE_URL": _database_url(folder.parent)}
         env.pop("GITHUB_REPO", None)

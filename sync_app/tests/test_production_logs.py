@@ -82,12 +82,12 @@ def test_a_full_run_logs_json_with_request_ids_and_no_secret_or_text(run) -> Non
     stack.manage("migrate", "--noinput")
     stack.manage("collectstatic", "--noinput")
     stack.create_superuser("admin", used["admin_password"])
-    api_token = stack.manage("drf_create_token", "admin").stdout.split()[2]
+    api_token = stack.manage("api_token", "create", "logs", "--scope", "write").stdout.split()[-1]
     stack.manage("sync_github")
     stack.start_web(gunicorn=True)
     stack.start_worker()
     https = {"X-Forwarded-Proto": "https"}  # as the TLS-terminating proxy sets it
-    api = {"Authorization": f"Token {api_token}"} | https
+    api = {"Authorization": f"Bearer {api_token}"} | https
 
     # API reads: the list, the private session (its text is in the answer, never in a log), a 404.
     listed = requests.get(f"{stack.base_url}/api/sessions/", headers=api, timeout=10)

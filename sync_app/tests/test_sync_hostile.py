@@ -176,13 +176,13 @@ def test_sync_github_refuses_then_allows_with_the_flag(ten: Path, settings: obje
 
 @pytest.fixture
 def api(db: None) -> object:
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
+    from annoris.api import tokens
+
     client = APIClient()
-    token = Token.objects.create(user=get_user_model().objects.create_user("reader"))
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = tokens.issue(name="reader")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 
 

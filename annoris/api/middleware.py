@@ -1,0 +1,99 @@
+"""Guards in front of every /api/ view (issue #7), cheap enough for the hot read path.
+
+- a body over ``ANNORIS_API_MAX_BODY_BYTES`` (by ``Content-Length``) is 413 before it is read;
+- a NUL byte or a lone surrogate in a query parameter is 400 (PostgreSQL cannot store NUL,
+  and such a value must not reach a query and come back as "database unavailable");
+- an exception that escapes a view, or any non-JSON error page Django makes (CSRF failure,
+  disallowed host, a 404 from the URL resolver), is answered in the API's JSON error shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from annoris.api.errors import API_PREFIX, json_error
+
+logger = logging.getLogger("annoris.api")
+
+REASONS = {400: "bad_request", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
+
+
+class ApiGuardMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith(API_PREFIX):
+            return self.get_response(request)
+        refused = _refuse_body(request) or _refuse_query(request)
+        if refused is not None:
+            return refused
+        response = self.get_response(request)
+        if response.status_code >= 400 and not _is_json(response):
+            return _as_json(response)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path_info.startswith(API_PREFIX):
+            return None
+        logger.error("Unhandled error under /api/", exc_info=exception)
+        return json_error(500, "Internal error; it has been logged.", "server_error")
+
+
+def _refuse_body(request: HttpRequest) -> HttpResponse | None:
+    declared = request.META.get("CONTENT_LENGTH")
+    if not declared:
+        return None
+    try:
+        length = int(declared)
+    except ValueError:
+        return json_error(400, "Invalid Content-Length header.", "bad_request")
+    limit = settings.ANNORIS_API_MAX_BODY_BYTES
+    if length > limit:
+        return json_error(413, f"Request body of {length} bytes is over the {limit}-byte limit.", "too_large")
+    return None
+
+
+def _refuse_query(request: HttpRequest) -> HttpResponse | None:
+    raw = request.META.get("QUERY_STRING")
+    if not raw:
+        return None
+    bad: dict[str, list[str]] = {}
+    for name, values in request.GET.lists():
+        for value in (name, *values):
+            if "\x00" in value or _has_surrogate(value):
+                bad.setdefault(name.replace("\x00", "\\x00"), []).append(
+                    "Contains a NUL byte or an invalid character."
+                )
+    if not bad:
+        return None
+    return json_error(400, "Invalid characters in query parameters.", "invalid", errors=bad)
+
+
+def _has_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return "json" in response.get("Content-Type", "")
+
+
+def _as_json(response: HttpResponse) -> HttpResponse:
+    status = response.status_code
+    detail = {
+        403: "Forbidden (for a browser session: the CSRF token is missing or wrong).",
+        404: "Not found.",
+    }.get(status, getattr(response, "reason_phrase", "") or "Error")
+    replaced = json_error(status, detail, REASONS.get(status, "error"))
+    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if header in response:
+            replaced[header] = response[header]
+    return replaced

@@ -1,0 +1,35 @@
+"""The API's router (included under ``api/`` by annoris/urls.py): trailing slashes everywhere."""
+
+from __future__ import annotations
+
+from django.urls import path, re_path
+from rest_framework.routers import DefaultRouter
+
+from annoris.api.errors import not_found
+from annoris.api.schema import DocsView, SchemaView
+from projects_app.api import UUID_PATTERN, ProjectViewSet
+from sync_app.api.sessions import SessionViewSet
+from sync_app.api.sync import SyncViewSet
+
+
+class Router(DefaultRouter):
+    include_root_view = True
+    include_format_suffixes = False  # ?format= only: /api/sessions.json would be one more surface
+
+
+router = Router()
+router.register("sessions", SessionViewSet, basename="session")
+router.register("projects", ProjectViewSet, basename="project")
+router.register("sync", SyncViewSet, basename="sync")
+
+urlpatterns = [
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", DocsView.as_view(), name="api-docs"),
+    re_path(
+        rf"^projects/(?P<project_id>{UUID_PATTERN})/sessions/$",
+        SessionViewSet.as_view({"get": "project_sessions"}),
+        name="project-sessions",
+    ),
+    *router.urls,
+    re_path(r"^.*$", not_found),  # anything else under /api/: a JSON 404, never Django's HTML page
+]
