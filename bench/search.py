@@ -48,7 +48,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     assistant_db.prepare(args.database_url, args.sessions, reuse=args.reuse)
 
-    from django.contrib.auth import get_user_model
     from django.db import connection
     from rest_framework.test import APIClient
 
@@ -75,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
             cursor.fetchone()
 
     client = APIClient()
-    user, _ = get_user_model().objects.get_or_create(username="bench")
-    client.force_authenticate(user)
+    from annoris.api import tokens
+
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(name='bench')[1]}")
     for query in queries[:20]:  # warm-up
         search_sessions(query)
     timings: dict[str, list[float]] = {"floor": [], "ids": [], "hits": [], "api": []}

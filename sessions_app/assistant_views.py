@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annoris.api.schema import ErrorSerializer
 from sessions_app.context import (
     DEFAULT_BUDGET,
     MAX_BUDGET,
@@ -38,16 +39,7 @@ from sessions_app.context import (
 )
 from sessions_app.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS, search_sessions
 
-# --- errors -----------------------------------------------------------------------------
-
-ErrorSerializer = inline_serializer(
-    name="Error",
-    fields={
-        "detail": serializers.CharField(),
-        "code": serializers.CharField(),
-        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
+# --- errors (the API's one shape: annoris.api.schema.ErrorSerializer) ---------------------
 
 
 def error_response(status: int, detail: str, code: str, errors: dict[str, Any] | None = None) -> Response:

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from annoris.api import tokens
 from sessions_app.context import ContextSession, build_context, count_tokens
 from sessions_app.context.compose import compose_context, newest_whole_cost
 from sessions_app.documents import parse_document
@@ -34,7 +34,7 @@ _DB_SETTINGS = settings(
 @pytest.fixture
 def api(db: None) -> APIClient:
     client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("assistant"))
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(name='assistant')[1]}")
     return client
 
 

@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from annoris.api import tokens
 from sessions_app.context import project_next_steps
 from sessions_app.documents import parse_document
 from sessions_app.documents.nextsteps import extract_steps, open_steps
@@ -116,7 +116,7 @@ def test_a_later_session_closes_a_step_and_identical_steps_appear_once() -> None
 def test_the_api_lists_open_steps_newest_first_linked_to_their_sessions() -> None:
     older_id = write(OLDER, "older")
     client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("assistant"))
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(name='assistant')[1]}")
     before = client.get("/api/projects/Steps/next-steps/").json()
     assert [s["text"] for s in before["next_steps"]] == [
         "Add metrics to the worker",
@@ -126,7 +126,7 @@ def test_the_api_lists_open_steps_newest_first_linked_to_their_sessions() -> Non
         "Review [the schema](https://example.com)",
     ]
     assert before["next_steps"][0]["session"]["id"] == str(older_id)
-    assert before["next_steps"][0]["session"]["url"].endswith(f"/api/sessions/{older_id}")
+    assert before["next_steps"][0]["session"]["url"].endswith(f"/api/sessions/{older_id}/")
     newer_id = write(NEWER, "newer")
     after = client.get(f"/api/projects/{before['project_id']}/next-steps/")
     assert after.status_code == 200
@@ -143,7 +143,7 @@ def test_the_api_lists_open_steps_newest_first_linked_to_their_sessions() -> Non
 @pytest.mark.django_db
 def test_the_api_answers_404_for_an_unknown_project() -> None:
     client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("assistant"))
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(name='assistant')[1]}")
     response = client.get("/api/projects/nope/next-steps/")
     assert response.status_code == 404
     assert set(response.json()) == {"detail", "code", "errors"}
@@ -153,7 +153,7 @@ def test_the_api_answers_404_for_an_unknown_project() -> None:
 @pytest.mark.parametrize("project", ["a%00b", "x" * 300, "%F0%9F%98%80"])
 def test_the_api_answers_404_never_500_for_odd_project_names(project: str) -> None:
     client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("assistant"))
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(name='assistant')[1]}")
     response = client.get(f"/api/projects/{project}/next-steps/")
     assert response.status_code == 404
     assert set(response.json()) == {"detail", "code", "errors"}

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
+from annoris.api import tokens
 from sessions_app.documents.folding import words
 from sessions_app.documents.nextsteps import front_matter_or_text
 from sessions_app.models import SearchDocument, SearchPosting, Session
@@ -28,7 +28,7 @@ SCRAPER = "pricewise/2025-09-18-scraper-rate-limits.md"
 @pytest.fixture
 def api(db: None) -> APIClient:
     client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("assistant"))
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(name='assistant')[1]}")
     return client
 
 
@@ -198,7 +198,7 @@ def test_the_api_searches_and_links_results(api: APIClient, synced: list[Session
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 1 and body["results"][0]["id"] == str(by_path(SCRAPER).id)
-    assert body["results"][0]["url"].endswith(f"/api/sessions/{by_path(SCRAPER).id}")
+    assert body["results"][0]["url"].endswith(f"/api/sessions/{by_path(SCRAPER).id}/")
 
 
 @pytest.mark.parametrize(

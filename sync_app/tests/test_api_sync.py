@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from annoris.api import tokens
 from sync_app import services
+from sync_app.lock import SyncLock
 from sync_app.models import SyncLog, SyncState
 
 
@@ -36,11 +37,14 @@ def test_post_queues_a_sync_and_answers_202_with_its_log(api: APIClient) -> None
 
 
 def test_post_coalesces_with_a_running_sync(api: APIClient) -> None:
-    claim = services.sync_claim()
-    assert claim is not None
-    running = services.sync_log_start(source=SyncLog.Source.SCHEDULE)
-    services.sync_attach_log(claim=claim, log=running)
-    response = api.post(reverse("sync-list"))
+    lock = SyncLock()  # what a running sync holds
+    assert lock.acquire()
+    try:
+        running = services.sync_log_start(source=SyncLog.Source.SCHEDULE)
+        services.sync_begin(log=running)
+        response = api.post(reverse("sync-list"))
+    finally:
+        lock.release()
     assert response.status_code == 202
     assert response.json()["coalesced"] is True and response.json()["sync_log"] == str(running.id)
     assert SyncState.objects.get(pk=1).pending_trigger == "api"  # the running sync goes once more

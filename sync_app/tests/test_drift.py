@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.test import APIClient
 
+from annoris.api import tokens
 from annoris.testing.github_emulator import GitHubEmulator
 from sessions_app.models import Session
 from sync_app.drift import drift_report
@@ -23,7 +23,7 @@ REMOVED = "pricewise/2025-09-20-onboarding-emails.md"
 @pytest.fixture
 def api() -> APIClient:
     client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("assistant"))
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(name='assistant')[1]}")
     return client
 
 

@@ -95,9 +95,9 @@ def test_a_full_run_logs_json_with_request_ids_and_no_secret_or_text(run) -> Non
     private_id = next(
         s["id"] for s in listed.json()["results"] if s.get("github_path", s.get("path")) == PRIVATE_PATH
     )
-    detail = requests.get(f"{stack.base_url}/api/sessions/{private_id}", headers=api, timeout=10)
+    detail = requests.get(f"{stack.base_url}/api/sessions/{private_id}/", headers=api, timeout=10)
     assert detail.status_code == 200 and PRIVATE_LINE in detail.text
-    missing = requests.get(f"{stack.base_url}/api/sessions/{uuid.uuid4()}", headers=api, timeout=10)
+    missing = requests.get(f"{stack.base_url}/api/sessions/{uuid.uuid4()}/", headers=api, timeout=10)
     assert missing.status_code == 404
     missing_id = missing.headers["X-Request-ID"]
     # A proxy's own request id is kept, so the router's logs and ours can be matched.
