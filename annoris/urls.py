@@ -13,6 +13,6 @@ admin.site.index_title = "Working memory"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/", include("sessions_app.urls")),
+    path("api/", include("sync_app.api.urls")),
     path("", include("sync_app.urls")),
 ]

@@ -120,3 +120,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: WebhookDelivery | None = None) -> bool:
         return False
+
+
+from sync_app import outbox_admin  # noqa: E402,F401 - registers the outbox (pending writes) admin

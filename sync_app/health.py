@@ -85,6 +85,14 @@ def last_sync() -> dict[str, Any]:
     return {"status": log.status, "at": log.synced_at.isoformat(), "age_seconds": round(age)}
 
 
+def outbox() -> dict[str, Any]:
+    """Writes waiting for GitHub (pending) and stopped as conflicts (see the admin's outbox)."""
+    from sync_app.writes import outbox_counts
+
+    counts = readpath.database_call(outbox_counts)
+    return {"status": "unknown"} if counts is readpath.DOWN else counts
+
+
 def health_report() -> tuple[bool, dict[str, Any]]:
     """(healthy, report). Healthy means reads can be served: the database or the source answers."""
     report = {
@@ -93,6 +101,7 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         "source": check_source(),
         "queue": check_queue(),
         "last_sync": last_sync(),
+        "outbox": outbox(),
     }
     layers = [report[name]["status"] for name in ("database", "cache", "source")]
     healthy = report["database"]["status"] == "connected" or report["source"]["status"] == "connected"

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from annoris.sources.atomic import path_lock, remove_file, replace_file
 from annoris.sources.base import (
     Listing,
     SourceConflict,
@@ -91,19 +92,21 @@ class LocalSource:
                 yield item, SourceError(f"{item.path}: {exc.strerror or exc}")
 
     def write(self, path: str, content: bytes, *, sha: str | None, message: str) -> WriteResult:
+        """Create (sha=None) or replace a file atomically; a stale ``sha`` raises SourceConflict."""
         full = self._resolve(path)
-        current = git_blob_sha(full.read_bytes()) if full.is_file() else None
-        if current != sha:
-            raise SourceConflict(f"{path} is at {current or 'nothing'}, not {sha or 'nothing'}")
-        full.parent.mkdir(parents=True, exist_ok=True)
-        full.write_bytes(content)
+        with path_lock(self.root):  # the SHA check and the rename, as one step for every process
+            current = git_blob_sha(full.read_bytes()) if full.is_file() else None
+            if current != sha:
+                raise SourceConflict(f"{path} is at {current or 'nothing'}, not {sha or 'nothing'}")
+            replace_file(full, content)
         return WriteResult(path=path, sha=git_blob_sha(content))
 
     def delete(self, path: str, *, sha: str, message: str) -> WriteResult:
         full = self._resolve(path)
-        if not full.is_file():
-            raise SourceNotFound(f"{path} not found in {self.root}")
-        if git_blob_sha(full.read_bytes()) != sha:
-            raise SourceConflict(f"{path} changed since {sha}")
-        full.unlink()
+        with path_lock(self.root):
+            if not full.is_file():
+                raise SourceNotFound(f"{path} not found in {self.root}")
+            if git_blob_sha(full.read_bytes()) != sha:
+                raise SourceConflict(f"{path} changed since {sha}")
+            remove_file(full)
         return WriteResult(path=path, sha=None)

@@ -24,7 +24,7 @@ def test_it_returns_the_decrypted_session_with_its_layer_and_timing(
     api: APIClient, synced: list[Session]
 ) -> None:
     session = synced[0]
-    response = api.get(f"/api/sessions/{session.id}")
+    response = api.get(f"/api/sessions/{session.id}/")
     assert response.status_code == 200
     body = response.json()
     assert (body["id"], body["content"], body["checksum"]) == (
@@ -38,13 +38,13 @@ def test_it_returns_the_decrypted_session_with_its_layer_and_timing(
 
 
 def test_it_answers_404_for_an_unknown_session(api: APIClient, synced: list[Session]) -> None:
-    response = api.get(f"/api/sessions/{uuid.uuid4()}")
+    response = api.get(f"/api/sessions/{uuid.uuid4()}/")
     assert response.status_code == 404
     assert response.json() == {"detail": "No such session."}
 
 
 def test_it_refuses_anonymous_readers(synced: list[Session]) -> None:
-    assert APIClient().get(f"/api/sessions/{synced[0].id}").status_code in (401, 403)
+    assert APIClient().get(f"/api/sessions/{synced[0].id}/").status_code in (401, 403)
 
 
 def test_it_lists_live_sessions_filtered_by_project_and_status(api: APIClient, synced: list[Session]) -> None:

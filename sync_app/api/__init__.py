@@ -1,0 +1,1 @@
+"""The REST API's viewsets and router (sessions are read and written here)."""
