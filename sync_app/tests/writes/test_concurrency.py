@@ -78,7 +78,7 @@ def test_concurrent_patches_with_one_if_match_exactly_one_wins(racing: dict[str,
     winner = next(r for r in responses if r.status_code == 200).json()
     assert commit_count(emu) == commits + 1
     text = file_at(emu, row.github_path)
-    assert text is not None and winner["sha"] and f"status: writer " in text
+    assert text is not None and winner["sha"] and "status: writer " in text
     row.refresh_from_db()
     assert row.github_sha == winner["sha"]
 

@@ -36,7 +36,9 @@ def test_github_down_gives_202_and_the_write_lands_once_it_is_back(
     commits = commit_count(gh)
     gh.fail_next(1000, status=502)
 
-    response = writer.post(reverse("session-list"), {"content": "# Queued\n", "project": "annoris"}, format="json")
+    response = writer.post(
+        reverse("session-list"), {"content": "# Queued\n", "project": "annoris"}, format="json"
+    )
 
     assert response.status_code == 202, response.content
     data = response.json()

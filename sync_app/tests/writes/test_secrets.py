@@ -16,7 +16,9 @@ from sync_app.writes.secrets import scan_text
 
 GITHUB_TOKEN = "ghp_" + "Zx9Q" * 9
 FINE_GRAINED = "github_pat_11ABCDEFG0" + "x7Y" * 25
-PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
+PRIVATE_KEY = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
+)
 LEAKS = {
     "GitHub Token": f"The deploy uses {GITHUB_TOKEN} for now.",
     "GitHub Token ": f"token: {FINE_GRAINED}",
@@ -49,7 +51,9 @@ def test_a_document_holding_a_secret_is_refused_and_github_sees_nothing(
 
 
 def test_a_secret_in_a_field_or_a_patch_is_refused_too(writer: APIClient, gh: GitHubEmulator) -> None:
-    in_title = writer.post(reverse("session-list"), {"content": "# x\n", "title": GITHUB_TOKEN}, format="json")
+    in_title = writer.post(
+        reverse("session-list"), {"content": "# x\n", "title": GITHUB_TOKEN}, format="json"
+    )
     row = a_session("redis")
     in_patch = writer.patch(
         reverse("session-detail", args=[row.id]),
@@ -72,7 +76,8 @@ def test_a_secret_is_refused_even_while_github_is_down(writer: APIClient, gh: Gi
 def test_redacted_values_pass(writer: APIClient, gh: GitHubEmulator) -> None:
     content = (
         "# Deploy notes\n\nToken: ghp_***\nDATABASE_URL=postgres://annoris:***@db.internal/annoris\n"
-        "password=${DB_PASSWORD}\nkey: -----BEGIN PUBLIC KEY-----\ncommit 542a1ab9f0c1d8e0a1b2c3d4e5f6a7b8c9d0e1f2\n"
+        "password=${DB_PASSWORD}\nkey: -----BEGIN PUBLIC KEY-----\n"
+        "commit 542a1ab9f0c1d8e0a1b2c3d4e5f6a7b8c9d0e1f2\n"
         "Local: postgres://postgres@127.0.0.1:5432/annoris\n"
     )
     response = writer.post(reverse("session-list"), {"content": content}, format="json")
