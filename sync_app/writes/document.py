@@ -40,6 +40,7 @@ def compose_meta(meta: dict[str, Any], body: str) -> str:
 
 def split(markdown: str) -> tuple[dict[str, Any], str]:
     """(front matter, body); InvalidDocument when the front matter is not a YAML mapping."""
+    _refuse_aliases(markdown)
     try:
         meta, body = front_matter(markdown)
     except DocumentError as exc:
@@ -58,3 +59,24 @@ def front_matter_id(markdown: str) -> Any:
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
+
+
+def _refuse_aliases(markdown: str) -> None:
+    """YAML aliases let a few lines expand to billions of values ("billion laughs"): refused.
+
+    Checked on the tokens of the front matter block, before anything is built from it.
+    """
+    lines = markdown.split("\n")
+    if lines[0].rstrip("\r") != "---":
+        return
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip("\r") in ("---", "...")), None)
+    if end is None:
+        return
+    try:
+        tokens = yaml.scan("\n".join(lines[1:end]), Loader=yaml.SafeLoader)
+        has_alias = any(isinstance(token, yaml.AliasToken | yaml.AnchorToken) for token in tokens)
+    except yaml.YAMLError:
+        return  # the parser reports the YAML error with its line
+    if has_alias:
+        message = "YAML anchors and aliases (&name, *name) are not allowed in front matter."
+        raise InvalidDocument(message, errors={"content": [message]})

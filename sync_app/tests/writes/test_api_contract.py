@@ -100,3 +100,12 @@ def test_surrogates_and_oversized_bodies_are_4xx(writer: APIClient, gh: GitHubEm
     assert huge.status_code in (400, 413)
     assert renamed.status_code == 422
     assert writes_received(gh) == 0
+
+
+def test_a_yaml_alias_bomb_in_front_matter_is_refused_quickly(writer: APIClient, gh: GitHubEmulator) -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+    content = "---\n" + "\n".join(levels) + "\nstatus: *i\n---\n# Boom\n"
+    response = writer.post(reverse("session-list"), {"content": content}, format="json")
+    assert response.status_code == 422 and "aliases" in response.json()["detail"]
+    assert writes_received(gh) == 0
