@@ -12,6 +12,6 @@ def test_it_serves_an_openapi_schema_naming_the_session_endpoints(admin_client: 
     response = admin_client.get("/api/schema/?format=json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    assert "/api/sessions/" in paths and "/api/sessions/{session_id}" in paths
-    detail = paths["/api/sessions/{session_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert "/api/sessions/" in paths and "/api/sessions/{id}/" in paths
+    detail = paths["/api/sessions/{id}/"]["get"]["responses"]["200"]["content"]["application/json"]
     assert detail["schema"]["$ref"].endswith("/SessionDetail")
