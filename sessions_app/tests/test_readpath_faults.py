@@ -187,7 +187,7 @@ def test_it_serves_redis_and_github_while_postgres_is_cut_and_lands_the_write_ba
 ) -> None:
     postgres.cut()
     for session_id in spread.all:
-        response = api.get(f"/api/sessions/{session_id}")
+        response = api.get(f"/api/sessions/{session_id}/")
         assert response.status_code == 200, response.content
         layer = "cache" if session_id in spread.cached else "github"
         assert response["X-Annoris-Source"] == layer
@@ -214,7 +214,7 @@ def test_it_answers_unavailable_in_bounded_time_when_github_fails_or_hangs_while
     with pytest.raises(SessionUnavailable, match="unavailable"):
         Session.objects.fetch(spread.database_only[0])
     assert time.monotonic() - started < 1.0
-    response = api.get(f"/api/sessions/{spread.database_only[1]}")
+    response = api.get(f"/api/sessions/{spread.database_only[1]}/")
     assert response.status_code == 503
     assert "unavailable" in response.json()["detail"] and "Traceback" not in response.content.decode()
 
@@ -222,7 +222,7 @@ def test_it_answers_unavailable_in_bounded_time_when_github_fails_or_hangs_while
     github.hang()
     time.sleep(COOLDOWN)  # let the source breaker probe again: into the hang
     started = time.monotonic()
-    response = api.get(f"/api/sessions/{spread.github_only[0]}")
+    response = api.get(f"/api/sessions/{spread.github_only[0]}/")
     elapsed = time.monotonic() - started
     github.release()
     assert response.status_code == 503 and set(response.json()) == {"detail"}
@@ -260,7 +260,7 @@ def test_it_reads_every_session_back_identical_to_its_file_after_the_faults_heal
     time.sleep(COOLDOWN)
     for _ in range(2):  # the first round heals and writes back, the second reads the result
         for session_id in spread.all:
-            response = api.get(f"/api/sessions/{session_id}")
+            response = api.get(f"/api/sessions/{session_id}/")
             assert response.status_code == 200
             assert _md5(response.json()["content"]) == spread.expected[session_id]
             assert response.json()["checksum"] == spread.expected[session_id]
@@ -274,9 +274,9 @@ def test_it_refuses_a_token_it_has_never_seen_with_503_while_postgres_is_cut(
     stranger = APIClient()
     stranger.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
     postgres.cut()
-    response = stranger.get(f"/api/sessions/{spread.cached[0]}")
+    response = stranger.get(f"/api/sessions/{spread.cached[0]}/")
     assert response.status_code == 503 and "token" in response.json()["detail"]
-    assert api.get(f"/api/sessions/{spread.cached[0]}").status_code == 200  # a known token still reads
+    assert api.get(f"/api/sessions/{spread.cached[0]}/").status_code == 200  # a known token still reads
     postgres.restore()
     time.sleep(COOLDOWN)
-    assert stranger.get(f"/api/sessions/{spread.cached[0]}").status_code == 401  # and now: simply wrong
+    assert stranger.get(f"/api/sessions/{spread.cached[0]}/").status_code == 401  # and now: simply wrong
