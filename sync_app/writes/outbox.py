@@ -344,6 +344,12 @@ def _retried_operation(entry: PendingWrite, base: str | None) -> str:
     return PendingWrite.Operation.CREATE if base is None else PendingWrite.Operation.UPDATE
 
 
+def outbox_make_due() -> int:
+    """Make every pending entry due now (an operator's "try now"); conflicts are left alone."""
+    now = timezone.now()
+    return PendingWrite.objects.filter(status=PendingWrite.Status.PENDING).update(next_attempt_at=now)
+
+
 def outbox_discard(entries: list[PendingWrite]) -> int:
     """Give up these entries (pending or conflict); their content stays in the row, for the record."""
     ids = [e.pk for e in entries]

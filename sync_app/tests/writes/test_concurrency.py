@@ -115,3 +115,38 @@ def test_concurrent_creates_of_one_path_create_one_file(racing: dict[str, Any]) 
     codes = Counter(r.status_code for r in responses)
     assert codes == {201: 1, 409: THREADS - 1}, [(r.status_code, r.text[:200]) for r in responses]
     assert commit_count(emu) == commits + 1
+
+
+def test_concurrent_drains_land_each_write_once_and_in_order(racing: dict[str, Any]) -> None:
+    """Three workers drain one outbox at once: leases keep them off each other's entries."""
+    from django.db import connection as thread_connection
+
+    from sync_app.models import PendingWrite
+    from sync_app.writes import outbox_drain, session_create, session_update
+
+    emu: GitHubEmulator = racing["emu"]
+    emu.fail_next(1_000_000, status=500)
+    for n in range(5):
+        assert session_create(content=f"# Queued {n}\n").queued is not None
+    row = Session.objects.get(github_path__endswith="2025-10-22-webhook-hmac.md")
+    first = session_update(session_id=row.id, if_match=row.github_sha, fields={"status": "one"})
+    second = session_update(session_id=row.id, if_match=first.sha, fields={"status": "two"})
+    assert first.queued is not None and second.queued is not None
+    emu.reset_faults()
+    commits = commit_count(emu)
+
+    def drain() -> requests.Response:
+        try:
+            outbox_drain(seconds=5)
+        finally:
+            thread_connection.close()
+        return None  # type: ignore[return-value]
+
+    race([drain, drain, drain])
+
+    assert set(PendingWrite.objects.values_list("status", flat=True)) == {"landed"}
+    assert commit_count(emu) == commits + 7
+    text = file_at(emu, row.github_path)
+    assert text is not None and "status: two" in text
+    row.refresh_from_db()
+    assert row.github_sha == second.sha

@@ -44,7 +44,10 @@ def test_a_file_changed_on_disk_is_a_412_and_stays(writer: APIClient, local: Pat
     target.write_text("# Edited in an editor\n")
 
     response = writer.patch(
-        reverse("session-detail", args=[row.id]), {"status": "done"}, format="json", HTTP_IF_MATCH=row.github_sha
+        reverse("session-detail", args=[row.id]),
+        {"status": "done"},
+        format="json",
+        HTTP_IF_MATCH=row.github_sha,
     )
 
     assert response.status_code == 412

@@ -4,6 +4,7 @@ later, once, in order per path; a file changed meanwhile stops it as a conflict.
 from __future__ import annotations
 
 import time
+from io import StringIO
 
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -203,3 +204,31 @@ def _admin_client() -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def test_bad_credentials_are_a_502_not_an_outbox_entry(writer: APIClient, gh: GitHubEmulator) -> None:
+    gh.fail_next(10, status=401)
+    response = writer.post(reverse("session-list"), {"content": "# Refused\n"}, format="json")
+    assert response.status_code == 502 and response.json()["code"] == "source_refused"
+    assert gh.token not in response.content.decode()
+    assert not PendingWrite.objects.exists()
+
+
+def test_the_outbox_command_shows_and_drains(writer: APIClient, gh: GitHubEmulator) -> None:
+    import json
+
+    import pytest
+    from django.core.management import call_command
+
+    gh.fail_next(1000, status=500)
+    assert writer.post(reverse("session-list"), {"content": "# By hand\n"}, format="json").status_code == 202
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("outbox", stdout=out)
+    assert "pending 1, conflict 0" in out.getvalue() and "# By hand" not in out.getvalue()
+    gh.reset_faults()
+    out = StringIO()
+    call_command("outbox", "--drain", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == {
+        "drain": {"landed": 1, "conflicts": 0, "retried": 0}, "outbox": {"pending": 0, "conflict": 0},
+    }  # fmt: skip
