@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
@@ -26,6 +28,13 @@ class SessionViewSet(SessionWriteMixin, mixins.ListModelMixin, viewsets.GenericV
 
     serializer_class = SessionListSerializer
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, DatabaseError):  # as the read views do: an outage is a 503, never a 500
+            retry_after = str(max(1, round(settings.ANNORIS_BREAKER_COOLDOWN)))
+            body = {"detail": "The database is unavailable; try again shortly.", "code": "unavailable"}
+            return Response(body, status=503, headers={"Retry-After": retry_after})
+        return super().handle_exception(exc)
 
     def get_queryset(self) -> QuerySet[Session]:
         return SessionList(request=self.request, format_kwarg=None).get_queryset()

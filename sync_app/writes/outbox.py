@@ -199,6 +199,10 @@ def _next_due() -> datetime | None:
 def _attempt(entry: PendingWrite, source: Source, report: DrainReport) -> None:
     text = decrypt_text(entry.content) if entry.content else None
     try:
+        if entry.operation == PendingWrite.Operation.UPDATE and remote_sha(source, entry.path) is None:
+            # GitHub's PUT ignores ``sha`` for a path that does not exist and creates the file:
+            # without this look, a file deleted at GitHub meanwhile would silently come back.
+            raise SourceNotFound(f"{entry.path} was deleted at the source")
         if entry.operation == PendingWrite.Operation.DELETE:
             result = source.delete(entry.path, sha=entry.base_sha or "", message=entry.message)
         else:

@@ -45,7 +45,7 @@ from sync_app.writes.errors import (
     SourceRefused,
 )
 from sync_app.writes.outbox import apply_to_database, outbox_enqueue, outbox_open_entries
-from sync_app.writes.source import write_source
+from sync_app.writes.source import remote_sha, write_source
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +161,9 @@ def session_update(
     if queue:
         return _queue_behind(PendingWrite.Operation.UPDATE, row, text, current_sha, message, requested_by)
     try:
+        if remote_sha(source, row.github_path) is None:
+            # GitHub's PUT ignores ``sha`` for a missing path and would bring the file back.
+            raise PreconditionFailed(f"{row.github_path} was deleted at the source since {current_sha}.")
         result = source.write(row.github_path, text.encode("utf-8"), sha=current_sha, message=message)
     except SourceConflict:
         raise PreconditionFailed(

@@ -266,3 +266,15 @@ def test_pending_writes_model_is_empty_after_direct_writes(
 ) -> None:
     assert writer.post(reverse(LIST), {"content": doc()}, format="json").status_code == 201
     assert not PendingWrite.objects.exists()
+
+
+def test_an_update_of_a_file_deleted_at_github_is_a_412_not_a_resurrection(
+    writer: APIClient, gh: GitHubEmulator
+) -> None:
+    row = a_session("webhook-hmac")
+    gh.commit_files({row.github_path: None}, message="deleted on github.com")  # not synced yet
+    response = writer.put(
+        detail(row.id), {"content": "# Back?\n"}, format="json", HTTP_IF_MATCH=row.github_sha
+    )
+    assert response.status_code == 412
+    assert file_at(gh, row.github_path) is None

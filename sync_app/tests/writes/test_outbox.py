@@ -232,3 +232,26 @@ def test_the_outbox_command_shows_and_drains(writer: APIClient, gh: GitHubEmulat
     assert json.loads(out.getvalue()) == {
         "drain": {"landed": 1, "conflicts": 0, "retried": 0}, "outbox": {"pending": 0, "conflict": 0},
     }  # fmt: skip
+
+
+def test_a_file_deleted_at_github_meanwhile_is_a_conflict_not_a_resurrection(
+    writer: APIClient, gh: GitHubEmulator
+) -> None:
+    row = a_session("annotation-schema")
+    gh.fail_next(1000, status=500)
+    queued = writer.patch(
+        reverse("session-detail", args=[row.id]),
+        {"status": "done"},
+        format="json",
+        HTTP_IF_MATCH=row.github_sha,
+    )
+    assert queued.status_code == 202
+    gh.reset_faults()
+    gh.commit_files({row.github_path: None}, message="deleted on github.com")
+
+    assert drain()["conflicts"] == 1
+
+    assert file_at(gh, row.github_path) is None
+    entry = PendingWrite.objects.get()
+    assert (entry.status, entry.remote_sha) == ("conflict", "")
+    assert "status: done" in decrypt_text(entry.content)
