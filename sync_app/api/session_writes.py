@@ -188,7 +188,7 @@ class SessionWriteMixin:
     def _update(self, request: Request, *, partial: bool) -> Response:
         body = _valid(request, partial=partial, require_content=not partial)
         data = body.validated_data
-        session_id = _session_id(self.kwargs)
+        session_id = self._session_id()
         if_match = request.headers.get("If-Match")
 
         def run() -> Response:
@@ -215,7 +215,7 @@ class SessionWriteMixin:
         },
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        session_id = _session_id(self.kwargs)
+        session_id = self._session_id()
         if_match = request.headers.get("If-Match")
 
         def run() -> Response:
@@ -225,6 +225,14 @@ class SessionWriteMixin:
             return _answer(outcome, 204)
 
         return _idempotent(request, ("DELETE", str(session_id), if_match, None), run)
+
+    def _session_id(self) -> uuid.UUID:
+        """The id in the URL, under whatever name the viewset's lookup uses (``pk`` by default)."""
+        name = getattr(self, "lookup_url_kwarg", None) or getattr(self, "lookup_field", None) or "pk"
+        try:
+            return uuid.UUID(str(self.kwargs.get(name)))
+        except ValueError:
+            raise writes.SessionMissing("No such session.") from None
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, writes.WriteError):
@@ -245,13 +253,6 @@ def _valid(request: Request, *, partial: bool, require_content: bool) -> Session
         body.fields["content"].required = False
     body.is_valid(raise_exception=True)
     return body
-
-
-def _session_id(kwargs: dict[str, Any]) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(kwargs.get("pk")))
-    except ValueError:
-        raise writes.SessionMissing("No such session.") from None
 
 
 def _who(request: Request) -> str:
