@@ -255,3 +255,15 @@ def test_a_file_deleted_at_github_meanwhile_is_a_conflict_not_a_resurrection(
     entry = PendingWrite.objects.get()
     assert (entry.status, entry.remote_sha) == ("conflict", "")
     assert "status: done" in decrypt_text(entry.content)
+
+
+def test_a_replayed_queued_write_is_not_queued_twice(writer: APIClient, gh: GitHubEmulator) -> None:
+    gh.fail_next(1000, status=503)
+    body = {"content": "# Retried by the client\n"}
+    first = writer.post(reverse("session-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="q-1")
+    again = writer.post(reverse("session-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="q-1")
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert PendingWrite.objects.count() == 1
+    gh.reset_faults()
+    assert drain()["landed"] == 1
