@@ -31,6 +31,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from annoris.crypto import DecryptionError
 from annoris.encryption import decrypt_text, encrypt_text
 from annoris.sources.base import (
     Source,
@@ -155,7 +156,7 @@ def outbox_drain(*, seconds: float | None = None, source: Source | None = None) 
     source = source or write_source()
     while True:
         for entry in _claim_due():
-            _attempt(entry, source, report)
+            _attempt_safely(entry, source, report)
         next_due = _next_due()
         if next_due is None:
             break
@@ -196,6 +197,31 @@ def _next_due() -> datetime | None:
     return pending.aggregate(at=Min("next_attempt_at"))["at"]
 
 
+def _attempt_safely(entry: PendingWrite, source: Source, report: DrainReport) -> None:
+    """One entry's failure is its own: it is recorded on the entry and the drain goes on."""
+    try:
+        _attempt(entry, source, report)
+    except DecryptionError as exc:  # its key left the keyring: a person must look, retrying cannot help
+        _stop(entry, f"The kept content cannot be decrypted with the configured keys ({exc}).")
+        report.conflicts += 1
+    except DatabaseError:
+        raise  # the database is gone: nothing can be recorded; the lease expires, the schedule retries
+    except Exception as exc:  # a bug must not wedge every write behind it
+        logger.exception("outbox entry %s failed unexpectedly", entry.pk)
+        _later(entry, f"{type(exc).__name__}: {exc}", settings.ANNORIS_OUTBOX_MAX_BACKOFF, report)
+
+
+def _stop(entry: PendingWrite, error: str, remote: str = "") -> None:
+    PendingWrite.objects.filter(pk=entry.pk).update(
+        status=PendingWrite.Status.CONFLICT,
+        remote_sha=remote,
+        claimed_until=None,
+        attempts=entry.attempts + 1,
+        updated_at=timezone.now(),
+        last_error=error[:2000],
+    )
+
+
 def _attempt(entry: PendingWrite, source: Source, report: DrainReport) -> None:
     text = decrypt_text(entry.content) if entry.content else None
     try:
@@ -233,15 +259,11 @@ def _settle_mismatch(
     elif remote == entry.base_sha:
         _later(entry, str(exc), None, report)  # the branch moved under us; the file did not change
     else:
-        now = timezone.now()
-        PendingWrite.objects.filter(pk=entry.pk).update(
-            status=PendingWrite.Status.CONFLICT,
-            remote_sha=remote or "",
-            claimed_until=None,
-            attempts=entry.attempts + 1,
-            updated_at=now,
-            last_error=f"The file changed at the source: it is at {remote or 'nothing (deleted)'}, "
+        _stop(
+            entry,
+            f"The file changed at the source: it is at {remote or 'nothing (deleted)'}, "
             f"this write expected {entry.base_sha or 'no file'}. Nothing was overwritten.",
+            remote or "",
         )
         report.conflicts += 1
         logger.warning("outbox entry %s for %s stopped as a conflict", entry.pk, entry.path)

@@ -267,3 +267,22 @@ def test_a_replayed_queued_write_is_not_queued_twice(writer: APIClient, gh: GitH
     assert PendingWrite.objects.count() == 1
     gh.reset_faults()
     assert drain()["landed"] == 1
+
+
+def test_an_entry_whose_key_is_gone_stops_alone_and_the_rest_lands(
+    writer: APIClient, gh: GitHubEmulator, settings: object
+) -> None:
+    gh.fail_next(1000, status=500)
+    lost = writer.post(reverse("session-list"), {"content": "# Old key\n"}, format="json")
+    assert lost.status_code == 202
+    only_new = crypto.parse_keyring(crypto.generate_key("k-only"))
+    settings.ANNORIS_KEYRING = only_new  # type: ignore[attr-defined]  # the old key was dropped
+    kept = writer.post(reverse("session-list"), {"content": "# New key\n"}, format="json")
+    assert kept.status_code == 202
+    gh.reset_faults()
+
+    report = drain()
+
+    assert (report["landed"], report["conflicts"]) == (1, 1)
+    stuck = PendingWrite.objects.get(pk=lost.json()["outbox"]["id"])
+    assert stuck.status == "conflict" and "cannot be decrypted" in stuck.last_error
