@@ -71,6 +71,20 @@ _IDEMPOTENCY_KEY = OpenApiParameter(
     description="Any unique string (1-255 ASCII characters). A retry with the same key and body returns "
     "the first answer and writes nothing; the same key with another body is a 422.",
 )
+_ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description='The new blob SHA, quoted (`"<sha>"`): the If-Match of the next write.',
+)
+_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201, 202, 204],
+    description="`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+)
 _UUID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The session id.")
 
 
@@ -119,7 +133,7 @@ def _update_errors() -> dict[int, OpenApiResponse]:
 
 _UPDATE_SCHEMA = {
     "request": SessionWriteSerializer,
-    "parameters": [_UUID, _IF_MATCH, _IDEMPOTENCY_KEY],
+    "parameters": [_UUID, _IF_MATCH, _IDEMPOTENCY_KEY, _ETAG, _REPLAYED],
     "responses": {
         200: OpenApiResponse(SessionWriteResultSerializer, description="Committed and stored."),
         202: _QUEUED,
@@ -144,7 +158,7 @@ class SessionWriteMixin:
         description="Commits the document to GitHub (or writes it to the local folder) first, then "
         "stores it. Given fields are written into the document's front matter.",
         request=SessionWriteSerializer,
-        parameters=[_IDEMPOTENCY_KEY],
+        parameters=[_IDEMPOTENCY_KEY, _ETAG, _REPLAYED],
         responses={
             201: OpenApiResponse(SessionWriteResultSerializer, description="Committed and stored."),
             202: _QUEUED,
@@ -205,7 +219,7 @@ class SessionWriteMixin:
         operation_id="sessions_destroy",
         summary="Delete a session document",
         description="Deletes the file at the source (one commit on GitHub) and soft-deletes the session.",
-        parameters=[_UUID, _IF_MATCH, _IDEMPOTENCY_KEY],
+        parameters=[_UUID, _IF_MATCH, _IDEMPOTENCY_KEY, _REPLAYED],
         request=None,
         responses={
             204: OpenApiResponse(description="Deleted at the source; the session is soft-deleted."),

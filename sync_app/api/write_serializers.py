@@ -52,6 +52,12 @@ class OutboxEntrySerializer(serializers.ModelSerializer):
     sha = serializers.CharField(
         source="content_sha", help_text="Blob SHA the file will have once it lands (empty for a delete)."
     )
+    # Plain strings, not enums: "status" and "operation" enums would collide with other components.
+    operation = serializers.CharField(help_text="create, update or delete.")
+    status = serializers.CharField(
+        help_text="pending (waiting for GitHub), landed, conflict (the file changed at GitHub; resolve it "
+        "in the admin) or discarded."
+    )
 
     class Meta:
         model = PendingWrite
