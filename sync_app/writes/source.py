@@ -17,7 +17,9 @@ def write_source() -> Source:
     return get_source(
         client_options={
             "timeout": (min(3.05, timeout), timeout),
-            "max_retries": 1,
+            # No retry inside the request: a failure goes to the outbox, whose retries do not keep
+            # a client (and a web worker) waiting. An update costs at most two timeouts (look, PUT).
+            "max_retries": 0,
             "max_wait": min(timeout, 5.0),  # a longer rate-limit wait is the outbox's to sit out
             "backoff": 0.2,
         }

@@ -76,6 +76,16 @@ def test_a_hanging_github_gives_202_in_bounded_time(writer: APIClient, gh: GitHu
     assert response.status_code == 202
     assert elapsed < 5  # ANNORIS_WRITE_TIMEOUT is 1 s here
 
+    row = a_session("redis-strategy")
+    gh.hang(None)
+    started = time.monotonic()
+    patched = writer.patch(
+        reverse("session-detail", args=[row.id]), {"status": "x"}, format="json", HTTP_IF_MATCH=row.github_sha
+    )
+    elapsed = time.monotonic() - started
+    gh.release()
+    assert patched.status_code == 202 and elapsed < 5
+
 
 def test_a_write_that_landed_while_its_answer_was_lost_is_not_written_twice(
     writer: APIClient, gh: GitHubEmulator
