@@ -31,6 +31,7 @@ from annoris.sources.base import (
     git_blob_sha,
     session_id_for,
 )
+from annoris.sources.github_client import Unauthorized
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import Session
 from sync_app.models import PendingWrite
@@ -48,10 +49,6 @@ from sync_app.writes.outbox import apply_to_database, outbox_enqueue, outbox_ope
 from sync_app.writes.source import remote_sha, write_source
 
 logger = logging.getLogger(__name__)
-
-# Unauthorized (bad token, no permission) is a SourceUnavailable subclass, but it is not
-# an outage: refusing it (502) tells the operator now instead of filling the outbox.
-_NOT_AN_OUTAGE = ("Unauthorized",)
 
 
 @dataclass(frozen=True)
@@ -316,7 +313,9 @@ def _queue_behind(
 
 
 def _refuse_if_not_outage(exc: SourceUnavailable) -> None:
-    if type(exc).__name__ in _NOT_AN_OUTAGE:
+    """Unauthorized (bad token, no permission) is a SourceUnavailable, but not an outage: refusing
+    it (502) tells the operator now instead of filling the outbox with writes that cannot land."""
+    if isinstance(exc, Unauthorized):
         raise SourceRefused(f"The source refused the write: {exc}") from None
 
 
