@@ -200,6 +200,26 @@ SYNC_MAX_DELETE_RATIO = env.float("SYNC_MAX_DELETE_RATIO", default=0.5)
 if SESSIONS_SOURCE == "github" and not GITHUB_REPO:
     raise ConfigurationError("GITHUB_REPO must be set (as 'owner/name') when SESSIONS_SOURCE=github")
 
+# --- Session writes through the API (issue #7): paths, outbox, idempotency ----------
+# Where a new session goes when the request names no path. Placeholders: {project}, {date}
+# (YYYY-MM-DD), {year}, {month}, {day}, {slug} (from the title). An empty {project} drops its
+# folder. The result must match SESSIONS_GLOB.
+SESSIONS_PATH_PATTERN = env.str("SESSIONS_PATH_PATTERN", default="sessions/{project}/{date}_{slug}.md")
+SESSIONS_SLUG_MAX_LENGTH = env.int("SESSIONS_SLUG_MAX_LENGTH", default=60)
+# A write's patience with GitHub before it goes to the outbox (202): read timeout (s) per request.
+ANNORIS_WRITE_TIMEOUT = env.float("ANNORIS_WRITE_TIMEOUT", default=10.0)
+# Outbox retries: first delay and cap (s, exponential with jitter), the lease a worker holds on
+# an entry while it tries it (longer than one GitHub attempt), and how long one drain task keeps
+# retrying before leaving the rest to the schedule.
+ANNORIS_OUTBOX_BACKOFF = env.float("ANNORIS_OUTBOX_BACKOFF", default=5.0)
+ANNORIS_OUTBOX_MAX_BACKOFF = env.float("ANNORIS_OUTBOX_MAX_BACKOFF", default=600.0)
+ANNORIS_OUTBOX_LEASE = env.float("ANNORIS_OUTBOX_LEASE", default=60.0)
+ANNORIS_OUTBOX_DRAIN_SECONDS = env.float("ANNORIS_OUTBOX_DRAIN_SECONDS", default=20.0)
+# How long an Idempotency-Key is remembered (s), and after how long a request that never
+# finished (its process died) stops holding its key.
+ANNORIS_IDEMPOTENCY_TTL = env.int("ANNORIS_IDEMPOTENCY_TTL", default=24 * 3600)
+ANNORIS_IDEMPOTENCY_LOCK_SECONDS = env.int("ANNORIS_IDEMPOTENCY_LOCK_SECONDS", default=120)
+
 # --- Task queue (django-q2) -----------------------------------------------------
 # The ORM broker keeps queued syncs in the database, which survives restarts;
 # Redis here is a cache and may be run without persistence.

@@ -22,6 +22,7 @@ from annoris.sources.base import Source, SourceError
 from sessions_app.models import Session
 from sync_app import services
 from sync_app.models import SyncLog
+from sync_app.writes import outbox_counts
 
 __all__ = ["DriftReport", "drift_report", "drift_summary", "outbox_entries_not_landed"]
 
@@ -79,8 +80,9 @@ class DriftReport:
 
 
 def outbox_entries_not_landed() -> int:
-    """Accepted writes still waiting in the outbox. Returns 0 on branches without the outbox."""
-    return 0
+    """Accepted writes not yet in the source: waiting in the outbox, or stopped as conflicts."""
+    counts = outbox_counts()
+    return counts["pending"] + counts["conflict"]
 
 
 def drift_report(*, source: Source | None = None) -> DriftReport:

@@ -109,6 +109,14 @@ def last_sync() -> dict[str, Any]:
     return {"status": log.status, "at": log.synced_at.isoformat(), "age_seconds": round(age)}
 
 
+def outbox() -> dict[str, Any]:
+    """Writes waiting for GitHub (pending) and stopped as conflicts (see the admin's outbox)."""
+    from sync_app.writes import outbox_counts
+
+    counts = readpath.database_call(outbox_counts)
+    return {"status": "unknown"} if counts is readpath.DOWN else counts
+
+
 def health_report() -> tuple[bool, dict[str, Any]]:
     """(healthy, report). Healthy means reads can be served: the database or the source answers."""
     report = {
@@ -118,6 +126,7 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         "queue": check_queue(),
         "last_sync": last_sync(),
         "drift": drift.drift_summary(),  # counts of the last drift report (issue #8); no source call
+        "outbox": outbox(),
     }
     layers = [report[name]["status"] for name in ("database", "cache", "source")]
     healthy = report["database"]["status"] == "connected" or report["source"]["status"] == "connected"

@@ -25,3 +25,10 @@ def sync_sessions(trigger: str = "schedule", delivery_id: str | None = None) -> 
             services.webhook_delivery_fail(delivery_id=delivery_id, error=f"{type(exc).__name__}: {exc}")
         raise
     return None if result is None else {"log_id": result.log_id, "status": result.status, **result.counts}
+
+
+def outbox_drain() -> dict:
+    """Try the outbox's due writes (queued on each accepted write and by its schedule)."""
+    from sync_app.writes import outbox_drain as drain
+
+    return drain().as_dict()

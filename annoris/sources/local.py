@@ -17,6 +17,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
+from annoris.sources.atomic import path_lock, remove_at, replace_at
 from annoris.sources.base import (
     Listing,
     SourceConflict,
@@ -260,38 +261,37 @@ class LocalSource:
             return None
 
     def write(self, path: str, content: bytes, *, sha: str | None, message: str) -> WriteResult:
+        """Create (sha=None) or replace a file atomically (temp file, fsync, rename, fsync of the
+        folder); a stale ``sha`` raises SourceConflict. No link is followed on the way."""
         parts = self._parts(path)
-        current = self._current_sha(path)
-        if current != sha:
-            raise SourceConflict(f"{path} is at {current or 'nothing'}, not {sha or 'nothing'}")
         try:
-            dir_fd = self._open_dir("/".join(parts[:-1]), create=True)
-            try:
-                fd = os.open(
-                    parts[-1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
-                    dir_fd=dir_fd,
-                )  # fmt: skip
-            finally:
-                os.close(dir_fd)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
+            with path_lock(self.root):  # the SHA check and the rename, as one step for every process
+                current = self._current_sha(path)
+                if current != sha:
+                    raise SourceConflict(f"{path} is at {current or 'nothing'}, not {sha or 'nothing'}")
+                dir_fd = self._open_dir("/".join(parts[:-1]), create=True)
+                try:
+                    replace_at(dir_fd, parts[-1], content)
+                finally:
+                    os.close(dir_fd)
         except OSError as exc:
             raise self._os_error(path, exc) from None
         return WriteResult(path=path, sha=git_blob_sha(content))
 
     def delete(self, path: str, *, sha: str, message: str) -> WriteResult:
         parts = self._parts(path)
-        current = self._current_sha(path)
-        if current is None:
-            raise SourceNotFound(f"{path} not found in {self.root}")
-        if current != sha:
-            raise SourceConflict(f"{path} changed since {sha}")
         try:
-            dir_fd = self._open_dir("/".join(parts[:-1]))
-            try:
-                os.unlink(parts[-1], dir_fd=dir_fd)
-            finally:
-                os.close(dir_fd)
+            with path_lock(self.root):
+                current = self._current_sha(path)
+                if current is None:
+                    raise SourceNotFound(f"{path} not found in {self.root}")
+                if current != sha:
+                    raise SourceConflict(f"{path} changed since {sha}")
+                dir_fd = self._open_dir("/".join(parts[:-1]))
+                try:
+                    remove_at(dir_fd, parts[-1])
+                finally:
+                    os.close(dir_fd)
         except OSError as exc:
             raise self._os_error(path, exc) from None
         return WriteResult(path=path, sha=None)

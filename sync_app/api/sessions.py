@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from sessions_app.api import SessionReadViewSet
+from sync_app.api.session_writes import SessionWriteMixin
 
 
-class SessionViewSet(SessionReadViewSet):
-    """``/api/sessions/`` and ``/api/sessions/{id}/``."""
+class SessionViewSet(SessionWriteMixin, SessionReadViewSet):
+    """``/api/sessions/`` and ``/api/sessions/{id}/``: list, read, create, replace, change, delete.
+
+    The write mixin comes first: its ``get_permissions`` and ``handle_exception`` wrap the
+    read viewset's.
+    """

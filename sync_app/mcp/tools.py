@@ -34,6 +34,7 @@ from sessions_app import context as session_context
 from sessions_app import search as session_search
 from sessions_app.models import Session
 from sessions_app.readpath import FetchResult, SessionNotFound, SessionUnavailable
+from sync_app import writes
 from sync_app.drift import drift_report
 from sync_app.models import SyncLog, SyncState
 
@@ -50,12 +51,6 @@ class Grant:
     user: str
     write: bool
 
-
-# --- Wiring points: the write path (issue 7), until it is part of this build ----------------
-# sync_app.writes.session_create(*, markdown: str, project, title, status, priority, path) -> dict
-session_create: Callable[..., Any] | None = None
-# sync_app.writes.session_update(*, session_id: uuid.UUID, markdown: str, expected_sha: str) -> dict
-session_update: Callable[..., Any] | None = None
 
 # --- Bounds on what a caller controls -----------------------------------------------------
 MAX_MARKDOWN_BYTES = 512 * 1024  # a session document; ~50x the largest shipped sample
@@ -82,13 +77,6 @@ REPLACES = ToolAnnotations(
 
 class SessionMissing(ToolError):
     """No live session has this id or path."""
-
-
-class NotAvailable(ToolError):
-    """The service behind this tool is not part of this build."""
-
-    def __init__(self, tool: str) -> None:
-        super().__init__(f"{tool} is not available in this build of Annoris.")
 
 
 async def _orm(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -369,13 +357,19 @@ async def save_session(
     waits in the outbox and lands later). Given fields are written into the front matter.
     Answers the id, path and SHA (or the outbox entry). An existing path is refused."""
     require_write(ctx, "save_session")
-    if session_create is None:
-        raise NotAvailable("save_session")
-    fields = {"project": project, "title": title, "status": status, "priority": priority, "path": path}
-    fields = {name: _optional(value, name) for name, value in fields.items()}
-    if fields["path"] is not None:
-        _check_path(fields["path"])
-    return await _orm(session_create, markdown=_markdown(markdown), **fields)
+    fields = {"project": project, "title": title, "status": status, "priority": priority}
+    fields = {name: _text(value, name) for name, value in fields.items() if value is not None}
+    if path is not None:
+        _check_path(_text(path, "path"))
+    return await _orm(_save_session, _markdown(markdown), fields, path, _caller(ctx))
+
+
+def _save_session(markdown: str, fields: dict[str, str], path: str | None, caller: str) -> dict[str, Any]:
+    try:
+        outcome = writes.session_create(content=markdown, fields=fields, path=path, requested_by=caller)
+    except writes.WriteError as exc:
+        raise ToolError(_refusal(exc)) from None
+    return _outcome(outcome)
 
 
 async def update_session(
@@ -394,15 +388,45 @@ async def update_session(
     """Replace a session document. Refused when the file changed since expected_sha (read it
     again and merge), so nothing written meanwhile is overwritten."""
     require_write(ctx, "update_session")
-    if session_update is None:
-        raise NotAvailable("update_session")
     try:
         session_id = uuid.UUID(id)
     except ValueError:
         raise ToolError(f"{id!r} is not a session id.") from None
-    return await _orm(
-        session_update, session_id=session_id, markdown=_markdown(markdown), expected_sha=expected_sha
-    )
+    return await _orm(_update_session, session_id, _markdown(markdown), expected_sha, _caller(ctx))
+
+
+def _update_session(session_id: uuid.UUID, markdown: str, expected_sha: str, caller: str) -> dict[str, Any]:
+    try:
+        outcome = writes.session_update(
+            session_id=session_id, if_match=expected_sha, content=markdown, requested_by=caller
+        )
+    except writes.WriteError as exc:
+        raise ToolError(_refusal(exc)) from None
+    return _outcome(outcome)
+
+
+def _refusal(exc: writes.WriteError) -> str:
+    """The write path's refusal as one message: what, and per field why (never a secret's value)."""
+    details = "; ".join(f"{name}: {', '.join(problems)}" for name, problems in exc.errors.items())
+    return f"{exc} ({details})" if details else str(exc)
+
+
+def _outcome(outcome: writes.WriteOutcome) -> dict[str, Any]:
+    """Landed (``commit``) or waiting in the outbox for GitHub (``queued``): nothing accepted is lost."""
+    queued = outcome.queued
+    return {
+        "id": str(outcome.session_id),
+        "path": outcome.path,
+        "sha": outcome.sha,
+        "commit": outcome.commit,
+        "queued": None if queued is None else {"outbox_id": str(queued.pk), "status": queued.status},
+    }
+
+
+def _caller(ctx: Context) -> str:
+    request = ctx.request_context.request
+    grant = getattr(request, "scope", {}).get(GRANT_KEY) if request is not None else None
+    return f"mcp:{grant.user}" if grant is not None else "mcp:stdio"
 
 
 # --- Resources: annoris://sessions/{id} ------------------------------------------------------

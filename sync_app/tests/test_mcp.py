@@ -34,6 +34,7 @@ from mcp.types import INVALID_PARAMS, CallToolResult
 
 from annoris.api import tokens
 from annoris.sources.local import LocalSource
+from annoris.testing.github_emulator import GitHubEmulator
 from sessions_app.models import Session
 from sync_app.engine import run_sync
 
@@ -61,10 +62,18 @@ def world(
     with django_db_blocker.unblock():
         log_id = run_sync(source=LocalSource(folder, repository="local")).log_id
         token = tokens.issue(name="assistant", scope=tokens.READ)[1]
+        write_token = tokens.issue(name="assistant-writer", scope=tokens.WRITE)[1]
         sessions = list(Session.objects.live().select_related("project"))
         env = {**os.environ, "SESSIONS_SOURCE": str(folder), "DATABASE_URL": _database_url(folder.parent)}
         env.pop("GITHUB_REPO", None)
-        yield {"env": env, "token": token, "sessions": sessions, "log_id": str(log_id), "folder": folder}
+        yield {
+            "env": env,
+            "token": token,
+            "write_token": write_token,
+            "sessions": sessions,
+            "log_id": str(log_id),
+            "folder": folder,
+        }
         call_command("flush", interactive=False, verbosity=0)
 
 
@@ -381,8 +390,11 @@ def test_stdio_lists_the_tools_reads_a_session_and_lets_the_operator_write(world
     assert names == TOOLS
     assert not read.is_error and read.structured_content["title"] == session.title
     assert not status.is_error and status.structured_content["last_sync"]["id"] == world["log_id"]
-    # The operator passes the scope check: what stops this write is only the missing service.
-    assert save.is_error and "not available in this build" in _text(save)
+    # The operator may write: the document lands in the source (here the local folder).
+    assert not save.is_error, _text(save)
+    saved = save.structured_content
+    assert (world["folder"] / saved["path"]).read_bytes() == b"# New\n"  # no fields: byte for byte
+    (world["folder"] / saved["path"]).unlink()  # the other tests see the samples only
 
 
 def test_the_command_has_help_text() -> None:
@@ -414,3 +426,44 @@ def test_a_stream_that_would_never_end_is_refused_at_once(gunicorn_url: str, wor
     }
     response = httpx2.post(gunicorn_url, json=listen, headers=headers, timeout=15)
     assert response.json()["error"]["message"] == "Method not found"
+
+
+def test_a_write_token_saves_a_session_that_lands_in_the_github_emulator(world: dict, tmp_path: Path) -> None:
+    emulator = GitHubEmulator(tmp_path / "repo")
+    emulator.commit_files({"sessions/annoris/old.md": b"# Old\n"}, message="Import")
+    with emulator:
+        env = {
+            **world["env"],
+            "SESSIONS_SOURCE": "github",
+            "GITHUB_API_URL": emulator.base_url,
+            "GITHUB_REPO": emulator.full_name,
+            "GITHUB_TOKEN": emulator.token,
+            "GITHUB_BRANCH": "main",
+        }
+        port = _free_port()
+        command = [sys.executable, "-m", "gunicorn", "annoris.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}"]
+        with _serving(command, env, port) as url:
+            markdown = "# MCP design\n\nDecided: the assistant saves through the API's write path.\n"
+            arguments = {"markdown": markdown, "project": "Annoris", "status": "✅ done"}
+            saved = _call(_http(url, world["write_token"]), "save_session", arguments)
+            refused = _call(_http(url, world["token"]), "save_session", arguments)
+            leak = {"markdown": "# Oops\n\ntoken: ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" + "\n"}
+            secret = _call(_http(url, world["write_token"]), "save_session", leak)
+        assert not saved.is_error, _text(saved)
+        result = saved.structured_content
+        assert result["commit"] and result["queued"] is None
+        landed = subprocess.run(  # noqa: S603 - git on the emulator's own repository
+            ["git", f"--git-dir={emulator.repo.path}", "show", f"main:{result['path']}"],
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        assert "Decided: the assistant saves through the API's write path." in landed
+        assert "project: Annoris" in landed  # the given fields went into the front matter
+        assert refused.is_error and "write scope" in _text(refused)
+        assert secret.is_error and "GitHub" in _text(secret) and "a1B2c3D4" not in _text(secret)
+        commits = subprocess.run(  # noqa: S603
+            ["git", f"--git-dir={emulator.repo.path}", "rev-list", "--count", "main"],
+            capture_output=True,
+            check=True,
+        )
+        assert int(commits.stdout) == 2  # the import and the one save; the refused ones wrote nothing

@@ -1,0 +1,56 @@
+"""Writing session documents through the source, with an outbox for when GitHub is away.
+
+The public face: ``session_create``, ``session_update``, ``session_delete`` (source first,
+then database and cache), the outbox (``outbox_drain`` and the admin's retry/discard),
+``Idempotency-Key`` handling, and the errors each write can be refused with.
+"""
+
+from __future__ import annotations
+
+from sync_app.writes.errors import (
+    IdempotencyInProgress,
+    IdempotencyMismatch,
+    InvalidDocument,
+    PathExists,
+    PreconditionFailed,
+    PreconditionRequired,
+    SecretFound,
+    SessionMissing,
+    SourceRefused,
+    WriteError,
+)
+from sync_app.writes.idempotency import (
+    StoredAnswer,
+    fingerprint,
+    idempotency_claim,
+    idempotency_release,
+    idempotency_store,
+)
+from sync_app.writes.outbox import outbox_counts, outbox_discard, outbox_drain, outbox_retry
+from sync_app.writes.service import WriteOutcome, session_create, session_delete, session_update
+
+__all__ = [
+    "IdempotencyInProgress",
+    "IdempotencyMismatch",
+    "InvalidDocument",
+    "PathExists",
+    "PreconditionFailed",
+    "PreconditionRequired",
+    "SecretFound",
+    "SessionMissing",
+    "SourceRefused",
+    "StoredAnswer",
+    "WriteError",
+    "WriteOutcome",
+    "fingerprint",
+    "idempotency_claim",
+    "idempotency_release",
+    "idempotency_store",
+    "outbox_counts",
+    "outbox_discard",
+    "outbox_drain",
+    "outbox_retry",
+    "session_create",
+    "session_delete",
+    "session_update",
+]
