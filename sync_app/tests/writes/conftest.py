@@ -8,11 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from pytest_django.fixtures import Settings as SettingsWrapper
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from annoris.api import tokens
 from annoris.sources import get_source
 from annoris.testing.github_emulator import GitHubEmulator
 from sessions_app.models import Session
@@ -27,10 +26,10 @@ FAST_OUTBOX = {
 }
 
 
-def make_writer(username: str = "writer") -> APIClient:
-    user = get_user_model().objects.create_user(username)
+def make_writer(username: str = "writer", scope: str = tokens.WRITE) -> APIClient:
+    """An API client with a real token of ``scope`` (hashed in the database, as in production)."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(name=username, scope=scope)[1]}")
     return client
 
 

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 import requests
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
+from annoris.api import tokens
 from annoris.sources import get_source
 from annoris.testing.github_emulator import GitHubEmulator
 from sessions_app.models import Session
@@ -34,8 +33,8 @@ def racing(transactional_db: None, github: GitHubEmulator, settings: Any, live_s
     for name, value in FAST_OUTBOX.items():
         setattr(settings, name, value)
     run_sync(source=get_source())
-    token = Token.objects.create(user=get_user_model().objects.create_user("racer")).key
-    return {"url": live_server.url, "headers": {"Authorization": f"Token {token}"}, "emu": github}
+    token = tokens.issue(name="racer", scope=tokens.WRITE)[1]
+    return {"url": live_server.url, "headers": {"Authorization": f"Bearer {token}"}, "emu": github}
 
 
 def race(calls: list[Callable[[], requests.Response]]) -> list[requests.Response]:

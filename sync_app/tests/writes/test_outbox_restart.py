@@ -21,10 +21,9 @@ from pathlib import Path
 import pytest
 import requests
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
+from annoris.api import tokens
 from annoris.sources import get_source
 from annoris.testing.github_emulator import GitHubEmulator
 from sessions_app.models import Session
@@ -123,7 +122,7 @@ def processes(
     transactional_db: None, github: GitHubEmulator, tmp_path: Path
 ) -> Iterator[tuple[Processes, dict[str, str]]]:
     run_sync(source=get_source())
-    token = Token.objects.create(user=get_user_model().objects.create_user("assistant")).key
+    token = tokens.issue(name="assistant", scope=tokens.WRITE)[1]
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env.update(
         DATABASE_URL=_database_url(),
@@ -144,7 +143,7 @@ def processes(
     )
     procs = Processes(env, tmp_path)
     try:
-        yield procs, {"Authorization": f"Token {token}"}
+        yield procs, {"Authorization": f"Bearer {token}"}
     finally:
         github.reset_faults()
         procs.kill_all()
