@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from annoris.sources import get_source
 from annoris.sources.base import Source, SourceError
+from sessions_app import readpath
 from sessions_app.models import Session
 from sync_app import services
 from sync_app.models import SyncLog
@@ -50,7 +51,7 @@ class DriftReport:
     not_synced: list[dict[str, str]] = field(default_factory=list)
     gone: list[dict[str, str]] = field(default_factory=list)
     counts: dict[str, int | None] = field(default_factory=dict)
-    outbox_pending: int = 0
+    outbox_pending: int | None = 0  # None: the database could not say
     last_sync_at: datetime | None = None
     last_sync_age_seconds: int | None = None
     source_calls: int | None = None
@@ -79,9 +80,12 @@ class DriftReport:
         }
 
 
-def outbox_entries_not_landed() -> int:
-    """Accepted writes not yet in the source: waiting in the outbox, or stopped as conflicts."""
-    counts = outbox_counts()
+def outbox_entries_not_landed() -> int | None:
+    """Accepted writes not yet in the source: waiting in the outbox, or stopped as conflicts
+    (None while the database cannot answer: /health must still answer)."""
+    counts = readpath.call_database(outbox_counts)
+    if counts is readpath.DOWN:
+        return None
     return counts["pending"] + counts["conflict"]
 
 

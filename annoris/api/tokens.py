@@ -222,7 +222,13 @@ def _shared_call(op: Callable, default: object) -> object:
         return default
 
 
-def reset() -> None:
-    """Forget every verified token and close the breaker (tests)."""
+def reset(*, clock: Callable[[], float] | None = None) -> None:
+    """Forget every verified token and close the breaker (tests); ``clock``: the breaker's
+    time source from now on (a test advances it instead of sleeping)."""
+    global database_breaker
     memory.clear()
+    if clock is not None:
+        database_breaker = CircuitBreaker(
+            "token database", cooldown=lambda: settings.ANNORIS_BREAKER_COOLDOWN, clock=clock
+        )
     database_breaker.reset()

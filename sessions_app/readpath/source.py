@@ -27,6 +27,7 @@ from projects_app.models import Project, project_id_for
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import Session
 from sessions_app.readpath import state as _state
+from sessions_app.readpath.errors import SessionUnreadable
 from sessions_app.services import session_fields_from_source
 
 logger = logging.getLogger("annoris.readpath.source")
@@ -92,7 +93,8 @@ def find_by_id(session_id: uuid.UUID, *, source: Source, hint: str | None = None
 
 
 def read_path(path: str, *, source: Source) -> SourceHit | None:
-    """The file at ``path`` parsed, or None when it is absent or not a session document."""
+    """The file at ``path`` parsed, or None when it is absent. A file that is there but is not
+    a readable session document (the sync fails it too) raises SessionUnreadable (422)."""
     try:
         raw = _guarded(lambda: source.read(path))
     except SourceNotFound:
@@ -102,7 +104,7 @@ def read_path(path: str, *, source: Source) -> SourceHit | None:
         parsed = parse_document(raw, path=path, fallback_date=now)
     except DocumentError as exc:
         logger.info("source file %s is not a readable session: %s", path, exc)
-        return None
+        raise SessionUnreadable(f"{path} cannot be served: {exc}") from None
     session_id = parsed.session_id or session_id_for(source.repository, path)
     return SourceHit(session_id, path, git_blob_sha(raw), parsed, now)
 

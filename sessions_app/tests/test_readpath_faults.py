@@ -94,6 +94,7 @@ def clock() -> Clock:
     """The read path's breakers run on this clock: a test advances it instead of sleeping."""
     clock = Clock()
     readpath.reset(clock=clock)
+    tokens.reset(clock=clock)  # the API's token check has a breaker of its own
     return clock
 
 
