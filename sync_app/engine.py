@@ -400,11 +400,14 @@ def _record(run: _Run, docs: list[SourceDocument], outcomes: list[str | Exceptio
 
 
 def _parse(run: _Run, item: SourceFile, data: bytes | SourceError) -> ParsedDocument | None:
+    if isinstance(data, SourceError):
+        # Reading failed (I/O, the network): the file is not known to be bad, so the next run
+        # reads it again instead of reporting this error until the file changes.
+        _fail_file(run, item, str(data), remember=False)
+        return None
     try:
-        if isinstance(data, SourceError):
-            raise data
         return parse_document(data, path=item.path, fallback_date=run.now)
-    except (DocumentError, SourceError) as exc:
+    except DocumentError as exc:
         _fail_file(run, item, str(exc))
     except Exception as exc:  # a bug met on one odd file must not stop the others
         logger.exception("sync could not parse %s", item.path)
@@ -427,8 +430,13 @@ def _upsert_one(run: _Run, doc: SourceDocument) -> str | Exception:
         return exc
 
 
-def _fail_file(run: _Run, item: SourceFile, error: str) -> None:
-    run.failed[item.path] = {"sha": item.sha, "error": error}
+def _fail_file(run: _Run, item: SourceFile, error: str, *, remember: bool = True) -> None:
+    """Report a failed file; ``remember``: its content is bad, so later runs report it without
+    reading it again until its SHA changes."""
+    if remember:
+        run.failed[item.path] = {"sha": item.sha, "error": error}
+    else:
+        run.failed.pop(item.path, None)
     run.result.fail(item.path, error)
     logger.info("sync skipped %r: %s", item.path, error)
 

@@ -186,8 +186,11 @@ class LocalSource:
                     except FileExistsError:
                         pass
                 child = os.open(part, _DIR, dir_fd=fd)
-                os.close(fd)
-                fd = child
+                # Swap before closing: an exception raised between the two (SIGTERM becomes
+                # SystemExit anywhere) must not make the handler below close a closed fd,
+                # which turned an interrupted sync into "Bad file descriptor" on a file.
+                parent, fd = fd, child
+                os.close(parent)
         except BaseException:
             os.close(fd)
             raise

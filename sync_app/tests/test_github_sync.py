@@ -147,6 +147,21 @@ def test_it_retries_server_errors(make_source: MakeSource, emulator: GitHubEmula
     assert sorted(c.status for c in emulator.calls if c.status >= 500) == [500, 500, 502]
 
 
+def test_a_file_github_would_not_serve_is_read_again_by_the_next_run(
+    make_source: MakeSource, emulator: GitHubEmulator
+) -> None:
+    """A read error says nothing about the file's content: it is not remembered as a bad file."""
+    sync(make_source)
+    emulator.commit_files({CHANGED: SAMPLES[CHANGED] + b"\n## Update\nNew section.\n"})
+    emulator.fail_next(1, status=404, path_prefix="/repos/acme/sessions/git/blobs/")  # a blob not served
+    first = sync(make_source)
+    assert first.status == "partial" and [e["path"] for e in first.details["errors"]] == [CHANGED]
+    emulator.reset_faults()
+    second = sync(make_source)  # the file did not change, and is read again all the same
+    assert second.status == "success" and second.details["counts"]["updated"] == 1
+    assert "New section." in Session.objects.get(github_path=CHANGED).text
+
+
 def test_it_records_a_failed_run_when_github_stays_down(
     make_source: MakeSource, emulator: GitHubEmulator
 ) -> None:
