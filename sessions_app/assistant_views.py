@@ -319,17 +319,6 @@ class SearchView(AssistantAPIView):
         )
         base = self.link_base()
         results = [
-            {
-                "id": str(hit.session_id),
-                "title": hit.title,
-                "project": hit.project,
-                "state": hit.state,
-                "created_at": hit.created_at.isoformat(),
-                "path": hit.path,
-                "score": hit.score,
-                "snippet": hit.snippet,
-                "url": base + reverse("session-detail", args=[hit.session_id]),
-            }
-            for hit in hits
+            hit.as_dict() | {"url": base + reverse("session-detail", args=[hit.session_id])} for hit in hits
         ]
         return Response({"query": params["q"], "count": total, "results": results})

@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -57,6 +58,19 @@ class SearchHit:
     path: str
     score: float
     snippet: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, as the API and the MCP tool answer it."""
+        return {
+            "id": str(self.session_id),
+            "title": self.title,
+            "project": self.project,
+            "state": self.state,
+            "created_at": self.created_at.isoformat(),
+            "path": self.path,
+            "score": self.score,
+            "snippet": self.snippet,
+        }
 
 
 def search_session_ids(

@@ -300,19 +300,7 @@ async def search_sessions(
 def _search_sessions(query: str, project: str | None, limit: int) -> dict[str, Any]:
     found = _project(project) if project is not None else None
     hits, total = session_search.search_sessions(query, project=found, limit=limit)
-    results = [
-        {
-            "id": str(hit.session_id),
-            "title": hit.title,
-            "project": hit.project,
-            "state": hit.state,
-            "created_at": hit.created_at.isoformat(),
-            "path": hit.path,
-            "score": hit.score,
-            "snippet": hit.snippet,
-        }
-        for hit in hits
-    ]
+    results = [hit.as_dict() for hit in hits]
     return {"results": results, "total": total}
 
 
