@@ -110,6 +110,11 @@ def prepare(database_url: str, count: int, *, reuse: bool) -> dict[str, bytes]:
                 f"sync of {count} files: {result.status} in {time.perf_counter() - started:.0f} s",
                 file=sys.stderr,
             )
+            from sessions_app.search import index_pending
+
+            started = time.perf_counter()  # what the worker's queued task does after an import
+            print(f"search index: {index_pending()} sessions in {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr)  # fmt: skip
         vacuum()
     return files
 

@@ -19,7 +19,7 @@ from annoris import crypto
 from annoris.encryption import decrypt_text, encrypt_text, primary_key_id
 from projects_app.models import Project
 from projects_app.services import project_get_or_create
-from sessions_app import readpath
+from sessions_app import readpath, search
 from sessions_app.documents import ParsedDocument
 from sessions_app.models import Session
 from sessions_app.search import IndexDocument, index_documents, index_session
@@ -226,11 +226,13 @@ def sessions_upsert_from_source(
         outcomes[index] = action
     if rows:
         _insert_or_update(rows)
-        # The search index is written in the same transaction, so it never lags the rows.
-        index_documents(
-            IndexDocument(session_id=row.id, title=row.title, text=text)
-            for row, text in zip(rows, texts, strict=True)
-        )
+        if len(rows) <= search.INLINE_LIMIT:  # a few files (a push): searchable at once
+            index_documents(
+                IndexDocument(session_id=row.id, title=row.title, text=text)
+                for row, text in zip(rows, texts, strict=True)
+            )
+        else:  # an import: the engine queues search.index_pending once the run has committed
+            search.mark_stale(row.id for row in rows)
         readpath.sessions_changed([row.id for row in rows])
     for index in slow:
         doc = documents[index]

@@ -25,6 +25,7 @@ from django.utils import timezone
 from annoris.sources import get_source
 from annoris.sources.base import Source, SourceError, SourceFile, session_id_for
 from projects_app.models import Project
+from sessions_app import search
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import Session
 from sessions_app.services import (
@@ -105,6 +106,7 @@ def run_sync(
             logger.info("sync started (trigger %s%s)", trigger, ", full" if full else "")
             result = _run_once(source, trigger, full, progress, allow_deletes)
             _log_finished(result)
+            _queue_search_index(result)
             first = first or result
             full = allow_deletes = False
             # Release first, then look for a trigger: one that arrives after the look finds
@@ -133,6 +135,19 @@ def _wait_for(lock: SyncLock) -> bool:
                 return False
             time.sleep(_POLL_SECONDS)
     return False
+
+
+def _queue_search_index(result: SyncResult) -> None:
+    """After an import too large to index inside its batches (see search.INLINE_LIMIT), queue
+    the indexing of what it wrote: the worker does it, the sync does not wait for it."""
+    if result.files_synced <= search.INLINE_LIMIT:
+        return
+    try:
+        task = services.search_index_enqueue()
+    except Exception:  # the index is derived: a sync that worked must not fail for it
+        logger.exception("could not queue the search indexing after sync %s", result.log_id)
+        return
+    logger.info("search indexing of sync %s queued (task %s)", result.log_id, task)
 
 
 def _log_finished(result: SyncResult) -> None:

@@ -182,3 +182,10 @@ def sync_enqueue(*, trigger: str, **task_kwargs: Any) -> str:
     from django_q.tasks import async_task
 
     return async_task("sync_app.tasks.sync_sessions", trigger=trigger, **task_kwargs)
+
+
+def search_index_enqueue() -> str:
+    """Queue the indexing of sessions the search index does not hold yet; returns the task id."""
+    from django_q.tasks import async_task
+
+    return async_task("sync_app.tasks.index_search")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django_q.conf import Conf
 
+from sessions_app import search
 from sync_app import services
 from sync_app.engine import run_sync
 
@@ -32,3 +33,8 @@ def outbox_drain() -> dict:
     from sync_app.writes import outbox_drain as drain
 
     return drain().as_dict()
+
+
+def index_search() -> int:
+    """Index the sessions a bulk import left unindexed (see sessions_app.search.INLINE_LIMIT)."""
+    return search.index_pending()

@@ -7,22 +7,35 @@ Public API::
     index_session(*, session_id, title, text)            # one session, from its plaintext
     index_documents(documents: Iterable[IndexDocument])  # a batch (the bulk upsert)
     reindex_all(*, batch_size=200, stale_only=False, progress=None) -> (count, failed ids)
+    mark_stale(session_ids)  /  index_pending() -> count   # bulk writes: index later, in a task
 """
 
 from __future__ import annotations
 
-from .index import IndexDocument, index_documents, index_key, index_session, reindex_all
+from .index import (
+    INLINE_LIMIT,
+    IndexDocument,
+    index_documents,
+    index_key,
+    index_pending,
+    index_session,
+    mark_stale,
+    reindex_all,
+)
 from .query import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS, SearchHit, search_session_ids, search_sessions
 
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
     "MAX_QUERY_CHARS",
+    "INLINE_LIMIT",
     "IndexDocument",
     "SearchHit",
     "index_documents",
     "index_key",
+    "index_pending",
     "index_session",
+    "mark_stale",
     "reindex_all",
     "search_session_ids",
     "search_sessions",

@@ -25,7 +25,18 @@ from sessions_app.models import SearchDocument, SearchPosting, Session
 
 from .terms import document_terms
 
-__all__ = ["B", "K1", "IndexDocument", "index_documents", "index_key", "index_session", "reindex_all"]
+__all__ = [
+    "B",
+    "INLINE_LIMIT",
+    "K1",
+    "IndexDocument",
+    "index_documents",
+    "index_key",
+    "index_pending",
+    "index_session",
+    "mark_stale",
+    "reindex_all",
+]
 
 _HKDF_INFO = b"annoris/search-index/v1"
 AVERAGE_TTL = 60.0  # the average length moves slowly; it only scales BM25's length normalisation
@@ -95,6 +106,26 @@ def _average_length(new: list[int]) -> float:
         _average[:] = [found["total"] or 0, found["count"] or 0, now + AVERAGE_TTL]
     total, count = _average[0] + sum(new), _average[1] + len(new)
     return max(1.0, total / count) if count else 1.0
+
+
+# A bulk write of more sessions than this leaves them to ``index_pending`` (a queued task)
+# instead of indexing them in its own transaction: indexing costs ~10x what writing a row
+# does, and an initial import of 10,000 files must stay near the speed of the fetch (issue 9).
+INLINE_LIMIT = 50
+
+
+def mark_stale(session_ids: Iterable[uuid.UUID]) -> None:
+    """Drop these sessions' index entries, in the caller's transaction: until ``index_pending``
+    runs they are found by no search, never by words they no longer hold."""
+    ids = list(session_ids)
+    SearchPosting.objects.filter(session_id__in=ids).delete()
+    SearchDocument.objects.filter(session_id__in=ids).delete()
+
+
+def index_pending(*, batch_size: int = 200) -> int:
+    """Index every session not indexed under the current key (after a bulk import, a key
+    rotation); returns how many. Safe to run at any time and in several processes."""
+    return reindex_all(batch_size=batch_size, stale_only=True)[0]
 
 
 def index_session(*, session_id: uuid.UUID, title: str, text: str) -> None:

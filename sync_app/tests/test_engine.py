@@ -233,3 +233,44 @@ def test_a_run_that_dies_outside_its_own_error_handling_gives_the_lock_back(
         run_sync(source=BrokenUsage(local_source.root, repository="acme/sessions"))
     assert services.sync_state().running_since is None
     assert run_sync(source=local_source).status == "success"
+
+
+def test_an_import_too_large_to_index_inline_is_indexed_by_the_queued_task(
+    db: None, tmp_path: Path, q_sync: None
+) -> None:
+    """Bulk batches leave indexing to a task (the sync stays near the fetch's speed); with the
+    queue running tasks at once, the import is searchable when run_sync returns."""
+    from sessions_app.search import INLINE_LIMIT, search_session_ids
+
+    count = INLINE_LIMIT + 10
+    for n in range(count):
+        note = tmp_path / "bulk" / f"2025-01-{n % 28 + 1:02d}-note-{n}.md"
+        note.parent.mkdir(exist_ok=True)
+        note.write_text(f"# Note {n}\n\nThe word zebracorn{n} is in this body only.\n", encoding="utf-8")
+    result = run_sync(source=LocalSource(tmp_path, repository="acme/bulk"))
+    assert result.counts["added"] == count
+    for n in (0, count - 1):
+        ids, total = search_session_ids(f"zebracorn{n}")
+        assert total == 1 and Session.objects.get(pk=ids[0]).title == f"Note {n}"
+
+
+def test_a_bulk_update_never_leaves_old_words_findable(db: None, tmp_path: Path) -> None:
+    """Without a worker, rows rewritten in bulk are found by no search until indexed, never by
+    words they no longer hold."""
+    from sessions_app.search import INLINE_LIMIT, index_pending, search_session_ids
+
+    count = INLINE_LIMIT + 5
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    for n in range(count):
+        (folder / f"2025-02-{n % 28 + 1:02d}-n{n}.md").write_text(f"# N{n}\n\noldword{n}\n", encoding="utf-8")
+    source = LocalSource(tmp_path, repository="acme/bulk2")
+    run_sync(source=source)
+    index_pending()  # what the worker's task does
+    assert search_session_ids("oldword3")[1] == 1
+    for n in range(count):
+        (folder / f"2025-02-{n % 28 + 1:02d}-n{n}.md").write_text(f"# N{n}\n\nnewword{n}\n", encoding="utf-8")
+    run_sync(source=source)  # no worker here: the queued task does not run
+    assert search_session_ids("oldword3")[1] == 0
+    assert index_pending() == count
+    assert search_session_ids("newword3")[1] == 1
