@@ -154,7 +154,8 @@ class SourceDocument:
 
 # The columns a source write sets; ``id`` is the conflict target of the bulk upsert.
 _UPSERT_FIELDS = (
-    "created_at", "created_time", "project", "priority", "status", "state", "title", "next_step", "content",
+    "created_at", "created_time", "project", "priority", "status", "state", "title", "next_step",
+    "content", "size",
     "github_path", "github_sha", "checksum", "last_synced", "deleted_at",
 )  # fmt: skip
 
