@@ -177,6 +177,9 @@ def environment(args: argparse.Namespace, tmp: Path) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "ANNORIS_API_THROTTLE_RATE": "100000000/min",
         "LOG_LEVEL": "WARNING",
+        # Plain HTTP on loopback stands for the TLS-terminating proxy in front of gunicorn:
+        # no redirect to https (every other production setting, CSP and HSTS included, stays on).
+        "SECURE_SSL_REDIRECT": "0",
         "BENCH_BARE_JSON": str(tmp / "bare.json"),
     }
 
