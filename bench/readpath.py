@@ -302,7 +302,10 @@ class Floors:
         return "floor"
 
     def delete_row(self, sid: uuid.UUID) -> str:
-        self.pg.execute("DELETE FROM sessions_app_session WHERE id = %s", (sid,))
+        # The row's search index entries first: Django cascades, the raw DELETE must do it itself.
+        for table in ("sessions_app_searchposting", "sessions_app_searchdocument", "sessions_app_session"):
+            column = "id" if table == "sessions_app_session" else "session_id"
+            self.pg.execute(f"DELETE FROM {table} WHERE {column} = %s", (sid,))  # noqa: S608 - fixed names
         return "untimed"
 
     def close(self) -> None:
