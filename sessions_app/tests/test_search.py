@@ -15,7 +15,7 @@ from annoris.api import tokens
 from sessions_app.documents.folding import words
 from sessions_app.documents.nextsteps import front_matter_or_text
 from sessions_app.models import SearchDocument, SearchPosting, Session
-from sessions_app.search import search_session_ids, search_sessions
+from sessions_app.search import index_pending, search_session_ids, search_sessions
 from sessions_app.search.terms import matches, query_terms
 from sessions_app.services import session_soft_delete_missing
 
@@ -80,6 +80,7 @@ def test_recall_equals_decrypt_and_scan_on_a_generated_corpus(db: None, tmp_path
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_bytes(data)
     run_sync(source=LocalSource(tmp_path, repository="bench/corpus"))
+    index_pending()  # what the worker's queued task does after an import of this size
     for query in ("redis", "sync tree", "кэш очередь", "ETAG Blob", "median percentile", "signature запрос"):
         expected = scan(query)
         assert expected, query
