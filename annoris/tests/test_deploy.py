@@ -78,6 +78,22 @@ def test_gunicorn_reads_port_concurrency_and_timeout_from_the_environment() -> N
 
 
 @pytest.mark.django_db
+def test_the_preloaded_app_has_imported_what_a_first_request_needs() -> None:
+    """gunicorn forks workers from the preloaded module: a recycled worker must not import the
+    URLconf, the read path or redis-py on its first request (that was ~180 ms, the API's p99)."""
+    probe = (
+        "import sys, annoris.wsgi; "
+        "print(' '.join(m for m in ('sync_app.api.urls', 'sessions_app.readpath.read', 'redis', "
+        "'django_redis.client') if m not in sys.modules))"
+    )
+    env = _production_env(REDIS_URL="redis://127.0.0.1:1/0", ALLOWED_HOSTS="127.0.0.1")
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"imported only on the first request: {done.stdout}"
+
+
 def test_pages_carry_a_content_security_policy_with_a_nonce_for_scripts(admin_client: Client) -> None:
     for url in ("/", "/admin/", "/admin/login/"):
         policy = Client().get(url)["Content-Security-Policy"] if url != "/admin/" else None
