@@ -8,7 +8,9 @@ returning the same JSON from memory with no authentication (``bench/api_read_url
 
 Each round runs ``wrk -t2 -c16 -d10s --latency`` on the real endpoint and on the bare one,
 alternating which goes first. Reported: per-round requests/s and p99, the medians, and the
-ratio of the medians. Targets: real >= 70 % of bare, real p99 < 25 ms.
+ratio of the medians. Targets: real >= 70 % of bare, real p99 < 25 ms. Also reported, to
+explain the ratio: gunicorn's CPU time per request (master and workers, from /proc), which
+varies much less between runs than requests/s on a shared machine.
 
     .venv/bin/python bench/api_read.py --markdown            # published run (5 rounds)
     .venv/bin/python bench/api_read.py --quick               # smoke run (1 round of 3 s)
@@ -53,6 +55,28 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float = 0.0  # gunicorn's CPU time (master, workers, recycled workers) per request
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def gunicorn_cpu_seconds(master: int) -> float:
+    """CPU time of gunicorn so far: the master with its reaped workers, plus the live workers."""
+
+    def fields(pid: int) -> list[str]:
+        with open(f"/proc/{pid}/stat") as file:
+            return file.read().rpartition(")")[2].split()
+
+    own = fields(master)  # after the name: state is [0], utime [11], stime [12], cutime [13], cstime [14]
+    total = sum(int(v) for v in own[11:15])
+    with open(f"/proc/{master}/task/{master}/children") as file:
+        for child in file.read().split():
+            try:
+                total += sum(int(v) for v in fields(int(child))[11:13])
+            except (FileNotFoundError, ProcessLookupError):
+                pass  # a worker that just exited: counted in cutime from now on
+    return total / _TICK
 
 
 def main() -> int:
@@ -91,13 +115,13 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="annoris-api-bench-") as tmp:
         env = environment(args, Path(tmp))
         token = prepare(env, Path(tmp))
-        with gunicorn(env, args.port):
+        with gunicorn(env, args.port) as server:
             real_url, bare_url = urls(args.port, token, env)
             for url in (real_url, bare_url):  # warm both workers: token seen, row cached, code loaded
                 wrk(url, token, seconds=2)
             check_served_from_cache(real_url, token)
             before = backend_counts(args)
-            rounds = measure(args, real_url, bare_url, token)
+            rounds = measure(args, real_url, bare_url, token, server.proc.pid)
             after = backend_counts(args)
             check_served_from_cache(real_url, token)
     requests = sum(r.requests for r, _ in rounds) + sum(b.requests for _, b in rounds)
@@ -272,16 +296,20 @@ def wrk(url: str, token: str, *, seconds: int) -> Run:
     return Run(requests, rps, percentile("50"), percentile("99"), errors)
 
 
-def measure(args: argparse.Namespace, real: str, bare: str, token: str) -> list[tuple[Run, Run]]:
+def measure(args: argparse.Namespace, real: str, bare: str, token: str, master: int) -> list[tuple[Run, Run]]:
     rounds = []
     for number in range(args.rounds):
         order = [("real", real), ("bare", bare)] if number % 2 == 0 else [("bare", bare), ("real", real)]
-        runs = {name: wrk(url, token, seconds=args.duration) for name, url in order}
+        runs = {}
+        for name, url in order:
+            cpu = gunicorn_cpu_seconds(master)
+            runs[name] = wrk(url, token, seconds=args.duration)
+            runs[name].cpu_us = (gunicorn_cpu_seconds(master) - cpu) / runs[name].requests * 1e6
         rounds.append((runs["real"], runs["bare"]))
         r, b = runs["real"], runs["bare"]
         print(
-            f"round {number + 1}: real {r.rps:.0f} req/s p99 {r.p99_ms:.2f} ms | "
-            f"bare {b.rps:.0f} req/s p99 {b.p99_ms:.2f} ms | ratio {r.rps / b.rps:.2f}",
+            f"round {number + 1}: real {r.rps:.0f} req/s p99 {r.p99_ms:.2f} ms {r.cpu_us:.0f} us CPU | "
+            f"bare {b.rps:.0f} req/s p99 {b.p99_ms:.2f} ms {b.cpu_us:.0f} us CPU | ratio {r.rps / b.rps:.2f}",
             file=sys.stderr,
         )
     return rounds
@@ -294,15 +322,19 @@ def report(rounds: list[tuple[Run, Run]], args: argparse.Namespace) -> int:
     bare_p99 = statistics.median(b.p99_ms for _, b in rounds)
     real_p50 = statistics.median(r.p50_ms for r, _ in rounds)
     bare_p50 = statistics.median(b.p50_ms for _, b in rounds)
+    real_cpu = statistics.median(r.cpu_us for r, _ in rounds)
+    bare_cpu = statistics.median(b.cpu_us for _, b in rounds)
     ratio = real_rps / bare_rps
     errors = sum(r.errors + b.errors for r, b in rounds)
     ok_ratio, ok_p99 = ratio >= TARGET_RATIO, real_p99 < TARGET_P99_MS
     verdict_ratio, verdict_p99 = ("PASS" if ok else "FAIL" for ok in (ok_ratio, ok_p99))
     lines = [
-        "| Endpoint | Requests/s (median) | p50 (ms) | p99 (ms) |",
-        "|---|---|---|---|",
-        f"| `GET /api/sessions/{{id}}/` (cache, token) | {real_rps:.0f} | {real_p50:.2f} | {real_p99:.2f} |",
-        f"| bare DRF view, same JSON, no auth | {bare_rps:.0f} | {bare_p50:.2f} | {bare_p99:.2f} |",
+        "| Endpoint | Requests/s (median) | p50 (ms) | p99 (ms) | gunicorn CPU per request (µs) |",
+        "|---|---|---|---|---|",
+        f"| `GET /api/sessions/{{id}}/` (cache, token) | {real_rps:.0f} | {real_p50:.2f} | {real_p99:.2f} "
+        f"| {real_cpu:.0f} |",
+        f"| bare DRF view, same JSON, no auth | {bare_rps:.0f} | {bare_p50:.2f} | {bare_p99:.2f} "
+        f"| {bare_cpu:.0f} |",
         "",
         f"- ratio of medians: **{ratio:.2f}** (target >= {TARGET_RATIO:.2f}): {verdict_ratio}",
         f"- real p99: **{real_p99:.2f} ms** (target < {TARGET_P99_MS:.0f} ms): {verdict_p99}",
