@@ -19,6 +19,7 @@ import os
 import re
 from dataclasses import dataclass
 
+import pybase64
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -133,7 +134,7 @@ def encrypt(plaintext: bytes, keyring: Keyring) -> bytes:
     key_id, key = keyring.keys[0]
     nonce = os.urandom(NONCE_BYTES)
     sealed = AESGCM(key).encrypt(nonce, plaintext, key_id.encode())
-    return (PREFIX + key_id + ":").encode() + base64.urlsafe_b64encode(nonce + sealed)
+    return (PREFIX + key_id + ":").encode() + pybase64.urlsafe_b64encode(nonce + sealed)
 
 
 def key_id_of(token: bytes | str) -> str:
@@ -152,7 +153,10 @@ def decrypt(token: bytes | str, keyring: Keyring) -> bytes:
     if key is None:
         raise DecryptionError(f"no key with id {key_id!r} in ANNORIS_ENCRYPTION_KEYS")
     try:
-        raw = base64.urlsafe_b64decode(text[len(PREFIX) + len(key_id) + 1 :])
+        # pybase64 (SIMD): 2.6 µs where the standard library took 50 µs for a 10 KB session, most of
+        # a cache-hit read's decryption. validate=True: a character outside the urlsafe alphabet is
+        # an error, where the standard library would have skipped it.
+        raw = pybase64.b64decode(text[len(PREFIX) + len(key_id) + 1 :], altchars=b"-_", validate=True)
         return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode())
     except (InvalidTag, binascii.Error, ValueError):
         raise WrongKey(

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from annoris import crypto
 
@@ -55,6 +56,30 @@ def test_it_rejects_tampering(keyring: crypto.Keyring) -> None:
     token[-5] = ord("A") if token[-5] != ord("A") else ord("B")
     with pytest.raises(crypto.DecryptionError):
         crypto.decrypt(bytes(token), keyring)
+
+
+@pytest.mark.parametrize("damage", ["\n", " ", "+", "=", "é", "\x00", "!"])
+def test_a_token_with_a_character_outside_urlsafe_base64_is_refused_not_skipped(
+    keyring: crypto.Keyring, damage: str
+) -> None:
+    """The standard library's decoder skipped such characters; a token is refused as tampered."""
+    token = crypto.encrypt(b"notes", keyring).decode()
+    head, _, body = token.rpartition(":")
+    for damaged in (f"{head}:{body[:9]}{damage}{body[9:]}", f"{head}:{body}{damage}"):
+        with pytest.raises(crypto.DecryptionError, match="tampered"):
+            crypto.decrypt(damaged, keyring)
+
+
+def test_tokens_are_standard_urlsafe_base64(keyring: crypto.Keyring) -> None:
+    """Whatever decoder reads them, tokens stay plain RFC 4648 urlsafe base64 (rows written before
+    and after the change decrypt alike)."""
+    for size in (0, 1, 2, 3, 100, 10_240):
+        plaintext = os.urandom(size)
+        token = crypto.encrypt(plaintext, keyring)
+        raw = base64.urlsafe_b64decode(token.split(b":")[-1])
+        key = keyring.keys[0][1]
+        assert AESGCM(key).decrypt(raw[:12], raw[12:], b"k1") == plaintext
+        assert crypto.decrypt(token, keyring) == plaintext
 
 
 def test_it_rejects_a_relabelled_key_id(keyring: crypto.Keyring) -> None:
