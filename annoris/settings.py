@@ -248,7 +248,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["annoris.api.permissions.ScopePermission"],
     "DEFAULT_THROTTLE_CLASSES": ["annoris.api.throttling.TokenRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "annoris.api.renderers.JSONRenderer",  # DRF's JSON, written by orjson
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [

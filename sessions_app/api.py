@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from annoris.api.errors import ApiError, unavailable
 from annoris.api.pagination import CursorPagination
+from annoris.api.renderers import JSONRenderer
 from annoris.api.schema import error_responses, header
 from annoris.crypto import DecryptionError
 from projects_app.models import Project
@@ -47,7 +48,7 @@ class MarkdownRenderer(renderers.BaseRenderer):
         response = (renderer_context or {}).get("response")
         if response is not None:
             response["Content-Type"] = "application/json"
-        return renderers.JSONRenderer().render(data)
+        return JSONRenderer().render(data)
 
 
 class DateOrDateTimeField(serializers.DateTimeField):
@@ -120,7 +121,7 @@ class SessionReadViewSet(viewsets.GenericViewSet):
     filter_backends = [SessionOrdering]
     lookup_field = "id"
     lookup_value_regex = UUID_PATTERN
-    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, MarkdownRenderer]
+    renderer_classes = [JSONRenderer, renderers.BrowsableAPIRenderer, MarkdownRenderer]
 
     def get_queryset(self) -> QuerySet[Session]:
         return Session.objects.select_related("project").defer("content")

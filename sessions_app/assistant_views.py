@@ -22,11 +22,12 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annoris.api.renderers import JSONRenderer
 from annoris.api.schema import ErrorSerializer
 from sessions_app.context import (
     DEFAULT_BUDGET,
