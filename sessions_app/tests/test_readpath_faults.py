@@ -185,6 +185,38 @@ def test_it_reads_from_the_database_while_redis_is_dead_and_from_redis_again_onc
     assert Session.objects.fetch(session_id).layer == "cache"
 
 
+def test_a_paused_redis_costs_the_read_that_meets_it_one_socket_timeout_and_no_retries(
+    spread: Spread, redis: RedisServer, clock: Clock
+) -> None:
+    """SIGSTOP: the connection stays open and nothing answers. The read that meets it waits one
+    SOCKET_TIMEOUT (0.1 s here) and is served by the database; the breaker then keeps later
+    reads off Redis; once it answers again, each read gets its own reply."""
+    cached = spread.cached[0]
+    assert Session.objects.fetch(cached).layer == "cache"
+    redis.pause()
+    try:
+        started = time.perf_counter()
+        assert Session.objects.fetch(cached).layer == "database"
+        first = time.perf_counter() - started
+        assert readpath.breakers()["cache"].state == "open"
+        started = time.perf_counter()
+        assert Session.objects.fetch(spread.cached[1]).layer == "database"
+        second = time.perf_counter() - started
+    finally:
+        redis.resume()
+    assert 0.1 <= first < 0.3, f"the first read took {first:.3f} s"
+    assert second < 0.05, f"a read with the breaker open took {second:.3f} s"
+    clock.advance(COOLDOWN)
+    # The GET that timed out got its reply once Redis resumed: it must not answer the next read.
+    other = spread.cached[2]
+    result = Session.objects.fetch(other)
+    assert (result.layer, result.session.id, _md5(result.session.text)) == (
+        "cache",
+        other,
+        spread.expected[other],
+    )
+
+
 def test_it_serves_redis_and_github_while_postgres_is_cut_and_lands_the_write_backs_after(
     spread: Spread, postgres: TcpProxy, api: APIClient, clock: Clock
 ) -> None:
