@@ -28,7 +28,7 @@ from projects_app.models import Project
 from sessions_app.models import Session, SessionState
 from sessions_app.readpath import ReadError, SessionNotFound, SessionUnavailable
 from sessions_app.selectors import filter_sessions
-from sessions_app.serializers import SessionDetailSerializer, SessionListSerializer
+from sessions_app.serializers import SessionDetailSerializer, SessionListSerializer, detail_representation
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
@@ -203,7 +203,7 @@ class SessionReadViewSet(viewsets.GenericViewSet):
         try:
             if request.accepted_renderer.format == "md":
                 return Response(session.text, headers=headers)
-            data = SessionDetailSerializer(session, context={"request": request}).data
+            data = detail_representation(session, request)
         except DecryptionError:
             raise ApiError(  # this session's data, not an outage: never a 500
                 422, "The session cannot be decrypted with the configured keys.", code="undecryptable"

