@@ -40,6 +40,8 @@ class SessionManager(models.Manager.from_queryset(SessionQuerySet)):  # type: ig
 
         Returns FetchResult(session, layer, elapsed_ms). Raises SessionNotFound,
         SessionUnavailable (an outage) or SessionUnreadable (its data cannot be served).
+        The session is read-only: a cache hit may hand the same instance to every read of
+        this process until the cached value changes (copy it, or ``get()`` it, to change it).
         """
         from sessions_app.readpath.read import fetch  # the read path imports the model: import on use
 

@@ -49,6 +49,7 @@ class FetchResult(NamedTuple):
 
     A named tuple: ``result.session`` or ``session, layer, elapsed_ms = result`` (and ~1 µs
     cheaper to build than a frozen dataclass, on a cache hit held to 1.5x its floor).
+    ``session`` is read-only: cache hits share it (see ``cache.get_row``).
     """
 
     session: Session

@@ -52,6 +52,11 @@ class ReadPathState:
         # The cache hit's fast reader, (redis client, make_key), when the alias's values are plain
         # pickles; None: use the cache API; UNSET: not looked at since the settings last changed.
         self.fast_reader: Any = UNSET
+        # Cached values this process decoded last, per session id: (the bytes, the row), oldest
+        # first, RECENT_BYTES of values at most (see cache._recent_row).
+        self.recent_rows: dict[uuid.UUID, tuple[bytes, Any]] = {}
+        self.recent_bytes = 0
+        self.recent_lock = threading.Lock()
         # Per thread: sessions changed in its open transaction, refreshed in the cache on commit.
         self.changed = threading.local()
         # When this process next replays the durable pending invalidations (clock time).

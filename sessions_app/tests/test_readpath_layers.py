@@ -5,10 +5,13 @@ Run on SQLite (char(32) ids, text datetimes through converters) and on PostgreSQ
 
 from __future__ import annotations
 
+import os
+import pickle
 import uuid
 from typing import Any
 
 import pytest
+import redis
 from django.db import connection
 from django.db.models import Model
 
@@ -73,6 +76,34 @@ def test_a_cached_value_of_another_shape_or_not_a_pickle_is_a_miss(
         session_cache.client.get_client().set(key, b"\x80not a pickle")
         assert cache.get_row(sid) is None
     assert state.STATE.cache_breaker.state == "closed"  # a bad value is a miss, not a cache failure
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the decoded-value memo is Redis's fast path")
+def test_a_value_another_process_writes_is_read_at_once_and_the_memo_stays_bounded(
+    synced: list[Session], session_cache: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hit gives back the row decoded before only while Redis sends the same bytes."""
+    session = Session.objects.select_related("project").get(pk=synced[0].pk)
+    cache.set_rows([session])
+    first = cache.get_row(session.id)
+    assert first is not None and first.title == session.title
+    assert cache.get_row(session.id) is first  # the same bytes: the same (read-only) row
+
+    changed = Session.objects.select_related("project").get(pk=session.pk)
+    changed.title, changed.github_sha = "Renamed elsewhere", "f" * 40
+    other = redis.Redis.from_url(os.environ["REDIS_URL"])  # another process's client
+    other.set(session_cache.make_key(cache.row_key(session.id)), pickle.dumps(cache.row_data(changed)))
+    other.close()
+    now = cache.get_row(session.id)
+    assert now is not None and (now.title, now.github_sha) == ("Renamed elsewhere", "f" * 40)
+
+    limit = 2 * max(len(pickle.dumps(cache.row_data(s))) for s in synced)
+    monkeypatch.setattr(cache, "RECENT_BYTES", limit)
+    cache.set_rows(synced)
+    assert len(synced) > 2
+    for row in synced:
+        assert cache.get_row(row.id) is not None
+    assert 0 < state.STATE.recent_bytes <= limit and 0 < len(state.STATE.recent_rows) < len(synced)
 
 
 def test_a_cached_row_without_its_project_loads_the_project_on_access(
