@@ -18,6 +18,7 @@ from django.db.models import Model
 from annoris.sources.local import LocalSource
 from sessions_app.models import Session
 from sessions_app.readpath import cache, database, state
+from sessions_app.serializers import detail_representation
 from sync_app.engine import run_sync
 
 
@@ -88,6 +89,8 @@ def test_a_value_another_process_writes_is_read_at_once_and_the_memo_stays_bound
     first = cache.get_row(session.id)
     assert first is not None and first.title == session.title
     assert cache.get_row(session.id) is first  # the same bytes: the same (read-only) row
+    assert detail_representation(first)["title"] == session.title
+    assert detail_representation(cache.get_row(session.id))["content"] == session.text
 
     changed = Session.objects.select_related("project").get(pk=session.pk)
     changed.title, changed.github_sha = "Renamed elsewhere", "f" * 40
@@ -96,6 +99,8 @@ def test_a_value_another_process_writes_is_read_at_once_and_the_memo_stays_bound
     other.close()
     now = cache.get_row(session.id)
     assert now is not None and (now.title, now.github_sha) == ("Renamed elsewhere", "f" * 40)
+    shown = detail_representation(now)  # what the API renders for the new value
+    assert (shown["title"], shown["sha"], shown["content"]) == ("Renamed elsewhere", "f" * 40, session.text)
 
     limit = 2 * max(len(pickle.dumps(cache.row_data(s))) for s in synced)
     monkeypatch.setattr(cache, "RECENT_BYTES", limit)
