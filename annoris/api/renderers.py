@@ -43,8 +43,10 @@ class JSONRenderer(renderers.JSONRenderer):
             rendered = orjson.dumps(data, default=self.encoder_class().default, option=_OPTIONS)
         except orjson.JSONEncodeError:  # a value orjson cannot write: DRF's renderer, with DRF's errors
             return super().render(data, accepted_media_type, renderer_context)
-        if _LINE_SEPARATOR in rendered:
+        # Both separators end in byte A8 or A9: looking for that one byte (memchr, ~0.3 µs for
+        # 11 KB) first skips the 3-byte searches (~8 µs each) for most documents.
+        if b"\xa8" in rendered and _LINE_SEPARATOR in rendered:
             rendered = rendered.replace(_LINE_SEPARATOR, b"\\u2028")
-        if _PARAGRAPH_SEPARATOR in rendered:
+        if b"\xa9" in rendered and _PARAGRAPH_SEPARATOR in rendered:
             rendered = rendered.replace(_PARAGRAPH_SEPARATOR, b"\\u2029")
         return rendered
