@@ -196,7 +196,6 @@ class SessionReadViewSet(viewsets.GenericViewSet):
             "ETag": f'"{session.github_sha}"',
             "X-Annoris-Source": result.layer,
             "Server-Timing": f"{result.layer};dur={result.elapsed_ms:.2f}",
-            "Vary": "Accept",
         }
         if _etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), session.github_sha):
             return Response(status=304, headers=headers)

@@ -150,6 +150,7 @@ def test_it_answers_304_when_if_none_match_carries_the_etag(api: APIClient, sync
     etag = api.get(url)["ETag"]
     response = api.get(url, HTTP_IF_NONE_MATCH=f'W/"0000", {etag}')
     assert response.status_code == 304 and response.content == b"" and response["ETag"] == etag
+    assert response["Vary"] == "Accept"
     assert api.get(url, HTTP_IF_NONE_MATCH='"0000"').status_code == 200
 
 
@@ -161,6 +162,7 @@ def test_it_serves_the_markdown_document_for_format_md_or_accept_markdown(
     for response in (api.get(url, {"format": "md"}), api.get(url, HTTP_ACCEPT="text/markdown")):
         assert response.status_code == 200
         assert response["Content-Type"] == "text/markdown; charset=utf-8"
+        assert response["Vary"] == "Accept"  # a shared cache must not serve it for JSON
         assert response.content.decode() == session.text
 
 
