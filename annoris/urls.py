@@ -13,8 +13,8 @@ admin.site.index_title = "Working memory"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include("sync_app.assistant_urls")),  # context, search, next steps, drift (issue #8)
-    # The rest of the REST API (router, schema, docs): sync_app sits at the top of the import chain.
+    # The REST API: router, schema, docs, then the assistant's routes (sync_app/api/urls.py;
+    # sync_app sits at the top of the import chain).
     path("api/", include("sync_app.api.urls")),
     path("mcp", include("sync_app.mcp.urls")),  # MCP over streamable HTTP (issue #8)
     path("", include("sync_app.urls")),

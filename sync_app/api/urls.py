@@ -1,8 +1,13 @@
-"""The API's router (included under ``api/`` by annoris/urls.py): trailing slashes everywhere."""
+"""The API's routes (included under ``api/`` by annoris/urls.py): trailing slashes everywhere.
+
+The router's routes come first (sessions, projects, sync: the most used, and each pattern
+tried costs a read ~1 µs), then the assistant's (context, search, next steps, drift), then a
+JSON 404 for anything else. No two patterns overlap, so the order only changes speed.
+"""
 
 from __future__ import annotations
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from annoris.api.errors import not_found
@@ -31,5 +36,6 @@ urlpatterns = [
         name="project-sessions",
     ),
     *router.urls,
+    path("", include("sync_app.assistant_urls")),  # context, search, next steps, drift (issue #8)
     re_path(r"^.*$", not_found),  # anything else under /api/: a JSON 404, never Django's HTML page
 ]
