@@ -162,6 +162,9 @@ ANNORIS_BREAKER_COOLDOWN = env.float("ANNORIS_BREAKER_COOLDOWN", default=5.0)
 # The read path replays durable pending cache invalidations (writes whose cache refresh
 # failed: Redis paused, killed, partitioned) at most this many seconds apart, per process.
 ANNORIS_CACHE_SWEEP_INTERVAL = env.float("ANNORIS_CACHE_SWEEP_INTERVAL", default=10.0)
+# Bytes of cached values each process keeps decoded, so a hit whose bytes did not change skips
+# unpickling (ciphertext as in Redis, never plaintext; 0 turns it off).
+ANNORIS_CACHE_DECODED_BYTES = env.int("ANNORIS_CACHE_DECODED_BYTES", default=16 * 1024 * 1024)
 # GitHub as the read path's last layer: per-request timeout (s) and retries, kept short so
 # "unavailable" comes in bounded time; the sync keeps the client's patient defaults.
 ANNORIS_SOURCE_TIMEOUT = env.float("ANNORIS_SOURCE_TIMEOUT", default=3.0)

@@ -53,9 +53,11 @@ class ReadPathState:
         # pickles; None: use the cache API; UNSET: not looked at since the settings last changed.
         self.fast_reader: Any = UNSET
         # Cached values this process decoded last, per session id: (the bytes, the row), oldest
-        # first, RECENT_BYTES of values at most (see cache._recent_row).
-        self.recent_rows: dict[uuid.UUID, tuple[bytes, Any]] = {}
+        # first, ANNORIS_CACHE_DECODED_BYTES of values at most (see cache._recent_row).
+        # (An OrderedDict: dropping the oldest of a plain dict rescans the slots freed before it.)
+        self.recent_rows: OrderedDict[uuid.UUID, tuple[bytes, Any]] = OrderedDict()
         self.recent_bytes = 0
+        self.recent_misses = 0  # decoded values not kept while the budget was full
         self.recent_lock = threading.Lock()
         # Per thread: sessions changed in its open transaction, refreshed in the cache on commit.
         self.changed = threading.local()

@@ -81,7 +81,7 @@ def test_a_cached_value_of_another_shape_or_not_a_pickle_is_a_miss(
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the decoded-value memo is Redis's fast path")
 def test_a_value_another_process_writes_is_read_at_once_and_the_memo_stays_bounded(
-    synced: list[Session], session_cache: Any, monkeypatch: pytest.MonkeyPatch
+    synced: list[Session], session_cache: Any, settings: Any
 ) -> None:
     """A hit gives back the row decoded before only while Redis sends the same bytes."""
     session = Session.objects.select_related("project").get(pk=synced[0].pk)
@@ -103,7 +103,7 @@ def test_a_value_another_process_writes_is_read_at_once_and_the_memo_stays_bound
     assert (shown["title"], shown["sha"], shown["content"]) == ("Renamed elsewhere", "f" * 40, session.text)
 
     limit = 2 * max(len(pickle.dumps(cache.row_data(s))) for s in synced)
-    monkeypatch.setattr(cache, "RECENT_BYTES", limit)
+    settings.ANNORIS_CACHE_DECODED_BYTES = limit
     cache.set_rows(synced)
     assert len(synced) > 2
     for row in synced:
