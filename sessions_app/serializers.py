@@ -59,19 +59,16 @@ def detail_representation(instance: Session, request: Any = None) -> dict[str, A
     (a serializer instance costs ~20 µs of DRF bookkeeping, 3% of the request). Decrypts the
     document: raises annoris.crypto.DecryptionError.
 
-    The fields other than ``url`` and ``content`` are kept for the last instance seen per id:
-    a cache hit hands the same read-only row to every read until the cached value changes
-    (``readpath.cache.get_row``), so they are built once per version, not once per read.
+    The fields other than ``url`` and ``content`` are built once per row and kept on it: a
+    cache hit hands the same read-only row to every read until the cached value changes
+    (``readpath.cache.get_row``), so they are built once per version, not once per read, and
+    live exactly as long as the read path keeps the row.
     """
-    known = _recent_fields.get(instance.id)
-    if known is not None and known[0] is instance:
-        before_url, after_url = known[1], known[2]
-    else:
-        before_url = _fields_before_url(instance)
+    fields = instance.__dict__.get(_FIELDS_ATTR)
+    if fields is None:
         after_url = {"checksum": instance.checksum, "deleted_at": _iso(instance.deleted_at)}
-        if len(_recent_fields) >= _RECENT_LIMIT:
-            _recent_fields.clear()
-        _recent_fields[instance.id] = (instance, before_url, after_url)
+        fields = instance.__dict__[_FIELDS_ATTR] = (_fields_before_url(instance), after_url)
+    before_url, after_url = fields
     data = dict(before_url)
     data["url"] = _absolute(detail_path(instance.id), request)
     data.update(after_url)
@@ -79,8 +76,7 @@ def detail_representation(instance: Session, request: Any = None) -> dict[str, A
     return data
 
 
-_RECENT_LIMIT = 256  # ids; each entry holds a row (its ciphertext) and its small fields
-_recent_fields: dict[Any, tuple[Session, dict[str, Any], dict[str, Any]]] = {}
+_FIELDS_ATTR = "_annoris_detail_fields"  # on the row: its small fields, as detail_representation built them
 
 
 def _fields_before_url(instance: Session) -> dict[str, Any]:
