@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -157,24 +158,16 @@ def session_update(
     message = _message("Update", row.github_path, requested_by)
     if queue:
         return _queue_behind(PendingWrite.Operation.UPDATE, row, text, current_sha, message, requested_by)
-    try:
+
+    def send() -> WriteResult:
         if remote_sha(source, row.github_path) is None:
             # GitHub's PUT ignores ``sha`` for a missing path and would bring the file back.
             raise PreconditionFailed(f"{row.github_path} was deleted at the source since {current_sha}.")
-        result = source.write(row.github_path, text.encode("utf-8"), sha=current_sha, message=message)
-    except SourceConflict:
-        raise PreconditionFailed(
-            f"{row.github_path} changed at the source since {current_sha}; read it again and retry."
-        ) from None
-    except SourceUnavailable as exc:
-        _refuse_if_not_outage(exc)
-        return _queue_behind(
-            PendingWrite.Operation.UPDATE, row, text, current_sha, message, requested_by, exc
-        )
-    except SourceError as exc:
-        raise SourceRefused(f"The source refused the write: {exc}") from None
-    _mirror("update", row.id, row.github_path, text, result)
-    return WriteOutcome("update", row.id, row.github_path, result.sha, commit=result.revision)
+        return source.write(row.github_path, text.encode("utf-8"), sha=current_sha, message=message)
+
+    return _send_or_queue(
+        PendingWrite.Operation.UPDATE, row, text, current_sha, message, requested_by, send, what="write"
+    )
 
 
 def _keep_identity(text: str, row: Session, source: Source) -> str:
@@ -212,23 +205,16 @@ def session_delete(
     message = _message("Delete", row.github_path, requested_by)
     if queue:
         return _queue_behind(PendingWrite.Operation.DELETE, row, None, current_sha, message, requested_by)
-    try:
-        result = source.delete(row.github_path, sha=current_sha, message=message)
-    except SourceNotFound:
-        result = WriteResult(path=row.github_path, sha=None)  # already gone: the goal is met
-    except SourceConflict:
-        raise PreconditionFailed(
-            f"{row.github_path} changed at the source since {current_sha}; read it again and retry."
-        ) from None
-    except SourceUnavailable as exc:
-        _refuse_if_not_outage(exc)
-        return _queue_behind(
-            PendingWrite.Operation.DELETE, row, None, current_sha, message, requested_by, exc
-        )
-    except SourceError as exc:
-        raise SourceRefused(f"The source refused the delete: {exc}") from None
-    _mirror("delete", row.id, row.github_path, None, result)
-    return WriteOutcome("delete", row.id, row.github_path, None, commit=result.revision)
+
+    def send() -> WriteResult:
+        try:
+            return source.delete(row.github_path, sha=current_sha, message=message)
+        except SourceNotFound:
+            return WriteResult(path=row.github_path, sha=None)  # already gone: the goal is met
+
+    return _send_or_queue(
+        PendingWrite.Operation.DELETE, row, None, current_sha, message, requested_by, send, what="delete"
+    )
 
 
 # -- shared -------------------------------------------------------------------------------------
@@ -310,6 +296,37 @@ def _queue_behind(
     )  # fmt: skip
     sha = entry.content_sha or None
     return WriteOutcome(operation, row.id, row.github_path, sha, queued=entry)
+
+
+def _send_or_queue(
+    operation: str,
+    row: Session,
+    text: str | None,
+    base_sha: str,
+    message: str,
+    requested_by: str,
+    send: Callable[[], WriteResult],
+    *,
+    what: str,
+) -> WriteOutcome:
+    """Change an existing file at the source with ``send`` and mirror it; queue it on an outage.
+
+    A change since ``base_sha`` is a 412 (PreconditionFailed), any other refusal a 502
+    (SourceRefused, saying which ``what`` was refused).
+    """
+    try:
+        result = send()
+    except SourceConflict:
+        raise PreconditionFailed(
+            f"{row.github_path} changed at the source since {base_sha}; read it again and retry."
+        ) from None
+    except SourceUnavailable as exc:
+        _refuse_if_not_outage(exc)
+        return _queue_behind(operation, row, text, base_sha, message, requested_by, exc)
+    except SourceError as exc:
+        raise SourceRefused(f"The source refused the {what}: {exc}") from None
+    _mirror(str(operation), row.id, row.github_path, text, result)
+    return WriteOutcome(str(operation), row.id, row.github_path, result.sha, commit=result.revision)
 
 
 def _refuse_if_not_outage(exc: SourceUnavailable) -> None:
