@@ -6,9 +6,10 @@ from sessions_app.api import SessionReadViewSet
 from sync_app.api.session_writes import SessionWriteMixin
 
 
+# The write mixin comes first: its get_permissions and handle_exception wrap the read viewset's.
 class SessionViewSet(SessionWriteMixin, SessionReadViewSet):
-    """``/api/sessions/`` and ``/api/sessions/{id}/``: list, read, create, replace, change, delete.
+    """Session documents: list, read, create, replace, change and delete them.
 
-    The write mixin comes first: its ``get_permissions`` and ``handle_exception`` wrap the
-    read viewset's.
+    Reads come from the cache, the database or GitHub (the `X-Annoris-Source` header says
+    which); writes go to GitHub first.
     """
