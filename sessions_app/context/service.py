@@ -18,7 +18,8 @@ from django.db.models import Max
 from django.urls import reverse
 
 from annoris.crypto import DecryptionError
-from projects_app.models import Project, project_id_for
+from projects_app.models import Project
+from projects_app.selectors import ProjectNotFound, find_project
 from sessions_app.documents.nextsteps import StepMentions, extract_steps, open_steps
 from sessions_app.models import Session
 
@@ -43,10 +44,6 @@ _RECENT_SCAN = 300  # newest sessions looked at to find them
 _FIELDS = ("id", "title", "created_at", "state", "next_step", "content", "project__name")
 
 
-class ProjectNotFound(LookupError):
-    """No project has that name or id."""
-
-
 class BudgetOutOfRange(ValueError):
     """``budget_tokens`` is outside MIN_BUDGET..MAX_BUDGET."""
 
@@ -63,25 +60,8 @@ class NextStep:
 
 
 def resolve_project(project: Project | uuid.UUID | str) -> Project:
-    """A project by instance, id (UUID or its text) or name (any case); ProjectNotFound otherwise."""
-    if isinstance(project, Project):
-        return project
-    if isinstance(project, uuid.UUID):
-        found = Project.objects.filter(id=project).first()
-    else:
-        text = str(project).strip()
-        if not text or "\x00" in text or len(text) > 255:
-            raise ProjectNotFound(f"no project {text[:80]!r}")
-        ids = [project_id_for(text)]  # a project's id derives from its name
-        try:
-            ids.append(uuid.UUID(text))
-        except ValueError:
-            pass
-        found = Project.objects.filter(id__in=ids).first()
-        found = found or Project.objects.filter(name__iexact=text).first()
-    if found is None:
-        raise ProjectNotFound(f"no project {str(project)[:80]!r}")
-    return found
+    """A project by instance, id, name, slug or folder name (any case); ProjectNotFound otherwise."""
+    return find_project(project)
 
 
 def build_context(
