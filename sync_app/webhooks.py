@@ -23,9 +23,7 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,6 +31,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest
 
+from annoris.jsondepth import MAX_JSON_DEPTH, json_depth
 from sync_app import services
 from sync_app.models import WebhookDelivery
 
@@ -40,12 +39,6 @@ logger = logging.getLogger(__name__)
 
 FORM = "application/x-www-form-urlencoded"
 MAX_DELIVERY_ID = 100  # WebhookDelivery.delivery_id; GitHub's GUIDs are 36 characters
-# Deepest JSON nesting accepted. GitHub's push payloads nest about 5 levels; Python's json
-# recurses per level and a signed body 100,000 levels deep raised RecursionError (a 500).
-MAX_JSON_DEPTH = 64
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_BRACKETS = str.maketrans({"[": "(", "{": "(", "]": ")", "}": ")"})
-_STEP = {"(": 1, ")": -1}
 
 
 @dataclass(frozen=True)
@@ -190,17 +183,6 @@ def parse_payload(body: bytes, *, content_type: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise Refused(400, "payload is not a JSON object")
     return data
-
-
-def json_depth(text: str) -> int:
-    """The deepest bracket nesting of a JSON text, found without recursion (strings skipped).
-
-    Linear and in C for the heavy parts: strings are cut out with one regex, the rest is
-    reduced to its brackets, and the running depth is a prefix sum. Malformed text may
-    count deeper than json would parse; it fails either way.
-    """
-    brackets = re.sub(r"[^()]", "", _JSON_STRING.sub("", text).translate(_BRACKETS))
-    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 def _storable(name: str, value: str) -> str:
