@@ -43,3 +43,21 @@ def test_json_nested_within_the_limit_still_parses(api: APIClient) -> None:
     nested = '{"name": "Deep", "status": "active", "x": ' + "[" * 40 + "]" * 40 + "}"
     response = api.post("/api/projects/", nested, content_type="application/json")
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("post", "/api/sessions"),
+        ("post", "/api/nope/"),
+        ("put", "/api/sessions/not-a-uuid/"),
+        ("patch", "/api/projects/not-a-uuid/"),
+        ("delete", "/api/nope"),
+    ],
+)
+def test_an_unknown_url_with_an_unsafe_method_is_a_json_404_not_a_csrf_403(
+    api: APIClient, method: str, url: str
+) -> None:
+    response = getattr(api, method)(url, {"content": "# x\n"}, format="json")
+    body = _error(response, 404, "not_found")
+    assert "CSRF" not in body["detail"]
