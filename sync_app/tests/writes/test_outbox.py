@@ -176,7 +176,7 @@ def test_a_conflict_keeps_both_versions_and_blocks_the_path_until_resolved(
     changelist = reverse("admin:sync_app_pendingwrite_changelist")
     page = admin.get(reverse("admin:sync_app_pendingwrite_change", args=[first.pk]))
     assert page.status_code == 200 and "Written while GitHub was down." in page.content.decode()
-    admin.post(changelist, {"action": "discard", "_selected_action": [first.pk]})
+    admin.post(changelist, {"action": "discard", "_selected_action": [first.pk], "post": "yes"})
     first.refresh_from_db()
     assert first.status == "discarded" and decrypt_text(first.content).startswith("# Ours")
     drain()
@@ -184,7 +184,7 @@ def test_a_conflict_keeps_both_versions_and_blocks_the_path_until_resolved(
     assert second.status == "conflict"
 
     # Retry writes the kept version over the GitHub version shown.
-    admin.post(changelist, {"action": "retry", "_selected_action": [second.pk]})
+    admin.post(changelist, {"action": "retry", "_selected_action": [second.pk], "post": "yes"})
     assert drain()["landed"] == 1
     final = file_at(gh, row.github_path)
     assert final is not None and "priority: low" in final and commit_count(gh) == commits + 1
