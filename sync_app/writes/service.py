@@ -36,7 +36,7 @@ from annoris.sources.github_client import Unauthorized
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import Session
 from sync_app.models import PendingWrite
-from sync_app.writes import document, paths, secrets
+from sync_app.writes import acceptance, document, paths, secrets
 from sync_app.writes.errors import (
     InvalidDocument,
     PathExists,
@@ -91,8 +91,14 @@ def session_create(
     parsed = _parse(text, path=path, now=now)
     source = source or write_source()
     session_id = parsed.session_id or session_id_for(source.repository, path)
-    _refuse_taken(path, session_id)
-    message = _message("Create", path, requested_by)
+    with acceptance.held(session_id=session_id, path=path):  # one create per path and per id
+        _refuse_taken(path, session_id)
+        return _create(path, session_id, text, _message("Create", path, requested_by), requested_by, source)
+
+
+def _create(
+    path: str, session_id: uuid.UUID, text: str, message: str, requested_by: str, source: Source
+) -> WriteOutcome:
     try:
         result = source.write(path, text.encode("utf-8"), sha=None, message=message)
     except SourceConflict:
@@ -118,11 +124,13 @@ def _refuse_taken(path: str, session_id: uuid.UUID) -> None:
         raise PathExists(f"The front matter id {session_id} belongs to another session.")
     if outbox_open_entries(path):
         raise PathExists(f"A queued write (outbox) already goes to {path}; choose another path or title.")
+    acceptance.refuse_queued_id(session_id)
 
 
 # -- update -----------------------------------------------------------------------------------
 
 
+@acceptance.one_at_a_time  # checks and acceptance of one session's writes never interleave
 def session_update(
     *,
     session_id: uuid.UUID,
@@ -193,6 +201,7 @@ def _keep_identity(text: str, row: Session, source: Source) -> str:
 # -- delete -----------------------------------------------------------------------------------
 
 
+@acceptance.one_at_a_time
 def session_delete(
     *, session_id: uuid.UUID, if_match: str | None, requested_by: str = "", source: Source | None = None
 ) -> WriteOutcome:
