@@ -21,7 +21,13 @@ from urllib.parse import quote
 
 import requests
 
-from annoris.sources.base import SourceConflict, SourceError, SourceNotFound, SourceUnavailable
+from annoris.sources.base import (
+    SourceConflict,
+    SourceError,
+    SourceNotFound,
+    SourceOutcomeUnknown,
+    SourceUnavailable,
+)
 
 DOCS = "https://docs.github.com/en/rest"
 # Wait for a primary limit that says nothing about when it resets (GITHUB.md 6: "wait at
@@ -82,6 +88,10 @@ class Unavailable(GitHubError, SourceUnavailable):
     """5xx after retries, connection errors and timeouts."""
 
 
+class OutcomeUnknown(Unavailable, SourceOutcomeUnknown):
+    """A PUT or DELETE was sent and its answer never came: it may have been applied."""
+
+
 @dataclass(frozen=True)
 class Branch:
     commit_sha: str
@@ -137,6 +147,7 @@ class _Retry:
     rate_limited: bool
     status: int | None = None
     details: dict[str, Any] | None = None
+    sent: bool = False  # a write whose request went out: its outcome is unknown
 
 
 @dataclass(frozen=True)
@@ -279,6 +290,15 @@ class GitHubClient:
         data = self._json("PUT", f"/contents/{quote(path)}", endpoint="put_contents", json=body)
         return data["content"]["sha"], data["commit"]["sha"]
 
+    def list_commits(self, *, path: str, ref: str, since: str | None = None, per_page: int = 10) -> list[str]:
+        """SHAs of the commits on ``ref`` that touched ``path`` (after ``since``), newest first.
+
+        Reference: https://docs.github.com/en/rest/commits/commits#list-commits
+        """
+        params = {"sha": ref, "path": path, "per_page": str(per_page), **({"since": since} if since else {})}
+        data = self._json("GET", "/commits", endpoint="commits", params=params)
+        return [item["sha"] for item in data if isinstance(item, dict) and "sha" in item]
+
     def delete_contents(self, path: str, *, sha: str, message: str, branch: str) -> str:
         """Delete a file known at blob ``sha`` in one commit; returns the commit sha.
 
@@ -349,7 +369,7 @@ class GitHubClient:
         # A PUT/DELETE that timed out while reading may have committed: retrying it would
         # turn success into a 409, so only a failed connect is retried for writes.
         if method in {"PUT", "DELETE"} and not isinstance(exc, requests.ConnectTimeout):
-            return _Retry(float("inf"), type(exc).__name__, rate_limited=False)
+            return _Retry(float("inf"), type(exc).__name__, rate_limited=False, sent=True)
         return _Retry(self._backoff(attempt), type(exc).__name__, rate_limited=False)
 
     def _backoff(self, attempt: int) -> float:
@@ -455,6 +475,8 @@ class GitHubClient:
                 status=retry.status,
                 **(retry.details or {}),
             )
+        if retry.sent:
+            return OutcomeUnknown(f"GitHub did not answer ({retry.reason}) {where}; it may have applied it")
         return Unavailable(
             f"GitHub unavailable: {retry.reason} for {where} after {attempt} attempt(s)", status=retry.status
         )

@@ -36,7 +36,7 @@ from annoris.sources.github_client import Unauthorized
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import Session
 from sync_app.models import PendingWrite
-from sync_app.writes import acceptance, document, paths, secrets
+from sync_app.writes import acceptance, document, outcome, paths, secrets
 from sync_app.writes.errors import (
     InvalidDocument,
     PathExists,
@@ -102,7 +102,9 @@ def _create(
     try:
         result = source.write(path, text.encode("utf-8"), sha=None, message=message)
     except SourceConflict:
-        raise PathExists(f"{path} already exists in the source; choose another path or title.") from None
+        result = outcome.already_there(source, path, text)  # an earlier try of this very create (#20)
+        if result is None:
+            raise PathExists(f"{path} already exists in the source; choose another path or title.") from None
     except SourceUnavailable as exc:
         _refuse_if_not_outage(exc)
         entry = outbox_enqueue(
