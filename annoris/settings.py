@@ -218,6 +218,8 @@ ANNORIS_OUTBOX_BACKOFF = env.float("ANNORIS_OUTBOX_BACKOFF", default=5.0)
 ANNORIS_OUTBOX_MAX_BACKOFF = env.float("ANNORIS_OUTBOX_MAX_BACKOFF", default=600.0)
 ANNORIS_OUTBOX_LEASE = env.float("ANNORIS_OUTBOX_LEASE", default=60.0)
 ANNORIS_OUTBOX_DRAIN_SECONDS = env.float("ANNORIS_OUTBOX_DRAIN_SECONDS", default=20.0)
+# A write GitHub never answered may still land: wait this long before sending it again (#20).
+ANNORIS_OUTBOX_SETTLE_SECONDS = env.float("ANNORIS_OUTBOX_SETTLE_SECONDS", default=60.0)
 # How long an Idempotency-Key is remembered (s), and after how long a request that never
 # finished (its process died) stops holding its key.
 ANNORIS_IDEMPOTENCY_TTL = env.int("ANNORIS_IDEMPOTENCY_TTL", default=24 * 3600)

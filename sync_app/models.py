@@ -153,6 +153,12 @@ class PendingWrite(models.Model):
         blank=True,
         help_text="On a conflict: the blob SHA GitHub holds instead (empty: no file).",
     )
+    outcome_unknown_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A try was sent and never answered (a timeout): GitHub may still apply it. The next "
+        "try first looks whether it landed, and sends again only after ANNORIS_OUTBOX_SETTLE_SECONDS.",
+    )
     landed_at = models.DateTimeField(null=True, blank=True)
     landed_sha = models.CharField(max_length=40, blank=True)
     landed_commit = models.CharField(max_length=40, blank=True)

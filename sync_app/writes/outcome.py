@@ -9,7 +9,11 @@ looks first: the file's current content, then the commits that touched the path 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
 
 from annoris.sources.base import Source, SourceError, WriteResult, git_blob_sha
 from sync_app.writes.source import remote_sha
@@ -44,3 +48,16 @@ def _commit_of(source: Source, path: str, blob_sha: str | None, since: datetime 
     if find is None or blob_sha is None:
         return None
     return find(path, blob_sha, since=since)
+
+
+def settle(entry: Any, source: Source, text: str | None) -> WriteResult | float | None:
+    """For an outbox entry whose last try went unanswered: its result if that try landed; the
+    seconds to wait while it may still land (ANNORIS_OUTBOX_SETTLE_SECONDS since it was sent);
+    None when it did not land and no longer can: send it again. Raises SourceError."""
+    since = entry.created_at - timedelta(minutes=1)  # the unanswered try went out before the entry
+    landed = landed_since(source, entry.path, text, since)
+    if landed is not None:
+        return landed
+    waited = (timezone.now() - entry.outcome_unknown_since).total_seconds()
+    remaining = settings.ANNORIS_OUTBOX_SETTLE_SECONDS - waited
+    return remaining if remaining > 0 else None

@@ -27,6 +27,7 @@ from annoris.sources.base import (
     SourceConflict,
     SourceError,
     SourceNotFound,
+    SourceOutcomeUnknown,
     SourceUnavailable,
     WriteResult,
     git_blob_sha,
@@ -110,6 +111,7 @@ def _create(
         entry = outbox_enqueue(
             operation=PendingWrite.Operation.CREATE, path=path, session_id=session_id, text=text,
             base_sha=None, message=message, requested_by=requested_by, error=str(exc),
+            unknown=isinstance(exc, SourceOutcomeUnknown),
         )  # fmt: skip
         return WriteOutcome("create", session_id, path, entry.content_sha, queued=entry)
     except SourceError as exc:
@@ -304,6 +306,7 @@ def _queue_behind(
     entry = outbox_enqueue(
         operation=operation, path=row.github_path, session_id=row.id, text=text, base_sha=base_sha,
         message=message, requested_by=requested_by, error=reason, attempted=error is not None,
+        unknown=isinstance(error, SourceOutcomeUnknown),
     )  # fmt: skip
     sha = entry.content_sha or None
     return WriteOutcome(operation, row.id, row.github_path, sha, queued=entry)
