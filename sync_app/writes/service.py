@@ -37,7 +37,7 @@ from annoris.sources.github_client import Unauthorized
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import Session
 from sync_app.models import PendingWrite
-from sync_app.writes import acceptance, document, outcome, paths, secrets
+from sync_app.writes import acceptance, document, outcome, paths, pending, secrets
 from sync_app.writes.errors import (
     InvalidDocument,
     PathExists,
@@ -272,8 +272,8 @@ def _check_precondition(if_match: str | None, current_sha: str) -> None:
 
 
 def _live_row(session_id: uuid.UUID) -> Session:
-    row = Session.objects.live().filter(id=session_id).first()
-    if row is None:
+    row = Session.objects.live().filter(id=session_id).first() or pending.stand_in(session_id)
+    if row is None:  # neither a row nor a create waiting in the outbox (#20 finding 11)
         raise SessionMissing("No such session.")
     return row
 
