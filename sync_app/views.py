@@ -8,12 +8,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sync_app import webhooks
 from sync_app.health import health_report
+from sync_app.health_access import may_see_details, public
 
 
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     healthy, report = health_report()
-    return JsonResponse(report, status=200 if healthy else 503)
+    shown = report if may_see_details(request) else public(report)  # counts: staff or a token (#20)
+    return JsonResponse(shown, status=200 if healthy else 503)
 
 
 @csrf_exempt  # GitHub cannot send a CSRF token; the HMAC signature authenticates the call
