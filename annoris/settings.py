@@ -304,6 +304,8 @@ ANNORIS_TOKEN_CACHE = ANNORIS_SESSION_CACHE  # where that shared memory lives (N
 # Requests per token and per web process (process-local counters: no Redis round trip;
 # with N processes a token may make N times this). Empty: no throttling.
 ANNORIS_API_THROTTLE_RATE = env.str("ANNORIS_API_THROTTLE_RATE", default="1200/min")
+# Failed authentications per client IP and web process before tokens from it get 429 (#20).
+ANNORIS_AUTH_FAILURE_RATE = env.str("ANNORIS_AUTH_FAILURE_RATE", default="60/min")
 # Largest request body under /api/ (413 above it).
 ANNORIS_API_MAX_BODY_BYTES = env.int("ANNORIS_API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 
