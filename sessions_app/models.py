@@ -47,7 +47,10 @@ class Session(models.Model):
     content = CiphertextField(help_text="AES-256-GCM ciphertext of the document.")
     github_path = models.CharField("path", max_length=500, unique=True)
     github_sha = models.CharField("blob SHA", max_length=40)
-    checksum = models.CharField(max_length=32, help_text="MD5 hex of the plaintext.")
+    checksum = models.CharField(
+        max_length=32,
+        help_text="Keyed checksum (HMAC-SHA256, 32 hex) of the plaintext.",
+    )
     size = models.PositiveIntegerField(default=0, help_text="Size of the document in bytes (UTF-8).")
     last_synced = models.DateTimeField()
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from collections import Counter
@@ -17,6 +16,7 @@ from django.db.models.functions import Substr
 
 from annoris import crypto
 from annoris.encryption import decrypt_text, encrypt_text, primary_key_id
+from annoris.keyed_checksum import keyed_checksum
 from projects_app.models import Project
 from projects_app.services import project_get_or_create
 from sessions_app import readpath, search
@@ -63,8 +63,9 @@ _LABELS = {"github_path": "path", "github_sha": "blob SHA", "next_step": "next"}
 
 
 def content_checksum(text: str) -> str:
-    """MD5 hex of the plaintext, as stored in ``Session.checksum``."""
-    return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - a checksum, not security
+    """The keyed checksum of the plaintext, as stored in ``Session.checksum`` (never a bare MD5,
+    which would confirm a guessed document to whoever holds the database: issue #20)."""
+    return keyed_checksum(text)
 
 
 def session_fields_from_source(
@@ -358,12 +359,12 @@ def sessions_rotate_keys(
             )
             if last is not None:
                 todo = todo.filter(pk__gt=last)
-            rows = list(todo.select_for_update().only("id", "content")[:batch_size])
+            rows = list(todo.select_for_update().only("id", "content", "checksum")[:batch_size])
             if not rows:
                 break
             last = rows[-1].pk
             done = [row for row in rows if _reencrypt(row, report)]
-            Session.objects.bulk_update(done, ["content"])
+            Session.objects.bulk_update(done, ["content", "checksum"])
             readpath.sessions_changed([row.id for row in done])  # the old ciphertext must not outlive its key
         report.rotated += len(done)
         if progress:
@@ -406,7 +407,8 @@ def _verify_rotation(report: RotationReport, primary: str, batch_size: int) -> N
 def _reencrypt(row: Session, report: RotationReport) -> bool:
     try:
         old_key = crypto.key_id_of(row.content)
-        row.content = encrypt_text(decrypt_text(row.content))
+        text = decrypt_text(row.content)
+        row.content, row.checksum = encrypt_text(text), content_checksum(text)  # both under the new key
     except crypto.DecryptionError as exc:
         report.failed[str(row.id)] = str(exc)
         return False
