@@ -40,10 +40,12 @@ def free_port() -> int:
 class Web:
     """One gunicorn (1 worker) serving the API; ``kill()`` SIGKILLs its whole process group."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, config: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [sys.executable, "-m", "gunicorn", "annoris.wsgi", "-w", "1", "-b", f"127.0.0.1:{self.port}"]
+        if config:  # the Procfile's settings: gunicorn.conf.py (its logging, limits and timeouts)
+            argv += ["--config", "gunicorn.conf.py"]
         with log.open("ab") as out:
             self.proc = subprocess.Popen(  # noqa: S603 - our own server
                 argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -86,8 +88,8 @@ def web_env(emulator: GitHubEmulator, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[Web]:
-    web = Web(env, log)
+def serving(env: dict[str, str], log: Path, *, config: bool = False) -> Iterator[Web]:
+    web = Web(env, log, config=config)
     try:
         yield web
     finally:
