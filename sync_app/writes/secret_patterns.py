@@ -43,10 +43,13 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "Basic Auth Credentials",
         re.compile(r"(?i)\b[a-z][a-z0-9+.-]{1,30}://:(?P<value>[^\s/@]{1,200})@"),
     ),
-    # POSTGRES_PASSWORD=, PGPASSWORD=, DB_PASSWORD=, export MYSQL_ROOT_PASSWORD="..."
+    # POSTGRES_PASSWORD=, PGPASSWORD=, DB_PASSWORD=, export MYSQL_ROOT_PASSWORD="..." (a bare
+    # password= is the Connection String detector's). The name's prefix is bounded: no backtracking.
     (
         "Password Assignment",
-        re.compile(rf"(?i)\b(?:pg|[a-z0-9]+_)+{_PASSWORD_WORD}\s*=\s*[\"']?(?P<value>[^\s\"';&]{{1,200}})"),
+        re.compile(
+            rf"(?i)(?<![a-z0-9_])[a-z0-9_]{{1,40}}{_PASSWORD_WORD}\s*=\s*[\"']?(?P<value>[^\s\"';&]{{1,200}})"
+        ),
     ),
     # YAML ``password: value`` (a key at the start of a line, or of a list item): the value is
     # one token that is not a plain word, so "Password: rotated weekly" stays prose.
