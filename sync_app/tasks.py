@@ -30,7 +30,7 @@ def sync_sessions(trigger: str = "schedule", delivery_id: str | None = None) -> 
 
 def outbox_drain() -> dict:
     """Try the outbox's due writes (queued on each accepted write and by its schedule)."""
-    from sync_app.writes import outbox_drain as drain
+    from sessions_app.writes import outbox_drain as drain
 
     return drain().as_dict()
 

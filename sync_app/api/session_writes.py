@@ -2,7 +2,7 @@
 
 ``SessionWriteMixin`` goes in front of the sessions viewset. It stays thin: it validates
 the body, handles ``Idempotency-Key`` and ``If-Match`` headers and calls the services in
-``sync_app.writes``, whose refusals it answers as ``{"detail", "code", "errors"}`` with the
+``sessions_app.writes``, whose refusals it answers as ``{"detail", "code", "errors"}`` with the
 status each one means (404, 409, 412, 422, 428, 502).
 """
 
@@ -20,7 +20,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from sync_app import writes
+from sessions_app import writes
 from sync_app.api.write_serializers import (
     SessionWriteResultSerializer,
     SessionWriteSerializer,

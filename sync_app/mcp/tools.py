@@ -32,9 +32,9 @@ from annoris.crypto import DecryptionError
 from projects_app.models import Project
 from sessions_app import context as session_context
 from sessions_app import search as session_search
+from sessions_app import writes
 from sessions_app.models import Session
 from sessions_app.readpath import FetchResult, SessionNotFound, SessionUnavailable
-from sync_app import writes
 from sync_app.drift import drift_report
 from sync_app.models import SyncLog, SyncState
 

@@ -35,9 +35,8 @@ from annoris.sources.base import (
 from annoris.sources.github_client import Unauthorized
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import Session
-from sync_app.models import PendingWrite
-from sync_app.writes import document, paths, secrets
-from sync_app.writes.errors import (
+from sessions_app.writes import document, paths, secrets
+from sessions_app.writes.errors import (
     InvalidDocument,
     PathExists,
     PreconditionFailed,
@@ -46,8 +45,9 @@ from sync_app.writes.errors import (
     SessionMissing,
     SourceRefused,
 )
-from sync_app.writes.outbox import apply_to_database, outbox_enqueue, outbox_open_entries
-from sync_app.writes.source import remote_sha, write_source
+from sessions_app.writes.outbox import apply_to_database, outbox_enqueue, outbox_open_entries
+from sessions_app.writes.source import remote_sha, write_source
+from sync_app.models import PendingWrite
 
 logger = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from annoris.encryption import decrypt_text
 from annoris.sources.base import git_blob_sha
 from annoris.testing.github_emulator import GitHubEmulator
 from sessions_app.models import Session
+from sessions_app.tests.writes.conftest import a_session, commit_count, file_at
+from sessions_app.writes import outbox_drain
+from sessions_app.writes.outbox import SCHEDULE_NAME
 from sync_app.models import PendingWrite
-from sync_app.tests.writes.conftest import a_session, commit_count, file_at
-from sync_app.writes import outbox_drain
-from sync_app.writes.outbox import SCHEDULE_NAME
 
 
 def drain(seconds: float = 3.0) -> dict[str, int]:
@@ -204,7 +204,7 @@ def test_a_queued_delete_lands_and_soft_deletes(writer: APIClient, gh: GitHubEmu
 
 
 def _log_paths(gh: GitHubEmulator) -> list[str]:
-    from sync_app.tests.writes.conftest import git
+    from sessions_app.tests.writes.conftest import git
 
     return [line.split(" (")[0] for line in git(gh, "log", "--format=%s", "main").splitlines()]
 

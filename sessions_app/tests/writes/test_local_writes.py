@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 from annoris.sources.base import git_blob_sha
 from annoris.sources.local import LocalSource
 from sessions_app.models import Session
+from sessions_app.tests.writes.conftest import a_session
 from sync_app.engine import run_sync
-from sync_app.tests.writes.conftest import a_session
 
 
 def test_create_update_delete_in_a_local_folder(writer: APIClient, local: Path) -> None:

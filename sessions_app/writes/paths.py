@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils.text import slugify
 
 from annoris.sources.base import matches_glob
-from sync_app.writes.errors import InvalidDocument
+from sessions_app.writes.errors import InvalidDocument
 
 MAX_PATH_LENGTH = 500  # Session.github_path
 _PLACEHOLDERS = re.compile(r"\{(\w*)\}")

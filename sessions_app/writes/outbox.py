@@ -44,8 +44,8 @@ from annoris.sources.base import (
 )
 from sessions_app.documents import DocumentError, parse_document
 from sessions_app.services import SessionIdConflict, session_soft_delete_missing, session_upsert_from_source
+from sessions_app.writes.source import remote_sha, write_source
 from sync_app.models import IdempotencyKey, PendingWrite
-from sync_app.writes.source import remote_sha, write_source
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annoris.testing.github_emulator import GitHubEmulator
-from sync_app.tests.writes.conftest import a_session, make_writer, writes_received
-from sync_app.writes import InvalidDocument
-from sync_app.writes.document import compose
-from sync_app.writes.paths import path_from_pattern
+from sessions_app.tests.writes.conftest import a_session, make_writer, writes_received
+from sessions_app.writes import InvalidDocument
+from sessions_app.writes.document import compose
+from sessions_app.writes.paths import path_from_pattern
 
 
 @pytest.mark.parametrize(("scope", "status"), [("read", 403), ("write", 201)])

@@ -16,6 +16,12 @@ from annoris.sources import get_source
 from annoris.testing.github_emulator import GitHubEmulator
 from sessions_app.models import Session
 from sync_app.engine import run_sync
+from sync_app.tests import conftest as sync_fixtures
+
+# The GitHub emulator fixtures, shared with the sync tests.
+sample_files = sync_fixtures.sample_files
+emulator = sync_fixtures.emulator
+github = sync_fixtures.github
 
 FAST_OUTBOX = {
     "ANNORIS_WRITE_TIMEOUT": 1.0,

@@ -17,8 +17,8 @@ from annoris.api import tokens
 from annoris.sources import get_source
 from annoris.testing.github_emulator import GitHubEmulator
 from sessions_app.models import Session
+from sessions_app.tests.writes.conftest import FAST_OUTBOX, commit_count, file_at
 from sync_app.engine import run_sync
-from sync_app.tests.writes.conftest import FAST_OUTBOX, commit_count, file_at
 
 THREADS = 6
 # SQLite locks the whole file: concurrent writers there get "database is locked" (503), which
@@ -120,8 +120,8 @@ def test_concurrent_drains_land_each_write_once_and_in_order(racing: dict[str, A
     """Three workers drain one outbox at once: leases keep them off each other's entries."""
     from django.db import connection as thread_connection
 
+    from sessions_app.writes import outbox_drain, session_create, session_update
     from sync_app.models import PendingWrite
-    from sync_app.writes import outbox_drain, session_create, session_update
 
     emu: GitHubEmulator = racing["emu"]
     emu.fail_next(1_000_000, status=500)

@@ -7,7 +7,7 @@ then database and cache), the outbox (``outbox_drain`` and the admin's retry/dis
 
 from __future__ import annotations
 
-from sync_app.writes.errors import (
+from sessions_app.writes.errors import (
     IdempotencyInProgress,
     IdempotencyMismatch,
     InvalidDocument,
@@ -19,15 +19,15 @@ from sync_app.writes.errors import (
     SourceRefused,
     WriteError,
 )
-from sync_app.writes.idempotency import (
+from sessions_app.writes.idempotency import (
     StoredAnswer,
     fingerprint,
     idempotency_claim,
     idempotency_release,
     idempotency_store,
 )
-from sync_app.writes.outbox import outbox_counts, outbox_discard, outbox_drain, outbox_retry
-from sync_app.writes.service import WriteOutcome, session_create, session_delete, session_update
+from sessions_app.writes.outbox import outbox_counts, outbox_discard, outbox_drain, outbox_retry
+from sessions_app.writes.service import WriteOutcome, session_create, session_delete, session_update
 
 __all__ = [
     "IdempotencyInProgress",

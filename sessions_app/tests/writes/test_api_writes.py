@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from annoris.testing.github_emulator import GitHubEmulator
 from sessions_app.models import Session
+from sessions_app.tests.writes.conftest import a_session, commit_count, file_at, git, writes_received
 from sync_app.models import IdempotencyKey, PendingWrite
-from sync_app.tests.writes.conftest import a_session, commit_count, file_at, git, writes_received
 
 LIST = "session-list"
 
@@ -219,7 +219,7 @@ def test_idempotency_key_replay_creates_nothing(
 def test_idempotency_keys_are_per_user(
     writer: APIClient, gh: GitHubEmulator, doc: Callable[..., str]
 ) -> None:
-    from sync_app.tests.writes.conftest import make_writer
+    from sessions_app.tests.writes.conftest import make_writer
 
     other = make_writer("someone-else")
     first = writer.post(reverse(LIST), {"content": doc("Mine")}, format="json", HTTP_IDEMPOTENCY_KEY="same")

@@ -15,7 +15,7 @@ import yaml
 
 from sessions_app.documents import DocumentError
 from sessions_app.documents.fields import front_matter
-from sync_app.writes.errors import InvalidDocument
+from sessions_app.writes.errors import InvalidDocument
 
 FIELDS = ("title", "project", "status", "priority", "date")
 
