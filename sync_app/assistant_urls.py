@@ -1,4 +1,4 @@
-"""API routes of issue #8, included under ``api/`` after the router's (sync_app/api/urls.py)."""
+"""API routes of issue #8, included under ``api/`` after the router's (annoris/api/urls.py)."""
 
 from __future__ import annotations
 

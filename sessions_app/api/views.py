@@ -1,7 +1,7 @@
 """The sessions read API (issue #7): list from the database, one session through the read path.
 
-``SessionReadViewSet`` is registered by ``sync_app/api/urls.py`` (through
-``sync_app.api.sessions.SessionViewSet``, where the write mixin joins it) as
+``SessionReadViewSet`` is registered by ``annoris/api/urls.py`` (through
+``sessions_app.api.sessions.SessionViewSet``, where the write mixin joins it) as
 ``/api/sessions/`` and ``/api/sessions/{id}/``; ``project_sessions`` serves
 ``/api/projects/{id}/sessions/``.
 """

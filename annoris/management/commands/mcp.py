@@ -16,8 +16,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from sync_app.mcp import tools
-        from sync_app.mcp.server import get_server
+        from annoris.mcp import tools
+        from annoris.mcp.server import get_server
 
         tools.trust_local_operator()
         get_server().run("stdio")

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 @csrf_exempt
 def mcp(request: HttpRequest) -> HttpResponseBase:
     """``/mcp``; the SDK (~0.6 s to import) loads on the first MCP call, not in every API worker."""
-    from sync_app.mcp.server import mcp_endpoint
+    from annoris.mcp.server import mcp_endpoint
 
     return mcp_endpoint(request)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sessions_app.api import SessionReadViewSet
-from sync_app.api.session_writes import SessionWriteMixin
+from sessions_app.api.views import SessionReadViewSet
+from sessions_app.api.writes import SessionWriteMixin
 
 
 # The write mixin comes first: its get_permissions and handle_exception wrap the read viewset's.

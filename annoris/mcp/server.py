@@ -35,7 +35,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from sync_app.mcp import tools
+from annoris.mcp import tools
 
 logger = logging.getLogger("annoris.mcp")
 if logging.getLogger("mcp").level == logging.NOTSET:

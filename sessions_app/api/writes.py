@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sessions_app import writes
-from sync_app.api.write_serializers import (
+from sessions_app.api.write_serializers import (
     SessionWriteResultSerializer,
     SessionWriteSerializer,
     WriteErrorSerializer,
