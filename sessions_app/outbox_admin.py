@@ -14,8 +14,8 @@ from django.utils.html import format_html
 
 from annoris.crypto import DecryptionError
 from annoris.encryption import decrypt_text
+from sessions_app.models import PendingWrite
 from sessions_app.writes import outbox_discard, outbox_retry
-from sync_app.models import PendingWrite
 
 _COLOURS = {"pending": "#1565c0", "conflict": "#c62828", "landed": "#2e7d32", "discarded": "#555"}
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from annoris.api.schema import ErrorSerializer
 from sessions_app.documents import MAX_DOCUMENT_BYTES
-from sync_app.models import PendingWrite
+from sessions_app.models import PendingWrite
 
 
 class SessionWriteSerializer(serializers.Serializer):

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from sessions_app.models import IdempotencyKey
 from sessions_app.writes.errors import IdempotencyInProgress, IdempotencyMismatch, InvalidDocument
-from sync_app.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
 

@@ -43,9 +43,9 @@ from annoris.sources.base import (
     git_blob_sha,
 )
 from sessions_app.documents import DocumentError, parse_document
+from sessions_app.models import IdempotencyKey, PendingWrite
 from sessions_app.services import SessionIdConflict, session_soft_delete_missing, session_upsert_from_source
 from sessions_app.writes.source import remote_sha, write_source
-from sync_app.models import IdempotencyKey, PendingWrite
 
 logger = logging.getLogger(__name__)
 

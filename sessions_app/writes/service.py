@@ -34,7 +34,7 @@ from annoris.sources.base import (
 )
 from annoris.sources.github_client import Unauthorized
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
-from sessions_app.models import Session
+from sessions_app.models import PendingWrite, Session
 from sessions_app.writes import document, paths, secrets
 from sessions_app.writes.errors import (
     InvalidDocument,
@@ -47,7 +47,6 @@ from sessions_app.writes.errors import (
 )
 from sessions_app.writes.outbox import apply_to_database, outbox_enqueue, outbox_open_entries
 from sessions_app.writes.source import remote_sha, write_source
-from sync_app.models import PendingWrite
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from sessions_app.models import PendingWrite
 from sessions_app.writes import outbox_counts, outbox_drain
 from sessions_app.writes.outbox import outbox_make_due
-from sync_app.models import PendingWrite
 
 
 class Command(BaseCommand):

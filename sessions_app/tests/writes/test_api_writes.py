@@ -10,9 +10,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annoris.testing.github_emulator import GitHubEmulator
-from sessions_app.models import Session
+from sessions_app.models import IdempotencyKey, PendingWrite, Session
 from sessions_app.tests.writes.conftest import a_session, commit_count, file_at, git, writes_received
-from sync_app.models import IdempotencyKey, PendingWrite
 
 LIST = "session-list"
 

@@ -120,8 +120,8 @@ def test_concurrent_drains_land_each_write_once_and_in_order(racing: dict[str, A
     """Three workers drain one outbox at once: leases keep them off each other's entries."""
     from django.db import connection as thread_connection
 
+    from sessions_app.models import PendingWrite
     from sessions_app.writes import outbox_drain, session_create, session_update
-    from sync_app.models import PendingWrite
 
     emu: GitHubEmulator = racing["emu"]
     emu.fail_next(1_000_000, status=500)

@@ -16,11 +16,10 @@ from annoris import crypto
 from annoris.encryption import decrypt_text
 from annoris.sources.base import git_blob_sha
 from annoris.testing.github_emulator import GitHubEmulator
-from sessions_app.models import Session
+from sessions_app.models import PendingWrite, Session
 from sessions_app.tests.writes.conftest import a_session, commit_count, file_at
 from sessions_app.writes import outbox_drain
 from sessions_app.writes.outbox import SCHEDULE_NAME
-from sync_app.models import PendingWrite
 
 
 def drain(seconds: float = 3.0) -> dict[str, int]:
@@ -173,8 +172,8 @@ def test_a_conflict_keeps_both_versions_and_blocks_the_path_until_resolved(
 
     # The admin: discard ours, and the later write (based on ours) conflicts in its turn.
     admin = _admin_client()
-    changelist = reverse("admin:sync_app_pendingwrite_changelist")
-    page = admin.get(reverse("admin:sync_app_pendingwrite_change", args=[first.pk]))
+    changelist = reverse("admin:sessions_app_pendingwrite_changelist")
+    page = admin.get(reverse("admin:sessions_app_pendingwrite_change", args=[first.pk]))
     assert page.status_code == 200 and "Written while GitHub was down." in page.content.decode()
     admin.post(changelist, {"action": "discard", "_selected_action": [first.pk]})
     first.refresh_from_db()

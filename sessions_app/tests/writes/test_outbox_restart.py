@@ -26,10 +26,9 @@ from django.db import connection
 from annoris.api import tokens
 from annoris.sources import get_source
 from annoris.testing.github_emulator import GitHubEmulator
-from sessions_app.models import Session
+from sessions_app.models import PendingWrite, Session
 from sessions_app.tests.writes.conftest import commit_count, file_at
 from sync_app.engine import run_sync
-from sync_app.models import PendingWrite
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -10,9 +10,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annoris.testing.github_emulator import GitHubEmulator
+from sessions_app.models import PendingWrite
 from sessions_app.tests.writes.conftest import a_session, commit_count, writes_received
 from sessions_app.writes.secrets import scan_text
-from sync_app.models import PendingWrite
 
 GITHUB_TOKEN = "ghp_" + "Zx9Q" * 9
 FINE_GRAINED = "github_pat_11ABCDEFG0" + "x7Y" * 25
