@@ -23,6 +23,7 @@ from sessions_app.writes.idempotency import (
     StoredAnswer,
     fingerprint,
     idempotency_claim,
+    idempotency_purge_expired,
     idempotency_release,
     idempotency_store,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "WriteOutcome",
     "fingerprint",
     "idempotency_claim",
+    "idempotency_purge_expired",
     "idempotency_release",
     "idempotency_store",
     "outbox_counts",

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from sessions_app.models import IdempotencyKey
 from sessions_app.writes.errors import IdempotencyInProgress, IdempotencyMismatch, InvalidDocument
+
+logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 255
 
@@ -101,3 +104,11 @@ def idempotency_store(row: IdempotencyKey, answer: StoredAnswer) -> None:
 
 def idempotency_release(row: IdempotencyKey) -> None:
     IdempotencyKey.objects.filter(pk=row.pk, response_status__isnull=True).delete()
+
+
+def idempotency_purge_expired() -> None:
+    """Delete keys past their expiry (run by the outbox drain's task, beside the drain)."""
+    try:
+        IdempotencyKey.objects.filter(expires_at__lt=timezone.now()).delete()
+    except DatabaseError:
+        logger.warning("could not purge expired idempotency keys", exc_info=True)

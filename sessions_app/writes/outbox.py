@@ -42,9 +42,8 @@ from annoris.sources.base import (
     WriteResult,
     git_blob_sha,
 )
-from sessions_app.documents import DocumentError, parse_document
-from sessions_app.models import IdempotencyKey, PendingWrite
-from sessions_app.services import SessionIdConflict, session_soft_delete_missing, session_upsert_from_source
+from sessions_app.models import PendingWrite
+from sessions_app.writes.mirror import apply_to_database
 from sessions_app.writes.source import remote_sha, write_source
 
 logger = logging.getLogger(__name__)
@@ -165,7 +164,6 @@ def outbox_drain(*, seconds: float | None = None, source: Source | None = None) 
             wake_at(next_due)
             break
         time.sleep(max(wait, 0.05))
-    _purge_expired_keys()
     return report
 
 
@@ -300,36 +298,6 @@ def _land(entry: PendingWrite, text: str | None, result: WriteResult, report: Dr
             operation=entry.operation, session_id=entry.session_id, path=entry.path, text=text, sha=result.sha
         )
     report.landed += 1
-
-
-def apply_to_database(
-    *, operation: str, session_id: uuid.UUID, path: str, text: str | None, sha: str | None
-) -> None:
-    """Mirror a write the source accepted into the session row (the cache follows after commit).
-
-    A file the parser refuses or an id taken by another file is logged and left to the next
-    sync: the source already holds the write, and the source is the master copy.
-    """
-    now = timezone.now()
-    if operation == PendingWrite.Operation.DELETE:
-        session_soft_delete_missing(paths=[path], deleted_at=now)
-        return
-    assert text is not None and sha is not None
-    try:
-        with transaction.atomic():
-            parsed = parse_document(text.encode("utf-8"), path=path, fallback_date=now)
-            session_upsert_from_source(
-                session_id=session_id, path=path, sha=sha, parsed=parsed, synced_at=now
-            )
-    except (DocumentError, SessionIdConflict) as exc:
-        logger.warning("wrote %s but could not mirror it (%s); the next sync will", path, exc)
-
-
-def _purge_expired_keys() -> None:
-    try:
-        IdempotencyKey.objects.filter(expires_at__lt=timezone.now()).delete()
-    except DatabaseError:
-        logger.warning("could not purge expired idempotency keys", exc_info=True)
 
 
 # -- the admin's actions and /health ----------------------------------------------------------

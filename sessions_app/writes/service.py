@@ -45,7 +45,8 @@ from sessions_app.writes.errors import (
     SessionMissing,
     SourceRefused,
 )
-from sessions_app.writes.outbox import apply_to_database, outbox_enqueue, outbox_open_entries
+from sessions_app.writes.mirror import apply_to_database
+from sessions_app.writes.outbox import outbox_enqueue, outbox_open_entries
 from sessions_app.writes.source import remote_sha, write_source
 
 logger = logging.getLogger(__name__)
