@@ -6,13 +6,17 @@ import difflib
 import re
 import uuid
 
+from annoris.errors import DomainError
 from projects_app.models import Project, project_id_for
 
 MAX_REFERENCE = 255
 
 
-class ProjectNotFound(LookupError):
+class ProjectNotFound(DomainError, LookupError):
     """No project answers to a reference; the message names the closest one when there is one."""
+
+    status_code = 404
+    code = "not_found"
 
 
 def project_key(text: str) -> str:

@@ -13,7 +13,7 @@ from rest_framework.routers import DefaultRouter
 from annoris.api.errors import not_found
 from annoris.api.schema import DocsView, SchemaView
 from projects_app.api import UUID_PATTERN, ProjectViewSet
-from sessions_app.api.sessions import SessionViewSet
+from sessions_app.api.views import SessionViewSet
 from sync_app.api.sync import SyncViewSet
 
 

@@ -22,7 +22,6 @@ from typing import Any
 
 import anyio
 from asgiref.sync import async_to_sync
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -35,6 +34,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from annoris.api.errors import retry_after
 from annoris.mcp import tools
 
 logger = logging.getLogger("annoris.mcp")
@@ -160,7 +160,7 @@ def _auth_error(status: int, message: str) -> HttpResponse:
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="annoris"'
     elif status == 503:
-        response.headers["Retry-After"] = str(max(1, round(settings.ANNORIS_BREAKER_COOLDOWN)))
+        response.headers.update(retry_after(status))
     return response
 
 

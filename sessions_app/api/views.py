@@ -1,31 +1,50 @@
-"""The sessions read API (issue #7): list from the database, one session through the read path.
+"""The sessions API: ``/api/sessions/`` and ``/api/projects/{id}/sessions/``.
 
-``SessionReadViewSet`` is registered by ``annoris/api/urls.py`` (through
-``sessions_app.api.sessions.SessionViewSet``, where the write mixin joins it) as
-``/api/sessions/`` and ``/api/sessions/{id}/``; ``project_sessions`` serves
-``/api/projects/{id}/sessions/``.
+One viewset. The list comes from the database, one session through the read path (cache
+first); writes validate the body and their ``perform_*`` hooks call the services in
+``sessions_app.writes`` (source first, then database and cache). Refusals carry their own
+status and the API's one exception handler (``annoris.api.errors``) answers them.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import uuid
 from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import filters, renderers, serializers, viewsets
+from rest_framework import renderers, viewsets
 from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annoris.api.errors import ApiError, unavailable
-from annoris.api.pagination import CursorPagination
 from annoris.api.renderers import JSONRenderer
-from annoris.api.schema import error_responses, header
+from annoris.api.schema import error_responses
 from annoris.crypto import DecryptionError
 from projects_app.models import Project
-from sessions_app.models import Session, SessionState
+from sessions_app import writes
+from sessions_app.api.filters import SessionCursorPagination, SessionFilters, SessionOrdering
+from sessions_app.api.schema import (
+    COMMON_ERRORS,
+    DETAIL_HEADERS,
+    ETAG,
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    LIST_PARAMETERS,
+    QUEUED,
+    REPLAYED,
+    SECRET_EXAMPLE,
+    UPDATE_SCHEMA,
+    UUID,
+    error,
+    update_errors,
+)
+from sessions_app.api.write_serializers import SessionWriteResultSerializer, SessionWriteSerializer
+from sessions_app.api.writes import HasWriteScope, answer, idempotent, who
+from sessions_app.models import Session
 from sessions_app.readpath import ReadError, SessionNotFound, SessionUnavailable
 from sessions_app.selectors import filter_sessions
 from sessions_app.serializers import SessionDetailSerializer, SessionListSerializer, detail_representation
@@ -51,70 +70,12 @@ class MarkdownRenderer(renderers.BaseRenderer):
         return JSONRenderer().render(data)
 
 
-class DateOrDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 date-time, or a date (midnight UTC)."""
+class SessionViewSet(viewsets.GenericViewSet):
+    """Session documents: list, read, create, replace, change and delete them.
 
-    def to_internal_value(self, value: Any) -> Any:
-        if isinstance(value, str) and len(value) == 10:
-            try:
-                day = date.fromisoformat(value)
-            except ValueError:
-                pass
-            else:
-                return datetime.combine(day, time.min, tzinfo=UTC)
-        return super().to_internal_value(value)
-
-
-class SessionFilters(serializers.Serializer):
-    """Query parameters of the session list (validated: a bad value is a 400 naming it)."""
-
-    project = serializers.CharField(required=False, max_length=255, help_text="Project id or name.")
-    state = serializers.ChoiceField(choices=SessionState.choices, required=False)
-    status = serializers.CharField(required=False, max_length=100, help_text="Exact status, any case.")
-    priority = serializers.CharField(required=False, max_length=50, help_text="Exact priority, any case.")
-    created_after = DateOrDateTimeField(required=False, help_text="ISO 8601 date or date-time; inclusive.")
-    created_before = DateOrDateTimeField(required=False, help_text="ISO 8601 date or date-time; exclusive.")
-    q = serializers.CharField(required=False, max_length=200, help_text="Words in the title or path.")
-    deleted = serializers.BooleanField(
-        required=False, default=False, help_text="Include sessions whose file left the repository."
-    )
-
-
-class SessionCursorPagination(CursorPagination):
-    """Newest first; a cursor stays valid and skips nothing while sessions are added."""
-
-    ordering = ("-created_at", "id")
-
-
-class SessionOrdering(filters.OrderingFilter):
-    ordering_fields = ["created_at", "title", "last_synced", "priority", "size"]
-
-    def get_default_ordering(self, view: Any) -> tuple[str, ...]:
-        return SessionCursorPagination.ordering
-
-    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> list[str]:
-        ordering = list(super().get_ordering(request, queryset, view))
-        return ordering if "id" in ordering or "-id" in ordering else [*ordering, "id"]
-
-
-LIST_PARAMETERS = [
-    SessionFilters,
-    OpenApiParameter(
-        "ordering", str, description="created_at, title, last_synced, priority or size; '-' for descending."
-    ),
-    OpenApiParameter("page_size", int, description="Sessions per page (1-200, default 50)."),
-]
-DETAIL_HEADERS = [
-    header("ETag", "The document's git blob SHA, quoted.", [200, 304]),
-    header(
-        "X-Annoris-Source", "The layer that served the session: cache, database, github or local.", [200, 304]
-    ),
-    header("Server-Timing", "The read path's time, e.g. `cache;dur=0.41`.", [200, 304]),
-]
-
-
-class SessionReadViewSet(viewsets.GenericViewSet):
-    """Sessions: the list comes from the database, one session from the read path (cache first)."""
+    Reads come from the cache, the database or GitHub (the `X-Annoris-Source` header says
+    which); writes go to GitHub first.
+    """
 
     serializer_class = SessionListSerializer
     pagination_class = SessionCursorPagination
@@ -122,6 +83,9 @@ class SessionReadViewSet(viewsets.GenericViewSet):
     lookup_field = "id"
     lookup_value_regex = UUID_PATTERN
     renderer_classes = [JSONRenderer, renderers.BrowsableAPIRenderer, MarkdownRenderer]
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [*super().get_permissions(), HasWriteScope()]
 
     def get_queryset(self) -> QuerySet[Session]:
         return Session.objects.select_related("project").defer("content")
@@ -208,6 +172,108 @@ class SessionReadViewSet(viewsets.GenericViewSet):
                 422, "The session cannot be decrypted with the configured keys.", code="undecryptable"
             ) from None
         return Response(data, headers=headers)
+
+    # -- writes: validate, then the perform_* hooks call the services ---------------------------
+
+    @extend_schema(
+        operation_id="sessions_create",
+        summary="Create a session document",
+        description="Commits the document to GitHub (or writes it to the local folder) first, then "
+        "stores it. Given fields are written into the document's front matter.",
+        request=SessionWriteSerializer,
+        parameters=[IDEMPOTENCY_KEY, ETAG, REPLAYED],
+        responses={
+            201: OpenApiResponse(SessionWriteResultSerializer, description="Committed and stored."),
+            202: QUEUED,
+            409: error("The path exists (in GitHub, the database or the outbox); nothing was overwritten."),
+            **COMMON_ERRORS,
+        },
+        examples=[SECRET_EXAMPLE],
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = self._valid(partial=False)
+        parts = ("POST", None, None, body.validated_data)
+        return idempotent(request, parts, lambda: answer(self.perform_create(body), 201))
+
+    def perform_create(self, serializer: SessionWriteSerializer) -> writes.WriteOutcome:
+        data = serializer.validated_data
+        return writes.session_create(
+            content=data["content"], fields=serializer.fields_to_write(), path=data.get("path"),
+            requested_by=who(self.request),
+        )  # fmt: skip
+
+    @extend_schema(
+        operation_id="sessions_update",
+        summary="Replace a session document",
+        description="Replaces the whole document (given fields go into its front matter). Needs If-Match.",
+        **UPDATE_SCHEMA,
+    )
+    def update(self, request: Request, *args: Any, partial: bool = False, **kwargs: Any) -> Response:
+        body = self._valid(partial=partial)
+        parts = (
+            "PATCH" if partial else "PUT",
+            str(self._session_id()),
+            self._if_match(),
+            body.validated_data,
+        )
+        return idempotent(request, parts, lambda: answer(self.perform_update(body), 200))
+
+    @extend_schema(
+        operation_id="sessions_partial_update",
+        summary="Change fields or the text of a session document",
+        description="Sets the given fields in the front matter (and replaces the text when `content` is "
+        "given). Needs If-Match.",
+        **UPDATE_SCHEMA,
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def perform_update(self, serializer: SessionWriteSerializer) -> writes.WriteOutcome:
+        data = serializer.validated_data
+        return writes.session_update(
+            session_id=self._session_id(), if_match=self._if_match(), content=data.get("content"),
+            fields=serializer.fields_to_write(), path=data.get("path"), requested_by=who(self.request),
+        )  # fmt: skip
+
+    @extend_schema(
+        operation_id="sessions_destroy",
+        summary="Delete a session document",
+        description="Deletes the file at the source (one commit on GitHub) and soft-deletes the session.",
+        parameters=[UUID, IF_MATCH, IDEMPOTENCY_KEY, REPLAYED],
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Deleted at the source; the session is soft-deleted."),
+            202: QUEUED,
+            **{code: r for code, r in update_errors().items() if code not in (400, 422)},
+            422: error("The Idempotency-Key was reused with another request."),
+        },
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        session_id = self._session_id()
+        parts = ("DELETE", str(session_id), self._if_match(), None)
+        return idempotent(request, parts, lambda: answer(self.perform_destroy(session_id), 204))
+
+    def perform_destroy(self, instance: uuid.UUID) -> writes.WriteOutcome:
+        return writes.session_delete(
+            session_id=instance, if_match=self._if_match(), requested_by=who(self.request)
+        )
+
+    def _valid(self, *, partial: bool) -> SessionWriteSerializer:
+        """The body, validated: content is required to create or replace, optional to change."""
+        body = SessionWriteSerializer(data=self.request.data, partial=partial)
+        if partial:
+            body.fields["content"].required = False
+        body.is_valid(raise_exception=True)
+        return body
+
+    def _if_match(self) -> str | None:
+        return self.request.headers.get("If-Match")
+
+    def _session_id(self) -> uuid.UUID:
+        try:
+            return uuid.UUID(str(self.kwargs.get(self.lookup_field)))
+        except ValueError:
+            raise writes.SessionMissing("No such session.") from None
 
 
 def _etag_matches(header_value: str | None, sha: str) -> bool:

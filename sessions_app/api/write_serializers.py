@@ -6,7 +6,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-from annoris.api.schema import ErrorSerializer
 from sessions_app.documents import MAX_DOCUMENT_BYTES
 from sessions_app.models import PendingWrite
 
@@ -80,7 +79,3 @@ class SessionWriteResultSerializer(serializers.Serializer):
     outbox = OutboxEntrySerializer(
         source="queued", allow_null=True, help_text="Set when the write was queued."
     )
-
-
-# The API's one error shape (component ``Error``), under the name the write views use.
-WriteErrorSerializer = ErrorSerializer
