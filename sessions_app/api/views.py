@@ -24,6 +24,7 @@ from annoris.api.errors import ApiError, unavailable
 from annoris.api.renderers import JSONRenderer
 from annoris.api.schema import error_responses
 from annoris.crypto import DecryptionError
+from annoris.http import UUID_PATTERN, etag_matches
 from projects_app.models import Project
 from sessions_app import writes
 from sessions_app.api.filters import SessionCursorPagination, SessionFilters, SessionOrdering
@@ -48,8 +49,6 @@ from sessions_app.models import Session
 from sessions_app.readpath import ReadError, SessionNotFound, SessionUnavailable
 from sessions_app.selectors import filter_sessions
 from sessions_app.serializers import SessionDetailSerializer, SessionListSerializer, detail_representation
-
-UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 
 class MarkdownRenderer(renderers.BaseRenderer):
@@ -161,7 +160,7 @@ class SessionViewSet(viewsets.GenericViewSet):
             "X-Annoris-Source": result.layer,
             "Server-Timing": f"{result.layer};dur={result.elapsed_ms:.2f}",
         }
-        if _etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), session.github_sha):
+        if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), session.github_sha):
             return Response(status=304, headers=headers)
         try:
             if request.accepted_renderer.format == "md":
@@ -274,18 +273,3 @@ class SessionViewSet(viewsets.GenericViewSet):
             return uuid.UUID(str(self.kwargs.get(self.lookup_field)))
         except ValueError:
             raise writes.SessionMissing("No such session.") from None
-
-
-def _etag_matches(header_value: str | None, sha: str) -> bool:
-    """RFC 9110 If-None-Match: ``*`` or any listed (weak or strong) tag equal to ``sha``."""
-    if not header_value:
-        return False
-    for tag in header_value.split(","):
-        tag = tag.strip()
-        if tag == "*":
-            return True
-        if tag.startswith("W/"):
-            tag = tag[2:]
-        if tag.strip('"') == sha:
-            return True
-    return False

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from annoris.crypto import DecryptionError
 from annoris.encryption import decrypt_text
+from annoris.http import etag_matches
 from annoris.sources.base import (
     Source,
     SourceConflict,
@@ -238,21 +239,12 @@ def refuse_secrets(*, content: str | None, fields: dict[str, Any]) -> None:
         )
 
 
-def normalize_etag(value: str) -> str:
-    """``"abc"``, ``W/"abc"`` or ``abc`` -> ``abc``."""
-    value = value.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    return value.strip('"').strip().lower()
-
-
 def _check_precondition(if_match: str | None, current_sha: str) -> None:
     if if_match is None or not if_match.strip():
         raise PreconditionRequired(
             "Send If-Match with the session's sha (its ETag) so that a concurrent change is not overwritten."
         )
-    candidates = {normalize_etag(part) for part in if_match.split(",")}
-    if "*" not in candidates and current_sha not in candidates:
+    if not etag_matches(if_match, current_sha):
         raise PreconditionFailed(
             f"The session is at {current_sha}, not {if_match.strip()[:80]}; read it again and retry."
         )
