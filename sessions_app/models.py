@@ -6,7 +6,7 @@ from django.db import models
 
 from annoris.encryption import decrypt_text
 from annoris.fields import CiphertextField
-from sessions_app.readpath.manager import SessionManager
+from sessions_app.managers import SessionManager
 
 
 class SessionState(models.TextChoices):

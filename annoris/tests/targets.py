@@ -33,7 +33,11 @@ def project_modules() -> dict[str, Path]:
     return modules
 
 
-def _imported(tree: ast.AST, module: str, is_package: bool) -> Iterator[str]:
+def _imported(tree: ast.AST, module: str, is_package: bool, modules: set[str]) -> Iterator[str]:
+    """What a module imports, anywhere in it (a lazy import inside a function counts).
+
+    ``from package import submodule`` imports the submodule, as import-linter reads it.
+    """
     package = module if is_package else module.rpartition(".")[0]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -44,8 +48,9 @@ def _imported(tree: ast.AST, module: str, is_package: bool) -> Iterator[str]:
                 anchor = package.split(".")
                 anchor = anchor[: len(anchor) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            yield base
-            yield from (f"{base}.{alias.name}" for alias in node.names)
+            for alias in node.names:
+                name = f"{base}.{alias.name}"
+                yield name if name in modules else base
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -55,7 +60,7 @@ def import_graph() -> dict[str, set[str]]:
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         targets = set()
-        for imported in _imported(tree, name, path.name == "__init__.py"):
+        for imported in _imported(tree, name, path.name == "__init__.py", set(modules)):
             if imported in modules and imported != name:
                 targets.add(imported)
         graph[name] = targets
