@@ -1,10 +1,16 @@
-"""``Session.objects``: ordinary Django querysets plus the read path's ``fetch``."""
+"""``Session.objects``: ordinary Django querysets plus the read path's ``fetch``.
+
+The read path (``sessions_app.readpath.read``) imports the model, so the model's module
+cannot import it, not even inside a function: ``SessionsConfig.ready()`` plugs it in as
+``SessionManager.read_path`` once the models are loaded.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from types import ModuleType
+from typing import TYPE_CHECKING, ClassVar
 
 from django.db import models
 
@@ -32,8 +38,10 @@ class SessionQuerySet(models.QuerySet):
 
 class SessionManager(models.Manager.from_queryset(SessionQuerySet)):  # type: ignore[misc]
     """``live()``, ``for_project()``, ``changed_since()`` chain as usual; ``get()`` stays the plain
-    database lookup. ``fetch*`` go through the read path (sessions_app.readpath).
+    database lookup. ``fetch*`` go through the read path (sessions_app.readpath.read).
     """
+
+    read_path: ClassVar[ModuleType]  # sessions_app.readpath.read, set by SessionsConfig.ready()
 
     def fetch(self, session_id: uuid.UUID | str, *, source: Source | None = None) -> FetchResult:
         """The live session ``session_id``, trying the cache, then the database, then the source.
@@ -43,14 +51,10 @@ class SessionManager(models.Manager.from_queryset(SessionQuerySet)):  # type: ig
         The session is read-only: a cache hit may hand the same instance to every read of
         this process until the cached value changes (copy it, or ``get()`` it, to change it).
         """
-        from sessions_app.readpath.read import fetch  # the read path imports the model: import on use
-
-        return fetch(session_id, source=source)
+        return self.read_path.fetch(session_id, source=source)
 
     def fetch_by_path(
         self, path: str, *, sha: str | None = None, source: Source | None = None
     ) -> FetchResult:
         """The live session stored at ``path``, in the same order as ``fetch`` (see readpath)."""
-        from sessions_app.readpath.read import fetch_by_path
-
-        return fetch_by_path(path, sha=sha, source=source)
+        return self.read_path.fetch_by_path(path, sha=sha, source=source)

@@ -34,7 +34,8 @@ from sessions_app import context as session_context
 from sessions_app import search as session_search
 from sessions_app import writes
 from sessions_app.models import Session
-from sessions_app.readpath import FetchResult, SessionNotFound, SessionUnavailable
+from sessions_app.readpath import SessionNotFound, SessionUnavailable
+from sessions_app.readpath.read import FetchResult
 from sync_app.drift import drift_report
 from sync_app.models import SyncLog, SyncState
 
