@@ -27,13 +27,13 @@ from annoris.sources.base import (
     Source,
     SourceConflict,
     SourceError,
+    SourceForbidden,
     SourceNotFound,
     SourceUnavailable,
     WriteResult,
     git_blob_sha,
     session_id_for,
 )
-from annoris.sources.github_client import Unauthorized
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import PendingWrite, Session
 from sessions_app.writes import document, paths, secrets
@@ -322,9 +322,9 @@ def _send_or_queue(
 
 
 def _refuse_if_not_outage(exc: SourceUnavailable) -> None:
-    """Unauthorized (bad token, no permission) is a SourceUnavailable, but not an outage: refusing
+    """SourceForbidden (bad token, no permission) is a SourceUnavailable, but not an outage: refusing
     it (502) tells the operator now instead of filling the outbox with writes that cannot land."""
-    if isinstance(exc, Unauthorized):
+    if isinstance(exc, SourceForbidden):
         raise SourceRefused(f"The source refused the write: {exc}") from None
 
 
