@@ -7,6 +7,7 @@ import re
 import uuid
 
 from annoris.errors import DomainError
+from annoris.text import unstorable
 from projects_app.models import Project, project_id_for
 
 MAX_REFERENCE = 255
@@ -40,7 +41,7 @@ def find_project(reference: Project | uuid.UUID | str) -> Project:
             raise ProjectNotFound(f"no project with id {reference}")
         return found
     text = str(reference).strip()
-    if not text or "\x00" in text or len(text) > MAX_REFERENCE:
+    if not text or unstorable(text) or len(text) > MAX_REFERENCE:
         raise ProjectNotFound(f"no project {text[:80]!r}")
     ids = [project_id_for(text)]  # a project's id derives from its name
     try:

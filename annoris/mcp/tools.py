@@ -29,6 +29,7 @@ from mcp.types import Resource, ToolAnnotations
 from pydantic import Field
 
 from annoris.crypto import DecryptionError
+from annoris.text import NUL, SURROGATE, unstorable
 from projects_app.models import Project
 from sessions_app import context as session_context
 from sessions_app import search as session_search
@@ -116,12 +117,11 @@ def require_write(ctx: Context, tool: str) -> None:
 
 def _text(value: str, field: str) -> str:
     """``value`` as storable text: no NUL byte, no lone surrogate (PostgreSQL refuses both)."""
-    if "\x00" in value:
+    why = unstorable(value)
+    if why == NUL:
         raise ToolError(f"{field} must not contain a NUL character.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ToolError(f"{field} is not valid Unicode text (lone surrogate).") from None
+    if why == SURROGATE:
+        raise ToolError(f"{field} is not valid Unicode text (lone surrogate).")
     return value
 
 
