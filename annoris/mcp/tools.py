@@ -37,6 +37,8 @@ from sessions_app import writes
 from sessions_app.models import Session
 from sessions_app.readpath import SessionNotFound, SessionUnavailable
 from sessions_app.readpath.read import FetchResult
+from sessions_app.summary import session_summary
+from sessions_app.writes.paths import check_path
 from sync_app.drift import drift_report
 from sync_app.models import SyncLog, SyncState
 
@@ -148,9 +150,10 @@ async def read_session(
 
 
 def _check_path(path: str) -> None:
-    parts = path.split("/")
-    if path.startswith("/") or ".." in parts or not path.endswith(".md"):
-        raise ToolError("path must be a relative path to a .md file inside the repository.")
+    try:
+        check_path(path)  # the write path's rule: relative, no '.'/'..'/hidden segment, SESSIONS_GLOB
+    except writes.InvalidDocument:
+        raise ToolError("path must be a relative path to a .md file inside the repository.") from None
 
 
 def _read_session(session_id: str | None, path: str | None) -> dict[str, Any]:
@@ -180,22 +183,6 @@ def _session_result(found: FetchResult) -> dict[str, Any]:
         "served_by": found.layer,
         "elapsed_ms": round(found.elapsed_ms, 2),
         "markdown": markdown,
-    }
-
-
-def session_summary(session: Session) -> dict[str, Any]:
-    """The fields a list shows (the API's list fields), JSON-ready."""
-    return {
-        "id": str(session.id),
-        "title": session.title,
-        "project": session.project.name if session.project_id and session.project else None,
-        "status": session.status,
-        "state": session.state,
-        "priority": session.priority,
-        "next": session.next_step,
-        "created_at": session.created_at.isoformat(),
-        "path": session.github_path,
-        "sha": session.github_sha,
     }
 
 
