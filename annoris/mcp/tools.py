@@ -29,6 +29,7 @@ from mcp.types import Resource, ToolAnnotations
 from pydantic import Field
 
 from annoris.crypto import DecryptionError
+from annoris.errors import DomainError
 from annoris.text import NUL, SURROGATE, unstorable
 from projects_app.models import Project
 from sessions_app import context as session_context
@@ -343,7 +344,7 @@ async def save_session(
 def _save_session(markdown: str, fields: dict[str, str], path: str | None, caller: str) -> dict[str, Any]:
     try:
         outcome = writes.session_create(content=markdown, fields=fields, path=path, requested_by=caller)
-    except writes.WriteError as exc:
+    except DomainError as exc:
         raise ToolError(_refusal(exc)) from None
     return _outcome(outcome)
 
@@ -376,12 +377,12 @@ def _update_session(session_id: uuid.UUID, markdown: str, expected_sha: str, cal
         outcome = writes.session_update(
             session_id=session_id, if_match=expected_sha, content=markdown, requested_by=caller
         )
-    except writes.WriteError as exc:
+    except DomainError as exc:
         raise ToolError(_refusal(exc)) from None
     return _outcome(outcome)
 
 
-def _refusal(exc: writes.WriteError) -> str:
+def _refusal(exc: DomainError) -> str:
     """The write path's refusal as one message: what, and per field why (never a secret's value)."""
     details = "; ".join(f"{name}: {', '.join(problems)}" for name, problems in exc.errors.items())
     return f"{exc} ({details})" if details else str(exc)

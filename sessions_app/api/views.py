@@ -20,7 +20,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annoris.api.errors import ApiError, unavailable
+from annoris.api.errors import ApiError
 from annoris.api.renderers import JSONRenderer
 from annoris.api.schema import error_responses
 from annoris.crypto import DecryptionError
@@ -46,7 +46,7 @@ from sessions_app.api.schema import (
 from sessions_app.api.write_serializers import SessionWriteResultSerializer, SessionWriteSerializer
 from sessions_app.api.writes import HasWriteScope, answer, idempotent, who
 from sessions_app.models import Session
-from sessions_app.readpath import ReadError, SessionNotFound, SessionUnavailable
+from sessions_app.readpath import SessionNotFound
 from sessions_app.selectors import filter_sessions
 from sessions_app.serializers import SessionDetailSerializer, SessionListSerializer, detail_representation
 
@@ -146,14 +146,10 @@ class SessionViewSet(viewsets.GenericViewSet):
         },
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        try:
+        try:  # SessionUnavailable (503) and SessionUnreadable (422) answer as they are
             result = Session.objects.fetch(kwargs["id"])
         except SessionNotFound:
             raise NotFound("No such session.") from None
-        except SessionUnavailable as exc:
-            return unavailable(str(exc))
-        except ReadError as exc:  # SessionUnreadable: this one session's data cannot be served (422)
-            raise ApiError(exc.status_code, str(exc), code="unreadable") from None
         session = result.session
         headers = {
             "ETag": f'"{session.github_sha}"',
@@ -272,4 +268,4 @@ class SessionViewSet(viewsets.GenericViewSet):
         try:
             return uuid.UUID(str(self.kwargs.get(self.lookup_field)))
         except ValueError:
-            raise writes.SessionMissing("No such session.") from None
+            raise SessionNotFound("No such session.") from None

@@ -7,6 +7,7 @@ then database and cache), the outbox (``outbox_drain`` and the admin's retry/dis
 
 from __future__ import annotations
 
+from sessions_app.readpath.errors import SessionNotFound
 from sessions_app.writes.errors import (
     IdempotencyInProgress,
     IdempotencyMismatch,
@@ -15,7 +16,6 @@ from sessions_app.writes.errors import (
     PreconditionFailed,
     PreconditionRequired,
     SecretFound,
-    SessionMissing,
     SourceRefused,
     WriteError,
 )
@@ -38,7 +38,7 @@ __all__ = [
     "PreconditionFailed",
     "PreconditionRequired",
     "SecretFound",
-    "SessionMissing",
+    "SessionNotFound",
     "SourceRefused",
     "StoredAnswer",
     "WriteError",

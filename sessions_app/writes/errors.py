@@ -26,13 +26,6 @@ class SecretFound(WriteError):
     code = "secret_detected"
 
 
-class SessionMissing(WriteError):
-    """No live session with that id: 404."""
-
-    status_code = 404
-    code = "not_found"
-
-
 class PathExists(WriteError):
     """A create whose path is taken (in the source, the database or the outbox): 409."""
 

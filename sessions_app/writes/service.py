@@ -36,6 +36,7 @@ from annoris.sources.base import (
 )
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import PendingWrite, Session
+from sessions_app.readpath.errors import SessionNotFound
 from sessions_app.writes import document, paths, secrets
 from sessions_app.writes.errors import (
     InvalidDocument,
@@ -43,7 +44,6 @@ from sessions_app.writes.errors import (
     PreconditionFailed,
     PreconditionRequired,
     SecretFound,
-    SessionMissing,
     SourceRefused,
 )
 from sessions_app.writes.mirror import apply_to_database
@@ -253,7 +253,7 @@ def _check_precondition(if_match: str | None, current_sha: str) -> None:
 def _live_row(session_id: uuid.UUID) -> Session:
     row = Session.objects.live().filter(id=session_id).first()
     if row is None:
-        raise SessionMissing("No such session.")
+        raise SessionNotFound("No such session.")
     return row
 
 
@@ -262,7 +262,7 @@ def _current(row: Session, queue: list[PendingWrite], *, need_text: bool = True)
     if queue:
         last = queue[-1]
         if last.operation == PendingWrite.Operation.DELETE:
-            raise SessionMissing("A queued write (outbox) deletes this session.")
+            raise SessionNotFound("A queued write (outbox) deletes this session.")
         return last.content_sha, decrypt_text(last.content) if need_text else ""
     if not need_text:
         return row.github_sha, ""
