@@ -24,6 +24,7 @@ import requests
 from annoris.sources.base import (
     SourceConflict,
     SourceError,
+    SourceForbidden,
     SourceNotFound,
     SourceOutcomeUnknown,
     SourceUnavailable,
@@ -66,7 +67,7 @@ class NotFound(GitHubError, SourceNotFound):
     """404: no such repository, branch, path or object (or no access to a private one)."""
 
 
-class Unauthorized(GitHubError, SourceUnavailable):
+class Unauthorized(GitHubError, SourceForbidden):
     """401 bad credentials, or 403 missing permission: retrying will not help."""
 
 

@@ -12,7 +12,7 @@ import requests
 
 from annoris.api import tokens
 from annoris.testing.github_emulator import GitHubEmulator
-from sync_app.tests.writes.processes import serving, web_env
+from sessions_app.tests.writes.processes import serving, web_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
