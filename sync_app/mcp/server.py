@@ -35,6 +35,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from annoris.oauth.resources import challenge
 from sync_app.mcp import tools
 
 logger = logging.getLogger("annoris.mcp")
@@ -158,7 +159,7 @@ def _accept_bearer(request: HttpRequest, authenticators: list[Any]) -> None:
 def _auth_error(status: int, message: str) -> HttpResponse:
     response = _error(status, -32001, message)
     if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="annoris"'
+        response.headers["WWW-Authenticate"] = challenge(MCP_PATH)  # points at the OAuth metadata
     elif status == 503:
         response.headers["Retry-After"] = str(max(1, round(settings.ANNORIS_BREAKER_COOLDOWN)))
     return response

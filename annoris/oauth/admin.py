@@ -1,0 +1,53 @@
+"""Connected apps in the admin: per user, what each may do, when it was last used; Revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from annoris.oauth.config import SCOPES
+from annoris.oauth.connections import connection_revoke
+from annoris.oauth.models import Connection
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    list_display = ("client", "user", "scopes", "created_at", "last_used_at", "status")
+    list_filter = ("user", ("revoked_at", admin.EmptyFieldListFilter))
+    list_select_related = ("application", "user")
+    fields = ("client", "user", "scopes", "resource", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    @admin.display(description="app", ordering="application__name")
+    def client(self, obj: Connection) -> str:
+        return obj.application.name or obj.application.client_id
+
+    @admin.display(description="may")
+    def scopes(self, obj: Connection) -> str:
+        return "; ".join(SCOPES.get(scope, scope) for scope in obj.scope.split())
+
+    @admin.display(description="status", ordering="revoked_at")
+    def status(self, obj: Connection) -> str:
+        return "revoked" if obj.revoked_at else "connected"
+
+    @admin.action(description="Revoke the selected connected apps")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        count = 0
+        for connection in queryset.live():
+            connection_revoke(connection=connection)
+            count += 1
+        self.message_user(request, f"Revoked {count} connected app(s).", messages.SUCCESS)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Connection]:
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(user=request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
