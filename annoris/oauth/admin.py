@@ -13,12 +13,27 @@ from annoris.oauth.connections import connection_revoke
 from annoris.oauth.models import Connection
 
 
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("connected", "Connected"), ("revoked", "Revoked")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Connection]) -> QuerySet[Connection]:
+        if self.value() == "connected":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     list_display = ("client", "user", "scopes", "created_at", "last_used_at", "status")
-    list_filter = ("user", ("revoked_at", admin.EmptyFieldListFilter))
+    list_filter = (StatusFilter, "user")
     list_select_related = ("application", "user")
-    fields = ("client", "user", "scopes", "resource", "created_at", "last_used_at", "revoked_at")
+    fields = ("client", "user", "scopes_in_words", "resource", "created_at", "last_used_at", "revoked_at")
     readonly_fields = fields
     actions = ["revoke"]
 
@@ -26,8 +41,12 @@ class ConnectionAdmin(admin.ModelAdmin):
     def client(self, obj: Connection) -> str:
         return obj.application.name or obj.application.client_id
 
-    @admin.display(description="may")
+    @admin.display(description="scopes")
     def scopes(self, obj: Connection) -> str:
+        return ", ".join(obj.scope.split())  # the change page spells them out
+
+    @admin.display(description="may")
+    def scopes_in_words(self, obj: Connection) -> str:
         return "; ".join(SCOPES.get(scope, scope) for scope in obj.scope.split())
 
     @admin.display(description="status", ordering="revoked_at")

@@ -54,13 +54,20 @@ class ConsentView(AuthorizationView):
         if context.get("redirect_uri"):
             context["redirect_host"] = urlsplit(context["redirect_uri"]).netloc
         context["resource_shown"] = bound_resource(str(context.get("resource") or "").split())
-        return super().render_to_response(context, **kwargs)
+        response = super().render_to_response(context, **kwargs)
+        if context.get("redirect_uri") and not context.get("error"):
+            # CSP form-action also governs where the form's POST may redirect (Chromium enforces
+            # it): allow the client's redirect origin, already checked against its registration.
+            # django-csp reads this attribute per response (what its decorators set).
+            target = urlsplit(context["redirect_uri"])
+            response._csp_update = {"form-action": [f"{target.scheme}://{target.netloc}"]}  # type: ignore[attr-defined]
+        return response
 
 
 class LoginView(auth_views.LoginView):
     """The admin's login page for anyone with an account (the admin's own admits staff only)."""
 
-    template_name = "admin/login.html"
+    template_name = "oauth/login.html"  # the admin's login.html, with one line on why
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -88,7 +88,9 @@ def test_the_whole_flow_then_refresh_then_revocation_in_the_admin(
     row = Connection.objects.get()
     assert row.last_used_at is not None and row.user.username == "ada"
     changelist = admin_client.get("/admin/annoris_oauth/connection/")
-    assert "Claude" in changelist.content.decode() and "read your sessions" in changelist.content.decode()
+    assert "Claude" in changelist.content.decode() and "read, write" in changelist.content.decode()
+    detail = admin_client.get(f"/admin/annoris_oauth/connection/{row.pk}/change/").content.decode()
+    assert "read your sessions; write sessions to GitHub" in detail
     admin_client.post(
         "/admin/annoris_oauth/connection/", {"action": "revoke", "_selected_action": [row.pk]}, follow=True
     )
