@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from oauth2_provider.views import DynamicClientRegistrationView
+from oauth2_provider.views import DynamicClientRegistrationManagementView, DynamicClientRegistrationView
 
 from annoris.oauth.redirects import redirect_uris_problem
 
@@ -50,6 +50,19 @@ def metadata_problem(data: Any) -> str | None:
     return redirect_uris_problem(data.get("redirect_uris"))
 
 
+def refusal(request: HttpRequest) -> JsonResponse | None:
+    """The 400 for a body Annoris refuses, or None to let DOT handle it."""
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return None
+    problem = metadata_problem(data)
+    if not problem:
+        return None
+    error = "invalid_redirect_uri" if "redirect" in problem else "invalid_client_metadata"
+    return JsonResponse({"error": error, "error_description": problem}, status=400)
+
+
 class RegistrationView(DynamicClientRegistrationView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not take_registration_slot(client_ip(request)):
@@ -59,12 +72,11 @@ class RegistrationView(DynamicClientRegistrationView):
             )
             response["Retry-After"] = str(WINDOW_SECONDS)
             return response
-        try:
-            data = json.loads(request.body)
-        except ValueError:
-            data = None
-        problem = metadata_problem(data)
-        if problem:
-            error = "invalid_redirect_uri" if "redirect" in problem else "invalid_client_metadata"
-            return JsonResponse({"error": error, "error_description": problem}, status=400)
-        return super().post(request, *args, **kwargs)
+        return refusal(request) or super().post(request, *args, **kwargs)
+
+
+class RegistrationManagementView(DynamicClientRegistrationManagementView):
+    """RFC 7592 (read, update, delete one's registration): an update follows the same rules."""
+
+    def put(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return refusal(request) or super().put(request, *args, **kwargs)

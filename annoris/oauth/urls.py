@@ -7,7 +7,7 @@ from django.urls import path
 from oauth2_provider import views as dot
 
 from annoris.oauth import views
-from annoris.oauth.registration import RegistrationView
+from annoris.oauth.registration import RegistrationManagementView, RegistrationView
 
 app_name = "oauth2_provider"
 WELL_KNOWN = ".well-known/"
@@ -24,6 +24,6 @@ urlpatterns = [
     path("oauth/token/", dot.TokenView.as_view(), name="token"),
     path("oauth/revoke/", dot.RevokeTokenView.as_view(), name="revoke-token"),
     path("oauth/register/", RegistrationView.as_view(), name="dcr-register"),
-    path("oauth/register/<str:client_id>/", dot.DynamicClientRegistrationManagementView.as_view(),
+    path("oauth/register/<str:client_id>/", RegistrationManagementView.as_view(),
          name="dcr-register-management"),
 ]  # fmt: skip

@@ -30,6 +30,9 @@ class ConsentView(AuthorizationView):
     template_name = "oauth/consent.html"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "approval_prompt" in request.GET:  # DOT lets a client ask to skip consent ("auto"): never
+            request.GET = request.GET.copy()
+            del request.GET["approval_prompt"]
         if request.user.is_authenticated and not may_authorize(request.user):
             context = {**admin.site.each_context(request), "title": "Not allowed"}
             return render(request, "oauth/not_allowed.html", context, status=403)

@@ -143,6 +143,7 @@ def test_tokens_and_codes_rest_hashed(client: Client, browser: Client, client_id
     assert refresh_rows == [("", tokens.digest_of(issued["refresh_token"]))]
 
 
+@pytest.mark.django_db(transaction=True)  # the tools' database thread must see the committed rows
 def test_a_read_grant_reads_but_cannot_write_over_mcp_or_rest(
     client: Client, browser: Client, client_id: str
 ) -> None:

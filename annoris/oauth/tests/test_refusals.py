@@ -253,3 +253,26 @@ def test_deny_sends_access_denied_and_no_code(browser: Client, client_id: str) -
     query = _redirected_error(consent(browser, params, allow=False))
     assert query["error"] == ["access_denied"] and "code" not in query
     assert not Grant.objects.exists() and issued_tokens() == 0
+
+
+def test_a_client_cannot_skip_the_consent_page(client: Client, browser: Client, client_id: str) -> None:
+    connect(browser, client_id)  # approved once: DOT's approval_prompt=auto would skip the page now
+    page = browser.get(
+        "/oauth/authorize/", {**authorize_params(client_id, pkce()), "approval_prompt": "auto"}
+    )
+    assert page.status_code == 200 and b"consent-form" in page.content
+
+
+def test_a_registration_update_follows_the_same_rules(client: Client) -> None:
+    registered = register(client).json()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {registered['registration_access_token']}"}
+    body = {"redirect_uris": ["http://evil.example/cb"], "token_endpoint_auth_method": "none"}
+    updated = client.put(registered["registration_client_uri"].split("8000", 1)[-1], body,
+                         content_type="application/json", **headers)  # fmt: skip
+    assert updated.status_code == 400
+    assert (
+        "evil"
+        not in client.get(
+            registered["registration_client_uri"].split("8000", 1)[-1], **headers
+        ).content.decode()
+    )
