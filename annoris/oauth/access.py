@@ -2,9 +2,10 @@
 
 A token this process verified less than ``ANNORIS_TOKEN_RECHECK`` seconds ago costs a dict
 lookup; then one query reads it again from DOT's table (joined to its client, user and
-refresh-token family) and one update records the connection's last use, exactly as an API
-token's recheck does. Revocation therefore reaches every process within that bound, and the
-process that revokes forgets the tokens at once.
+refresh-token family, with the connection's last use). Revocation therefore reaches every
+process within that bound, and the process that revokes forgets the tokens at once. The
+connection's "last used" is written only when it is ``LAST_USED_PRECISION`` seconds old, so
+a recheck is one query, and an update at most every five minutes per connection.
 
 The memory is keyed by the token's SHA-256, the value DOT stores (``token_checksum``).
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
@@ -30,6 +32,12 @@ from annoris.api.tokens import (
     digest_of,
 )
 from annoris.oauth.models import Connection
+
+FIELDS = (
+    "expires", "scope", "resource", "user_id", "user__username", "user__is_active", "application__name",
+    "refresh_token__token_family", "last_used",
+)  # fmt: skip
+LAST_USED_PRECISION = 300  # seconds: how far behind a connection's "last used" may be
 
 
 class WrongResource(InvalidToken):
@@ -72,19 +80,12 @@ def verify(token: str, *, resource: str) -> OAuthGrant:
 
 
 def _check_database(digest: str, entry: object, now: float) -> OAuthGrant:
+    last_used = Connection.objects.filter(token_family=OuterRef("refresh_token__token_family"))
     try:
         row = (
             AccessToken.objects.filter(token_checksum=digest)
-            .values(
-                "expires",
-                "scope",
-                "resource",
-                "user_id",
-                "user__username",
-                "user__is_active",
-                "application__name",
-                "refresh_token__token_family",
-            )  # fmt: skip
+            .annotate(last_used=Subquery(last_used.values("last_used_at")[:1]))
+            .values(*FIELDS)
             .first()
         )
     except DatabaseError:
@@ -99,7 +100,8 @@ def _check_database(digest: str, entry: object, now: float) -> OAuthGrant:
         memory.forget(digest)
         raise InvalidToken("invalid, revoked or expired token")
     memory.put(digest, grant)  # type: ignore[arg-type]  (the memory holds any verified identity)
-    _touch(grant.family)
+    if row["last_used"] is None or (timezone.now() - row["last_used"]).total_seconds() > LAST_USED_PRECISION:
+        _touch(grant.family)
     return grant
 
 

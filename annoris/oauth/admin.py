@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from annoris.oauth.config import SCOPES
 from annoris.oauth.connections import connection_revoke
 from annoris.oauth.models import Connection
+from annoris.oauth.views import may_authorize
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -64,6 +65,14 @@ class ConnectionAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Connection]:
         queryset = super().get_queryset(request)
         return queryset if request.user.is_superuser else queryset.filter(user=request.user)
+
+    # Whoever may connect an app sees (and revokes) their own connections, without a model
+    # permission; the queryset above keeps everyone else's out of reach.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request) or may_authorize(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) or may_authorize(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -234,3 +234,32 @@ def test_the_scheduled_purge_removes_what_expired(client: Client, browser: Clien
     assert not RefreshToken.objects.filter(pk=old.pk).exists()
     assert mcp(client, kept["access_token"]).status_code == 200
     assert Connection.objects.count() == 1
+
+
+def test_a_staff_member_sees_and_revokes_only_their_own_connections(
+    client: Client, browser: Client, client_id: str, django_user_model: Any
+) -> None:
+    mine = connect(browser, client_id)
+    other = django_user_model.objects.create_user("grace", password="x-Pa55word-x", is_staff=True)
+    theirs_browser = Client()
+    theirs_browser.force_login(other)
+    theirs = connect(theirs_browser, client_id)
+
+    page = browser.get("/admin/annoris_oauth/connection/")
+    assert page.status_code == 200 and page.context["cl"].result_count == 1
+    assert "Connected apps" in browser.get("/admin/").content.decode()
+    everyone = Connection.objects.values_list("pk", flat=True)
+    browser.post("/admin/annoris_oauth/connection/", {"action": "revoke", "_selected_action": list(everyone)})
+    assert mcp(client, mine["access_token"]).status_code == 401
+    assert mcp(client, theirs["access_token"]).status_code == 200  # not hers to revoke
+
+
+def test_a_recheck_is_one_query(
+    client: Client, browser: Client, client_id: str, settings: Any, django_assert_num_queries: Any
+) -> None:
+    issued = connect(browser, client_id)
+    settings.ANNORIS_TOKEN_RECHECK = 0  # every request asks the database again
+    assert mcp(client, issued["access_token"]).status_code == 200  # first: read, and "last used" written
+    assert Connection.objects.get().last_used_at is not None
+    with django_assert_num_queries(1):
+        assert mcp(client, issued["access_token"]).status_code == 200
