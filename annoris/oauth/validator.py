@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import IntegrityError
 from oauth2_provider.models import RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request
-from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
+from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error, InvalidGrantError
 
 from annoris.api.tokens import digest_of
 from annoris.oauth import access, connections
@@ -62,6 +63,12 @@ class AnnorisValidator(OAuth2Validator):
             return True
         connections.revoke_for_code(digest)  # a replay: revoke the tokens the first use got
         return False
+
+    def save_bearer_token(self, token: dict, request: Request, *args: Any, **kwargs: Any) -> None:  # type: ignore[type-arg]
+        try:
+            super().save_bearer_token(token, request, *args, **kwargs)  # one transaction
+        except IntegrityError:  # the same code redeemed concurrently: the other request won
+            raise InvalidGrantError(description="This code was already used.", request=request) from None
 
     def _save_bearer_token(self, token: dict, request: Request, *args: Any, **kwargs: Any) -> None:  # type: ignore[type-arg]
         previous = getattr(request, "refresh_token_instance", None)

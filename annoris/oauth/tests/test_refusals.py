@@ -276,3 +276,24 @@ def test_a_registration_update_follows_the_same_rules(client: Client) -> None:
             registered["registration_client_uri"].split("8000", 1)[-1], **headers
         ).content.decode()
     )
+
+
+def test_a_code_redeemed_concurrently_issues_once(client: Client, browser: Client, client_id: str) -> None:
+    """The loser of two simultaneous redemptions meets the connection's unique code digest."""
+    from annoris.api.tokens import digest_of
+    from annoris.oauth.models import Connection
+
+    proof = pkce()
+    params = authorize_params(client_id, proof)
+    code = code_from(consent(browser, params), params["state"])
+    grant = Grant.objects.get()
+    Connection.objects.create(  # what the winning request has written, not yet visible as a replay
+        user=grant.user,
+        application=grant.application,
+        scope="read",
+        resource="x",
+        code_digest=digest_of(code),
+    )
+    lost = exchange(client, client_id, code, proof.verifier)
+    assert lost.status_code == 400 and json.loads(lost.content)["error"] == "invalid_grant"
+    assert issued_tokens() == 0
