@@ -14,5 +14,7 @@ what Annoris needs on top, one module each:
   ``ANNORIS_TOKEN_RECHECK`` per process, as API tokens are;
 - ``registration``, ``cimd``, ``views``: rate-limited registration, the bounded metadata
   fetch, the consent page and the metadata documents;
-- ``connections``: what a person sees and revokes in the admin, and the purge task.
+- ``models``, ``connections``, ``admin``: a connection per consent, which a person sees and
+  revokes in the admin; ``tasks``/``schedules``: the hourly purge of what expired;
+- ``schema``: OAuth in the API's OpenAPI document.
 """
