@@ -14,6 +14,7 @@ from csp.constants import NONCE
 
 from annoris import crypto
 from annoris.errors import ConfigurationError
+from annoris.oauth import config as oauth_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
     "django_q",
     "csp",
     "annoris.apps.AnnorisConfig",
+    "oauth2_provider",  # the OAuth 2.1 server for remote connectors (issue #16)
+    "annoris.oauth.apps.OAuthConfig",
     "projects_app",
     "sessions_app",
     "sync_app",
@@ -245,6 +248,7 @@ ANNORIS_QUEUE_STALE_AFTER = env.int("ANNORIS_QUEUE_STALE_AFTER", default=300)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "annoris.oauth.authentication.OAuthTokenAuthentication",  # first: it leaves ann_ tokens alone
         "annoris.api.authentication.ApiTokenAuthentication",
         "annoris.api.authentication.ApiSessionAuthentication",
     ],
@@ -304,6 +308,29 @@ ANNORIS_TOKEN_CACHE = ANNORIS_SESSION_CACHE  # where that shared memory lives (N
 ANNORIS_API_THROTTLE_RATE = env.str("ANNORIS_API_THROTTLE_RATE", default="1200/min")
 # Largest request body under /api/ (413 above it).
 ANNORIS_API_MAX_BODY_BYTES = env.int("ANNORIS_API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+
+# --- OAuth 2.1 for remote connectors (issue #16, annoris/oauth/) -------------------
+# This deployment's public URL: the OAuth issuer, with /mcp as its protected resource. Every
+# metadata URL is built from it, never from the Host header. Unset (the default with DEBUG
+# off): no authorization server, static API tokens only. http is refused unless loopback.
+ANNORIS_PUBLIC_URL = oauth_config.public_url(
+    env.str("ANNORIS_PUBLIC_URL", default="http://localhost:8000" if DEBUG else "")
+)
+OAUTH2_PROVIDER = oauth_config.provider_settings(
+    ANNORIS_PUBLIC_URL or "https://oauth.invalid",
+    access_token_seconds=env.int("ANNORIS_OAUTH_ACCESS_TOKEN_SECONDS", default=3600),  # an hour
+)
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named: connections point at it
+# Dynamic registrations accepted per client IP and hour (each one is a database row).
+ANNORIS_OAUTH_REGISTRATIONS_PER_HOUR = env.int("ANNORIS_OAUTH_REGISTRATIONS_PER_HOUR", default=20)
+# Tests only: client metadata documents may be fetched from loopback addresses. Refused with DEBUG off.
+ANNORIS_OAUTH_CIMD_ALLOW_LOOPBACK = env.bool("ANNORIS_OAUTH_CIMD_ALLOW_LOOPBACK", default=False)
+if ANNORIS_OAUTH_CIMD_ALLOW_LOOPBACK and not DEBUG:
+    raise ConfigurationError("ANNORIS_OAUTH_CIMD_ALLOW_LOOPBACK is for tests only; DEBUG is off")
+LOGIN_URL = "oauth-login"  # the consent page's login: the admin's look, open to non-staff users
+# DOT warns (W008) whenever "http" redirect URIs are allowed; annoris.oauth.redirects allows
+# http for loopback hosts only (RFC 8252 native apps), at registration and at authorization.
+SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "oauth2_provider.W008"]
 
 # --- Auth, i18n, static ---------------------------------------------------------
 

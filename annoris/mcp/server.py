@@ -36,6 +36,7 @@ from rest_framework.settings import api_settings
 
 from annoris.api.errors import retry_after
 from annoris.mcp import tools
+from annoris.oauth.resources import challenge
 
 logger = logging.getLogger("annoris.mcp")
 if logging.getLogger("mcp").level == logging.NOTSET:
@@ -158,7 +159,7 @@ def _accept_bearer(request: HttpRequest, authenticators: list[Any]) -> None:
 def _auth_error(status: int, message: str) -> HttpResponse:
     response = _error(status, -32001, message)
     if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="annoris"'
+        response.headers["WWW-Authenticate"] = challenge(MCP_PATH)  # points at the OAuth metadata
     elif status == 503:
         response.headers.update(retry_after(status))
     return response
