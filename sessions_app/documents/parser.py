@@ -2,7 +2,9 @@
 
 Every field is looked up in order of preference: YAML front matter, then bold field lines
 (``**Date:** October 20, 2025 (Evening)``), then the path (a date in the file name, the
-project folder), then a default (``fallback_date``, the file stem as title). The content
+project folder), then the source's history for the date (``history_date``: a local file's
+mtime), then a default (``fallback_date``, which marks the session undated; the file stem
+as title). The content
 is stored byte-faithfully: only a leading BOM and mis-decoded text are changed, and each
 such change is recorded in ``repairs``.
 """
@@ -40,8 +42,9 @@ class ParsedDocument:
 
     ``created_at`` is aware UTC and ``date_source`` says where it came from:
     ``'front_matter'``, ``'field'`` (a bold ``**Date:**`` line), ``'path'`` (the file
-    name) or ``'fallback'``. ``title`` is plain words: markdown removed and emoji trimmed
-    from its ends ("# 🚀 REDIS STRATEGY" gives "REDIS STRATEGY"). ``status`` and
+    name), ``'history'`` (the source's history) or ``'fallback'`` (``undated``).
+    ``title`` is plain words: markdown removed and emoji trimmed from its ends
+    ("# 🚀 REDIS STRATEGY" gives "REDIS STRATEGY"). ``status`` and
     ``priority`` are ``''`` when absent and truncated to 100 and 50 characters; ``state``
     is derived from the status (done, in_progress, blocked, planned or unknown).
     ``project`` is None when neither the text nor the path names one. ``content`` is the
@@ -63,8 +66,15 @@ class ParsedDocument:
     # The time of day as the winning date gave it ("Evening", "14:30"); "" when it gave a day only.
     created_time: str = ""
 
+    @property
+    def undated(self) -> bool:
+        """No date anywhere: ``created_at`` is only when it was first seen."""
+        return self.date_source == "fallback"
 
-def parse_document(raw: bytes, *, path: str, fallback_date: datetime) -> ParsedDocument:
+
+def parse_document(
+    raw: bytes, *, path: str, fallback_date: datetime, history_date: datetime | None = None
+) -> ParsedDocument:
     """Parse one session file; ``path`` is its path in the repository.
 
     Raises ``DocumentError`` (one-line message) for a file over ``MAX_DOCUMENT_BYTES``,
@@ -77,7 +87,7 @@ def parse_document(raw: bytes, *, path: str, fallback_date: datetime) -> ParsedD
     text, repairs = decode_document(raw)
     meta, body = front_matter(text)
     lookup = _Fields({str(key).strip().lower(): value for key, value in meta.items()}, bold_fields(body))
-    created_at, date_source = _created_at(lookup, path, fallback_date)
+    created_at, date_source = _created_at(lookup, path, fallback_date, history_date)
     status = _truncated("status", lookup.get("status") or "", STATUS_MAX_LENGTH, repairs)
     priority = _truncated("priority", lookup.get("priority") or "", PRIORITY_MAX_LENGTH, repairs)
     written_dates = {"front_matter": lookup.front_matter.get("date"), "field": lookup.bold.get("date")}
@@ -148,7 +158,9 @@ class _Fields:
         return self.bold.get(key)
 
 
-def _created_at(fields: _Fields, path: str, fallback_date: datetime) -> tuple[datetime, str]:
+def _created_at(
+    fields: _Fields, path: str, fallback_date: datetime, history_date: datetime | None
+) -> tuple[datetime, str]:
     """The creation time and where it came from (see ``ParsedDocument.date_source``)."""
     candidates = (("front_matter", fields.front_matter.get("date")), ("field", fields.bold.get("date")))
     for source, value in candidates:
@@ -162,6 +174,8 @@ def _created_at(fields: _Fields, path: str, fallback_date: datetime) -> tuple[da
     from_name = date_from_filename(_path(path).name)
     if from_name is not None:
         return from_name, "path"
+    if history_date is not None:
+        return to_utc(history_date), "history"
     return to_utc(fallback_date), "fallback"
 
 
