@@ -11,6 +11,7 @@ such change is recorded in ``repairs``.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ from typing import Any
 from .dates import DateOutOfRange, date_from_filename, parse_human_date, time_written, to_utc
 from .encoding import repair_mojibake
 from .errors import MAX_DOCUMENT_BYTES, DocumentError
-from .fields import bold_fields, clean_title, first_heading, front_matter, project_from_path
+from .fields import bold_fields, clean_title, front_matter, project_from_path, title_headings
 from .state import derive_state
 
 __all__ = ["ParsedDocument", "decode_document", "parse_document"]
@@ -192,11 +193,14 @@ def _session_id(value: object) -> uuid.UUID | None:
 
 
 def _title(fields: _Fields, body: str, path: str) -> str:
-    """Front matter title, else the first ``# `` heading of ``body``, else the file stem."""
+    """Front matter title, else the first title heading of ``body`` that is more than badges
+    (``#``, setext or reST), else the file stem."""
     written = fields.front_matter.get("title")
-    for candidate in (str(written) if written is not None else None, first_heading(body)):
-        if candidate and candidate.strip():
-            return clean_title(candidate)[:TITLE_MAX_LENGTH]
+    candidates = itertools.chain([str(written)] if written is not None else [], title_headings(body))
+    for candidate in itertools.islice(candidates, 20):
+        title = clean_title(candidate) if candidate.strip() else ""
+        if title:
+            return title[:TITLE_MAX_LENGTH]
     return _path(path).stem[:TITLE_MAX_LENGTH]
 
 

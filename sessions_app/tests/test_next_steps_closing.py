@@ -97,3 +97,22 @@ def test_on_the_samples_the_three_stale_steps_close(synced: list[Session]) -> No
     for stale in ("Encryption key rotation", "Phase 1 Railway setup", "GitHub webhook endpoint + HMAC check"):
         assert not any(stale.lower() in step.lower() for step in steps), steps
     assert any("Health endpoint" in step for step in steps)  # the newest session's Next stays open
+
+
+@pytest.mark.parametrize(
+    ("text", "changed"),
+    [
+        ("# S\n\n## Next steps\n- [ ] Deploy the worker\n- [ ] Other\n", "- [x] Deploy the worker\n"),
+        ("# S\n\n## Next steps\n- Deploy **the** worker\n- Other\n", "- Deploy **the** worker ✅\n"),
+        ("---\nnext: Deploy the worker\n---\n# S\n\nBody.\n", "## Done\n\n- [x] Deploy the worker\n"),
+    ],
+)
+def test_close_step_changes_one_line_and_the_step_is_closed(text: str, changed: str) -> None:
+    from sessions_app.documents.closing import close_step
+
+    closed = close_step(text, "Deploy the worker")
+    assert changed in closed
+    kept = [line for line in text.split("\n") if "eploy" not in line]
+    assert all(line in closed.split("\n") for line in kept)  # the rest, front matter included, stays
+    assert "Deploy the worker" not in extract_steps(closed, next_field="Deploy the worker").open
+    assert "Other" in extract_steps(closed).open or "Other" not in text
