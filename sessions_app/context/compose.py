@@ -30,6 +30,7 @@ from .tokens import BOUNDARY, COUNTER_NAME, count_tokens, count_within, piece_co
 __all__ = ["ContextResult", "ContextSession", "ContextStep", "compose_context", "newest_whole_cost"]
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _STEPS_SHARE_WHEN_CUT = 4  # next steps may take 1/4 of the budget when the newest session is cut
 _MIN_EXCERPT = 80  # tokens: below this, free budget is not worth an excerpt
 _SNAP_KEEP = 0.6  # a cut moves back to a paragraph (or line) end only if it keeps 60% of the text
@@ -106,7 +107,7 @@ class ContextResult:
 
 def utf16_length(text: str) -> int:
     """Length as JavaScript (Claude Code) counts it: astral characters are two units."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text) + len(_ASTRAL.findall(text))
 
 
 class _Budget:
@@ -392,14 +393,15 @@ def _snap(text: str, end: int) -> int:
 
 def _fit_utf16(text: str, units: int) -> int:
     """The most characters of ``text`` whose UTF-16 length is at most ``units``."""
-    if len(text) * 2 <= units:
-        return len(text)
+    head = text[: max(0, units)]  # every character is at least one unit
+    if not _ASTRAL.search(head):
+        return len(head)
     count = 0
-    for index, char in enumerate(text):
+    for index, char in enumerate(head):
         count += 2 if ord(char) > 0xFFFF else 1
         if count > units:
             return index
-    return len(text)
+    return len(head)
 
 
 def _cut_words(text: str, budget: _Budget) -> str:
