@@ -128,3 +128,20 @@ def test_a_context_without_a_project_keeps_every_recent_projects_steps(db: None)
     assert {"Quiet step one", "Quiet step two"} <= set(texts)
     assert {"Calm step one", "Calm step two", "Calm step three"} <= set(texts)
     assert "Busy step 28" in texts
+
+
+@pytest.mark.parametrize("budget", [2_500, 20_000, 50_000])
+def test_a_one_megabyte_session_answers_quickly_over_rest(api: APIClient, db: None, budget: int) -> None:
+    """Issue #20 finding 1: GET /api/context/ on a 980 KB session held a worker for 30 s."""
+    import time
+
+    write("huge/2026-01-05-huge.md", "---\nproject: Huge\n---\n" + "w " * 490_000)
+    build_context("Huge", 500)  # the tokenizers load once per process; that is not the cut
+    started = time.perf_counter()
+    response = api.get("/api/context/", {"project": "Huge", "budget_tokens": budget})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "w w w" in text and "✂️ **Cut here**" in text
+    assert max(real_counts(text).values()) <= int(response["X-Context-Tokens"]) <= budget
+    assert elapsed < 3, f"{elapsed:.2f} s"  # ~0.1 s on a quiet machine; was 30 s

@@ -55,3 +55,12 @@ def test_a_document_with_no_date_anywhere_is_undated_and_history_dates_it() -> N
     for name in ("2025-10-20_notes.md", "2025-10-20-notes.md"):
         named = parse_document(b"# Notes\n", path=f"n/{name}", fallback_date=SEEN, history_date=touched)
         assert named.date_source == "path" and named.created_at == datetime(2025, 10, 20, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["w " * 490_000, "x\n" * 300_000, "# " + "w " * 490_000])
+def test_finding_titles_stays_linear_on_a_megabyte(text: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    parse_document(text.encode(), path="big/2026-01-01.md", fallback_date=SEEN)
+    assert time.perf_counter() - started < 3  # a nested-quantifier regex took minutes here
