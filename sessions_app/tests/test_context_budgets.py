@@ -145,3 +145,19 @@ def test_a_one_megabyte_session_answers_quickly_over_rest(api: APIClient, db: No
     assert "w w w" in text and "✂️ **Cut here**" in text
     assert max(real_counts(text).values()) <= int(response["X-Context-Tokens"]) <= budget
     assert elapsed < 3, f"{elapsed:.2f} s"  # ~0.1 s on a quiet machine; was 30 s
+
+
+def test_a_synced_local_file_without_a_date_takes_its_mtime_and_stays_dated(db: None, tmp_path) -> None:  # noqa: ANN001
+    import os
+
+    from annoris.sources.local import LocalSource
+    from sync_app.engine import run_sync
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "loose.md").write_text("# Loose notes\n\nNo date in here.\n", encoding="utf-8")
+    written = datetime(2025, 6, 7, 8, 9, tzinfo=UTC)
+    os.utime(folder / "loose.md", (written.timestamp(), written.timestamp()))
+    run_sync(source=LocalSource(tmp_path, repository="acme/notes"))
+    row = Session.objects.get(github_path="notes/loose.md")
+    assert (row.created_at, row.undated) == (written, False)
