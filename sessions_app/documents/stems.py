@@ -62,9 +62,14 @@ def names_same_work(done: frozenset[str], step: frozenset[str]) -> bool:
     - the done phrase is two or more of the step's words and nothing else ("Staging deploy"
       for "Deploy the new build to staging"); or
     - they share two or more words that are at least 60% of the step's ("Phase 1 Railway
-      setup" and "Phase 1 / Step 1-2: Railway + PostgreSQL live").
+      setup" and "Phase 1 / Step 1-2: Railway + PostgreSQL live");
+
+    and every number of the step is in the done phrase ("Release v1.3" does not close
+    "Release v1.2").
     """
     if not step or not done:
+        return False
+    if any(stem.isdigit() and stem not in done for stem in step):
         return False
     shared = len(done & step)
     if shared == len(step):

@@ -55,6 +55,14 @@ def test_a_mere_mention_or_a_denial_does_not_close_it(newer: str) -> None:
     assert still_open(OLDER, newer) == ["Deploy the new build to staging", "Rotate the encryption keys"]
 
 
+def test_numbers_must_match() -> None:
+    older = "# R\n\n## Next steps\n- Release version 1.2 to staging\n"
+    assert still_open(older, "# Notes\n\n- ✅ Released version 1.3 to staging\n") == [
+        "Release version 1.2 to staging"
+    ]
+    assert still_open(older, "# Notes\n\n- ✅ Released version 1.2 to staging\n") == []
+
+
 def test_the_title_of_a_session_whose_status_is_done_names_its_work() -> None:
     newer = "# Key rotation\n\nRotated every key.\n"
     assert still_open(OLDER, newer, title="Encryption keys rotation", done=True) == [
