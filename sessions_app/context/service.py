@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.urls import reverse
 
 from annoris.crypto import DecryptionError
+from annoris.errors import DomainError
 from projects_app.models import Project
 from projects_app.selectors import ProjectNotFound, find_project
 from sessions_app.documents.nextsteps import StepMentions, extract_steps, open_steps
@@ -80,8 +81,11 @@ CLIENT_PRESETS = {
 }
 
 
-class BudgetOutOfRange(ValueError):
-    """``budget_tokens`` or ``budget_chars`` is out of range, or ``client`` is unknown."""
+class BudgetOutOfRange(DomainError, ValueError):
+    """``budget_tokens`` or ``budget_chars`` is out of range, or ``client`` is unknown (400)."""
+
+    status_code = 400
+    code = "invalid"
 
 
 @dataclass(frozen=True)
