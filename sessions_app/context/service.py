@@ -166,13 +166,15 @@ def build_context(
     link = links or _links(link_base)
     sessions: list[ContextSession] = []
     steps_by_project: list[list[ContextStep]] = []
+    full = False  # some project has more sessions than its window: count them all
     for found in projects:
         rows = _recent_sessions([found.id], window)
+        full = full or len(rows) == window
         shown = [_context_session(row, link) for row in rows]
         sessions += shown
         steps_by_project.append(_open_steps(shown))
     sessions.sort(key=lambda s: (s.undated, -s.created_at.timestamp()))  # stable: ties keep their order
-    total = Session.objects.live().filter(project__in=projects).count() if projects else 0
+    total = Session.objects.live().filter(project__in=projects).count() if full else len(sessions)
     return compose_context(
         header=header,
         steps=_interleaved(steps_by_project),
