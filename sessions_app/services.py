@@ -74,6 +74,7 @@ def session_fields_from_source(
         "priority": parsed.priority[:50],
         "next_step": parsed.next[:500],
         "created_time": parsed.created_time[:20],
+        "undated": parsed.undated,
         "content": encrypt_text(parsed.content),
         "checksum": content_checksum(parsed.content),
         "size": len(parsed.content.encode("utf-8")),
@@ -149,7 +150,7 @@ class SourceDocument:
 
 # The columns a source write sets; ``id`` is the conflict target of the bulk upsert.
 _UPSERT_FIELDS = (
-    "created_at", "created_time", "project", "priority", "status", "state", "title", "next_step",
+    "created_at", "created_time", "undated", "project", "priority", "status", "state", "title", "next_step",
     "content", "size",
     "github_path", "github_sha", "checksum", "last_synced", "deleted_at",
 )  # fmt: skip

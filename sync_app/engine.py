@@ -421,7 +421,7 @@ def _parse(run: _Run, item: SourceFile, data: bytes | SourceError) -> ParsedDocu
         _fail_file(run, item, str(data), remember=False)
         return None
     try:
-        return parse_document(data, path=item.path, fallback_date=run.now)
+        return parse_document(data, path=item.path, fallback_date=run.now, history_date=item.modified)
     except DocumentError as exc:
         _fail_file(run, item, str(exc))
     except Exception as exc:  # a bug met on one odd file must not stop the others

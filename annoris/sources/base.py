@@ -12,6 +12,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 # Namespace for session ids derived from (repository, path); never change it:
@@ -43,6 +44,9 @@ class SourceFile:
     path: str
     sha: str  # git blob SHA, 40 hex (a stand-in id for a file the source could not or would not read)
     size: int | None = None
+    # When the source's history says the file last changed, where one call gets it (a local
+    # file's mtime): the date of a session whose document gives none.
+    modified: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from annoris.sources.atomic import path_lock, remove_at, replace_at
@@ -123,7 +124,8 @@ class LocalSource:
                     files.append(SourceFile(path=rel, sha=stand_in, size=info.st_size))
                     continue
             stat_cache[rel] = [*key, sha]
-            files.append(SourceFile(path=rel, sha=sha, size=info.st_size))
+            modified = datetime.fromtimestamp(info.st_mtime, tz=UTC)
+            files.append(SourceFile(path=rel, sha=sha, size=info.st_size, modified=modified))
         self.state["stat"] = stat_cache
         return Listing(files=tuple(files), not_modified=stat_cache == old, skipped=tuple(skipped))
 
