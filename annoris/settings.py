@@ -125,16 +125,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _pg_options.setdefault("keepalives_count", 3)
     _pg_options.setdefault("tcp_user_timeout", env.int("DATABASE_TCP_USER_TIMEOUT", default=5000))
     del _pg_options, _statement_ms
-# The read path's row query is a PostgreSQL prepared statement (planned once per
-# connection, issue #4). Turn it off behind a transaction-pooling pgbouncer.
-ANNORIS_PREPARED_READS = env.bool("ANNORIS_PREPARED_READS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The search index's covering index (INCLUDE) is a PostgreSQL speed-up; SQLite builds the
     # same index without the included columns, and says so on every command.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
-# The read path's row query is compiled once from the ORM's compiler internals (issue #10 keeps
-# them for a >20% API-level gain); False reads through the plain queryset instead.
-ANNORIS_COMPILED_READS = env.bool("ANNORIS_COMPILED_READS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache layer (on only when REDIS_URL is set: configuration, never code) ---
@@ -162,9 +156,6 @@ ANNORIS_BREAKER_COOLDOWN = env.float("ANNORIS_BREAKER_COOLDOWN", default=5.0)
 # The read path replays durable pending cache invalidations (writes whose cache refresh
 # failed: Redis paused, killed, partitioned) at most this many seconds apart, per process.
 ANNORIS_CACHE_SWEEP_INTERVAL = env.float("ANNORIS_CACHE_SWEEP_INTERVAL", default=10.0)
-# Bytes of cached values each process keeps decoded, so a hit whose bytes did not change skips
-# unpickling (ciphertext as in Redis, never plaintext; 0 turns it off).
-ANNORIS_CACHE_DECODED_BYTES = env.int("ANNORIS_CACHE_DECODED_BYTES", default=16 * 1024 * 1024)
 # GitHub as the read path's last layer: per-request timeout (s) and retries, kept short so
 # "unavailable" comes in bounded time; the sync keeps the client's patient defaults.
 ANNORIS_SOURCE_TIMEOUT = env.float("ANNORIS_SOURCE_TIMEOUT", default=3.0)

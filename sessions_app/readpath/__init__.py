@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from annoris import state as annoris_state
 from annoris.breaker import CircuitBreaker
 from sessions_app.readpath import cache, database, invalidation, state
 from sessions_app.readpath.database import DOWN
@@ -71,5 +72,7 @@ def pending_counts() -> dict[str, int | None]:
 
 
 def reset(clock: Any = None) -> None:
-    """Forget all per-process state: breakers closed, queues empty (tests); ``clock`` for breakers."""
-    state.reset(clock)
+    """Forget all per-process state: breakers closed, queues empty (tests); ``clock`` for breakers.
+
+    The process's one reset (``annoris.state.reset``): the token memory goes with it."""
+    annoris_state.reset(clock)
