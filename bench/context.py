@@ -78,7 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         response = client.get("/api/context/", {"project": name, "budget_tokens": budget})
         timings["api"].append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, response.content[:200]
+        if response.status_code != 200 or response["Content-Type"].split(";")[0] not in (
+            "application/json",
+            "text/markdown",
+        ):
+            raise SystemExit(f"GET /api/context/ answered {response.status_code}: {response.content[:200]!r}")
+        if int(response["X-Context-Tokens"]) > budget or not response.content.strip():
+            raise SystemExit(f"GET /api/context/ for {name!r} is empty or over its budget")
         started = time.perf_counter()
         build_context(None, budget)
         timings["recent"].append((time.perf_counter() - started) * 1000)

@@ -7,14 +7,10 @@ small maps (id -> path, path -> id) with a longer TTL let the read path find a f
 source for ids that are not derivable from the path (front matter ``id:``) while the
 database is down.
 
-A cache error is logged (once per outage, by the breaker) and treated as a miss; while the
-breaker is open the cache is not called at all, so a dead Redis costs nothing per request.
-Writes that could not reach the cache are not remembered here: they are durable pending
-invalidations in the database (see ``invalidation``).
-
-Every call goes through Django's cache API on the configured alias (django-redis when
-``REDIS_URL`` is set), as Django's ``cached_db`` session store does: a hit is one
-``cache.get`` and one rebuilt row, a fresh instance for every reader.
+Every call goes through Django's cache API (django-redis when ``REDIS_URL`` is set), as
+Django's ``cached_db`` does: a hit is one ``cache.get`` and a fresh row for every reader. A
+cache error is a miss (logged once per outage by the breaker, which then skips the cache);
+writes it missed are durable pending invalidations (``invalidation``).
 """
 
 from __future__ import annotations
@@ -25,14 +21,13 @@ import logging
 import pickle
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Model
 
+from projects_app.models import Project
 from sessions_app.models import Session
 from sessions_app.readpath.state import STATE
 
@@ -88,57 +83,38 @@ def ping() -> bool:
 
 
 def row_data(row: Session) -> tuple[Any, ...]:
-    """The row as cached: a tuple of the shape tag, the concrete field values (ciphertext
-    content) in field order, then a tuple of its project's values (or None)."""
-    layout = _layout()
+    """The row as cached: the layout's tag, the concrete field values (ciphertext content) in
+    field order, then a tuple of its project's values (or None)."""
+    tag, fields, project_fields = _layout()
     project = row.project if row.project_id and Session.project.is_cached(row) else None
-    values = None if project is None else tuple(getattr(project, a) for a in layout.project)
-    return (layout.tag, *(getattr(row, a) for a in layout.session), values)
+    values = None if project is None else tuple(getattr(project, a) for a in project_fields)
+    return (tag, *(getattr(row, a) for a in fields), values)
 
 
 def row_from_data(data: tuple[Any, ...]) -> Session:
-    """Rebuild the Session as the database layer loads it (its project loaded, so no query).
+    """A new Session, as the database layer loads it (``Model.from_db``), its project loaded.
 
-    ``from_db`` with positional values, not ``Session(**data)``: keyword init cost ~10 µs of a
-    ~400 µs cache read; a tuple, not a dict, unpickles ~1 µs faster. A value of another shape
-    (another version's, another program's) raises ValueError.
+    A value of another shape (another version's, another program's) raises ValueError.
     """
-    layout = _layout()
-    if type(data) is not tuple or len(data) != layout.length or data[0] != layout.tag:
+    tag, fields, project_fields = _layout()
+    if type(data) is not tuple or len(data) != len(fields) + 2 or data[0] != tag:
         raise ValueError("cached row has another shape")
-    row = Session.from_db(DEFAULT_DB_ALIAS, layout.session, data[1:-1])
+    row = Session.from_db(DEFAULT_DB_ALIAS, fields, data[1:-1])
     values = data[-1]
     if row.project_id is not None and values is not None:
-        if len(values) != len(layout.project):
+        if len(values) != len(project_fields):
             raise ValueError("cached project has another shape")
-        row.project = layout.project_model.from_db(DEFAULT_DB_ALIAS, layout.project, values)
+        row.project = Project.from_db(DEFAULT_DB_ALIAS, project_fields, values)
     return row  # a project id without cached values stays lazy: the database is asked on access
 
 
-@dataclass(frozen=True)
-class _Layout:
-    tag: str  # names the field layout: a cached tuple of an older layout is a miss
-    length: int
-    session: tuple[str, ...]
-    project_model: type[Model]
-    project: tuple[str, ...]  # attnames in concrete field order
-
-
 @functools.cache
-def _layout() -> _Layout:
-    """Field orders, read once (the models do not change in a running process)."""
-    fk = Session._meta.get_field("project")
-    project_model = fk.related_model
-    session = tuple(f.attname for f in Session._meta.concrete_fields)
-    project = tuple(f.attname for f in project_model._meta.concrete_fields)
-    tag = hashlib.sha1(repr((session, project)).encode()).hexdigest()[:8]  # noqa: S324 - a tag
-    return _Layout(
-        tag=tag,
-        length=len(session) + 2,
-        session=session,
-        project_model=project_model,
-        project=project,
-    )
+def _layout() -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """(tag, session attnames, project attnames), in concrete field order; the tag names the
+    layout, so a tuple cached by another version is a miss."""
+    fields = tuple(f.attname for f in Session._meta.concrete_fields)
+    project_fields = tuple(f.attname for f in Project._meta.concrete_fields)
+    return hashlib.sha1(repr((fields, project_fields)).encode()).hexdigest()[:8], fields, project_fields  # noqa: S324
 
 
 def get_row(session_id: uuid.UUID) -> Session | None:
@@ -158,15 +134,7 @@ def get_row(session_id: uuid.UUID) -> Session | None:
 
 
 # What unpickling bytes another program (or version) wrote can raise: a miss, not an outage.
-_UNDECODABLE = (
-    pickle.UnpicklingError,
-    EOFError,
-    ValueError,
-    TypeError,
-    AttributeError,
-    ImportError,
-    IndexError,
-)
+_UNDECODABLE = (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, LookupError)
 
 
 def _get_value(cache: BaseCache, key: str) -> Any:

@@ -1,12 +1,7 @@
-"""The read path's per-process state, all of it in one object, registered in annoris.state.
-
-Everything a process remembers between reads lives in ``STATE``: the cache and source
-breakers (the database's is the process's one, ``annoris.database.BREAKER``), the
+"""The read path's per-process state in one object, ``STATE``, registered in annoris.state:
+the cache and source breakers (the database's is ``annoris.database.BREAKER``), the
 write-back queue, the source and its listing, the sessions changed in each thread's open
-transaction, and when invalidations are next swept. ``annoris.state.reset()`` (or
-``readpath.reset()``) resets it, optionally on another clock, so a test moves time forward
-instead of sleeping through a cool-down.
-"""
+transaction, and when invalidations are next swept."""
 
 from __future__ import annotations
 

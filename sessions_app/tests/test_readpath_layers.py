@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Model
 
 from sessions_app.models import Session
-from sessions_app.readpath import cache, database, state
+from sessions_app.readpath import cache, read, state
 
 
 def _fields(obj: Model) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def test_the_row_query_builds_what_the_orm_builds(synced: list[Session]) -> None
             ("pk", str(expected.pk)),
             ("github_path", expected.github_path),
         ):
-            row = database.session_by(column, value)
+            row = read.session_by(column, value)
             assert row is not None and _fields(row) == _fields(expected)
             assert (row._state.adding, row._state.db) == (False, "default")
             assert Session.project.is_cached(row)  # no lazy query, with or without a project
@@ -37,11 +37,11 @@ def test_the_row_query_builds_what_the_orm_builds(synced: list[Session]) -> None
 def test_the_row_query_handles_a_session_without_a_project_and_a_missing_one(synced: list[Session]) -> None:
     session = synced[0]
     Session.objects.filter(pk=session.pk).update(project=None)
-    row = database.session_by("pk", session.pk)
+    row = read.session_by("pk", session.pk)
     assert row is not None and row.project_id is None and row.project is None
     Session.objects.filter(pk=session.pk).delete()
-    assert database.session_by("pk", session.pk) is None
-    assert database.session_by("github_path", session.github_path) is None
+    assert read.session_by("pk", session.pk) is None
+    assert read.session_by("github_path", session.github_path) is None
 
 
 def test_a_cached_row_reads_back_whole(synced: list[Session], session_cache: Any) -> None:
