@@ -16,6 +16,7 @@ from django.db.models.functions import Substr
 
 from annoris import crypto
 from annoris.encryption import decrypt_text, encrypt_text, primary_key_id
+from annoris.errors import DomainError
 from annoris.text import NUL, SURROGATE, unstorable
 from projects_app.models import Project
 from projects_app.services import project_get_or_create
@@ -25,16 +26,27 @@ from sessions_app.models import Session
 from sessions_app.search import IndexDocument, index_documents, index_session
 
 
-class SessionRefused(Exception):
-    """A source file the database cannot take as a session; nothing was written for it."""
+class SessionRefused(DomainError):
+    """A source file the database cannot take as a session; nothing was written for it.
+
+    ``code`` says why: ``id_conflict`` (two files claim one session id, a copied front matter
+    ``id:``) or ``not_storable`` (a value no column can hold: a path past its column's length,
+    a NUL, a lone surrogate).
+    """
+
+    status_code = 422
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-class SessionIdConflict(SessionRefused):
-    """Two files claim the same session id (a copied front matter ``id:``)."""
+def SessionIdConflict(message: str) -> SessionRefused:  # reads as the refusal it makes
+    return SessionRefused(message, code="id_conflict")
 
 
-class SessionNotStorable(SessionRefused):
-    """A value no column can hold: a path past its column's length, a NUL, a lone surrogate."""
+def SessionNotStorable(message: str) -> SessionRefused:
+    return SessionRefused(message, code="not_storable")
 
 
 _TEXT_COLUMNS = ("github_path", "github_sha", "title", "status", "priority", "next_step")
@@ -181,7 +193,7 @@ def sessions_upsert_from_source(
         )
         try:
             session_check_storable(fields)
-        except SessionNotStorable as exc:
+        except SessionRefused as exc:  # not storable
             outcomes[index] = exc
             continue
         fields_of[index] = fields
@@ -387,12 +399,10 @@ def _verify_rotation(report: RotationReport, primary: str, batch_size: int) -> N
                 continue
             try:
                 decrypt_text(token)
-            except crypto.WrongKey:
+            except crypto.DecryptionError as exc:
                 report.unverified[key_id] += 1
-                report.reused[key_id] += 1  # its id is configured, but with another key
-                continue
-            except crypto.DecryptionError:
-                report.unverified[key_id] += 1
+                if exc.wrong_key:
+                    report.reused[key_id] += 1  # its id is configured, but with another key
                 continue
             if key_id != primary:
                 report.unverified[key_id] += 1

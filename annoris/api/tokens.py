@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError
 from django.utils import timezone
+from rest_framework import exceptions
 
 from annoris import database, state
 from annoris.models import ApiToken
@@ -47,8 +48,15 @@ class InvalidToken(Exception):
     """Unknown, revoked or expired."""
 
 
-class TokenCheckUnavailable(Exception):
-    """The database cannot answer and the token was not verified recently."""
+class TokenCheckUnavailable(exceptions.APIException):
+    """The database cannot answer and the token was not verified recently: 503 (the API's
+    handler adds Retry-After; the MCP endpoint answers it the same way)."""
+
+    status_code = 503
+    default_detail = (
+        "The database is unavailable and this token has not been seen recently; try again shortly."
+    )
+    default_code = "authentication_unavailable"
 
 
 @dataclass(frozen=True)
@@ -157,7 +165,7 @@ def _check_database(digest: str, entry: _Entry | None, now: float) -> TokenAuth:
     if row is _DOWN:
         auth = _remembered(digest, entry, now)
         if auth is None:
-            raise TokenCheckUnavailable("the database is unavailable and this token was not seen recently")
+            raise TokenCheckUnavailable()
         if auth.expired(time.time()):
             raise InvalidToken("token expired")
         return auth

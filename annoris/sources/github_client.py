@@ -70,22 +70,22 @@ class Unauthorized(GitHubError, SourceForbidden):
     """401 bad credentials, or 403 missing permission: retrying will not help."""
 
 
-class RateLimited(GitHubError, SourceUnavailable):
-    """A primary or secondary rate limit whose wait does not fit the request's budget."""
-
-    def __init__(
-        self, message: str, *, retry_after: float, status: int | None = None, **details: Any
-    ) -> None:
-        super().__init__(message, status=status, **details)
-        self.retry_after = retry_after
-
-
 class Conflict(GitHubError, SourceConflict):
     """409, or 422 about the ``sha``: the file changed since the SHA the writer knew."""
 
 
 class Unavailable(GitHubError, SourceUnavailable):
-    """5xx after retries, connection errors and timeouts."""
+    """5xx after retries, connection errors and timeouts; or a primary or secondary rate limit
+    whose wait does not fit the request's budget (then ``retry_after`` says how long, in s)."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, status: int | None = None, **details: Any
+    ) -> None:
+        super().__init__(message, status=status, **details)
+        self.retry_after = retry_after
+
+
+RateLimited = Unavailable  # a rate limit is GitHub unavailable for ``retry_after`` seconds
 
 
 @dataclass(frozen=True)
@@ -455,7 +455,7 @@ class GitHubClient:
         if retry.rate_limited:
             over = retry.delay > self.max_wait
             budget = f" (longer than this request may wait, {self.max_wait:g} s)" if over else ""
-            return RateLimited(
+            return Unavailable(
                 f"GitHub {retry.reason} for {where}; retry after {retry.delay:.0f} s{budget}",
                 retry_after=retry.delay,
                 status=retry.status,

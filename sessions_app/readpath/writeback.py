@@ -16,7 +16,7 @@ from annoris import database
 from sessions_app.models import Session
 from sessions_app.readpath import invalidation
 from sessions_app.readpath import state as _state
-from sessions_app.services import SessionIdConflict, session_upsert_from_source
+from sessions_app.services import SessionRefused, session_upsert_from_source
 
 if TYPE_CHECKING:
     from sessions_app.readpath.source import SourceHit
@@ -49,7 +49,7 @@ def apply(hit: SourceHit) -> bool:
                 parsed=hit.parsed,
                 synced_at=hit.read_at,
             )
-        except (SessionIdConflict, IntegrityError) as exc:
+        except (SessionRefused, IntegrityError) as exc:  # an id conflict, a value no column holds
             logger.warning("write-back of %s skipped: %s", hit.path, exc)
             return False
     return True
