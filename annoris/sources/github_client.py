@@ -37,55 +37,15 @@ _MAX_TEXT = 500  # characters of GitHub's message kept in an error
 _MAX_ERRORS = 5  # entries of GitHub's errors[] kept in an error
 
 
-class GitHubError(SourceError):
-    """A GitHub API failure; ``status`` is the HTTP status when there was one.
-
-    For an answer from GitHub, ``github_message``, ``errors`` and ``documentation_url``
-    are GitHub's own words (4xx bodies carry them) and ``hint`` says what to check.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        github_message: str = "",
-        errors: tuple[str, ...] = (),
-        documentation_url: str | None = None,
-        hint: str = "",
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.github_message = github_message
-        self.errors = errors
-        self.documentation_url = documentation_url
-        self.hint = hint
-
-
-class NotFound(GitHubError, SourceNotFound):
-    """404: no such repository, branch, path or object (or no access to a private one)."""
-
-
-class Unauthorized(GitHubError, SourceForbidden):
-    """401 bad credentials, or 403 missing permission: retrying will not help."""
-
-
-class Conflict(GitHubError, SourceConflict):
-    """409, or 422 about the ``sha``: the file changed since the SHA the writer knew."""
-
-
-class Unavailable(GitHubError, SourceUnavailable):
-    """5xx after retries, connection errors and timeouts; or a primary or secondary rate limit
-    whose wait does not fit the request's budget (then ``retry_after`` says how long, in s)."""
-
-    def __init__(
-        self, message: str, *, retry_after: float | None = None, status: int | None = None, **details: Any
-    ) -> None:
-        super().__init__(message, status=status, **details)
-        self.retry_after = retry_after
-
-
-RateLimited = Unavailable  # a rate limit is GitHub unavailable for ``retry_after`` seconds
+# GitHub's failures are the sources' errors, with GitHub's own words attached (SourceError's
+# status, github_message, errors, documentation_url, hint, retry_after): one "not found" and
+# one "unavailable" for the whole sources layer. The names say what each is for GitHub.
+GitHubError = SourceError
+NotFound = SourceNotFound  # 404: no such repository, branch, path or object (or no access)
+Unauthorized = SourceForbidden  # 401 bad credentials, or 403 missing permission
+Conflict = SourceConflict  # 409, or 422 about the sha: the file changed since the SHA the writer knew
+Unavailable = SourceUnavailable  # 5xx after retries, connection errors, timeouts; a rate limit
+RateLimited = SourceUnavailable  # a rate limit whose wait does not fit the budget (retry_after set)
 
 
 @dataclass(frozen=True)
