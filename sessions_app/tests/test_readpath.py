@@ -27,7 +27,8 @@ from sessions_app.models import Session
 from sessions_app.readpath import SessionNotFound
 from sessions_app.readpath import cache as session_cache
 from sessions_app.readpath.read import FetchResult
-from sessions_app.services import content_checksum, sessions_rotate_keys
+from sessions_app.rotation import sessions_rotate_keys
+from sessions_app.services import content_checksum
 from sync_app.engine import run_sync
 
 REDIS_STRATEGY = "annoris/2025-10-20-redis-strategy.md"
