@@ -52,10 +52,6 @@ INSTRUCTIONS = (
 )
 
 
-class RequestTimedOut(Exception):
-    """The SDK did not answer within MCP_TIMEOUT."""
-
-
 class AnnorisMCP(MCPServer):
     """The SDK's server, whose resource list also names the most recent sessions."""
 
@@ -108,7 +104,7 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponseBase:
         return _error(413, -32600, "The request body is too large.")
     try:
         status, headers, content = async_to_sync(_serve)(_scope(request, grant), body)
-    except RequestTimedOut:
+    except TimeoutError:  # the SDK did not answer within MCP_TIMEOUT
         return _error(504, -32603, f"The request took longer than {MCP_TIMEOUT:g} s.")
     except Exception:  # a bug in the SDK or here: answer JSON-RPC, never Django's HTML page
         logger.exception("MCP request failed")
@@ -236,5 +232,5 @@ async def _serve(scope: dict[str, Any], body: bytes) -> tuple[int, list[tuple[st
         async with manager.run():
             await app(scope, receive, send)
     if deadline.cancelled_caught and not answered.is_set():
-        raise RequestTimedOut()
+        raise TimeoutError(f"no answer within {MCP_TIMEOUT:g} s")
     return status, headers, b"".join(chunks)

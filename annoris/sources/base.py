@@ -78,7 +78,31 @@ class WriteResult:
 
 
 class SourceError(Exception):
-    """Base class for source failures callers can act on."""
+    """Base class for source failures callers can act on.
+
+    A remote source (GitHub) attaches what it answered: ``status`` (HTTP, when there was an
+    answer), its own ``github_message``, ``errors`` and ``documentation_url``, a ``hint`` at
+    what to check, and ``retry_after`` (seconds) when it said when to come back.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        github_message: str = "",
+        errors: tuple[str, ...] = (),
+        documentation_url: str | None = None,
+        hint: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.github_message = github_message
+        self.errors = errors
+        self.documentation_url = documentation_url
+        self.hint = hint
+        self.retry_after = retry_after
 
 
 class SourceNotFound(SourceError):

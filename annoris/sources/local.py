@@ -1,11 +1,9 @@
 """LocalSource: session files in a directory on disk (the embedded default).
 
-Nothing outside the directory is ever opened, ``stat()``-ed (beyond ``lstat``) or
-hashed: symbolic links are not followed (as in a git repository, a link is not a
-document), and every file is opened one path component at a time from the
-directory itself with ``O_NOFOLLOW``, so a link swapped in mid-listing cannot lead
-out either. FIFOs, sockets and devices are skipped without being opened (opening a
-FIFO blocks until a writer comes). No file is read past ``max_bytes``.
+Nothing outside the directory is ever opened, ``stat()``-ed (beyond ``lstat``) or hashed:
+links are not followed (in git a link is not a document), and every file is opened one path
+component at a time with ``O_NOFOLLOW``, so a link swapped in mid-listing cannot lead out
+either. FIFOs, sockets and devices are skipped unopened. No file is read past ``max_bytes``.
 """
 
 from __future__ import annotations
