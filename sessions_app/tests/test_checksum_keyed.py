@@ -11,7 +11,8 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from annoris import crypto
 from annoris.sources.local import LocalSource
 from sessions_app.models import Session
-from sessions_app.services import content_checksum, sessions_rotate_keys
+from sessions_app.rotation import sessions_rotate_keys
+from sessions_app.services import content_checksum
 from sync_app.engine import run_sync
 
 pytestmark = pytest.mark.django_db

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
+from django.conf import settings
+from django.utils import timezone
 
 from annoris.api import tokens
 from annoris.testing.github_emulator import GitHubEmulator
-from sessions_app.models import Session
+from sessions_app.models import IdempotencyKey, Session
 from sessions_app.tests.writes.conftest import commit_count, file_at
 from sessions_app.tests.writes.processes import serving, web_env
 
@@ -28,7 +31,7 @@ BODY = {"content": "# Crash\n\nGitHub took it, the web process died.\n", "path":
 def test_a_retry_after_a_crash_answers_201_and_creates_the_row(gh: GitHubEmulator, tmp_path: Path) -> None:
     token = tokens.issue(name="crash", scope=tokens.WRITE)[1]
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "crash-1"}
-    env = web_env(gh, ANNORIS_IDEMPOTENCY_LOCK_SECONDS="1", ANNORIS_WRITE_TIMEOUT="10")
+    env = web_env(gh)
     commits = commit_count(gh)
     gh.hold_answer(None, method="PUT", path_prefix=f"/repos/{gh.full_name}/contents/{PATH}")
 
@@ -42,7 +45,9 @@ def test_a_retry_after_a_crash_answers_201_and_creates_the_row(gh: GitHubEmulato
         web.kill()
     gh.release()
     assert not Session.objects.filter(github_path=PATH).exists()  # the process died before the row
-    time.sleep(1.2)  # the dead request's claim on the key is older than the lock time
+    # The dead request's claim on the key ages past the lock time (ANNORIS_IDEMPOTENCY_LOCK_SECONDS).
+    stale = timezone.now() - timedelta(seconds=settings.ANNORIS_IDEMPOTENCY_LOCK_SECONDS + 1)
+    assert IdempotencyKey.objects.filter(key="crash-1", response_status=None).update(created_at=stale) == 1
 
     with serving(env, tmp_path / "web-2.log") as web:
         retry = requests.post(f"{web.url}/api/sessions/", json=BODY, headers=headers, timeout=30)
