@@ -191,9 +191,13 @@ class SessionWriteMixin:
 
     @extend_schema(
         operation_id="sessions_partial_update",
-        summary="Change fields or the text of a session document",
+        summary="Change fields or the text of a session document, or make one small edit",
         description="Sets the given fields in the front matter (and replaces the text when `content` is "
-        "given). Needs If-Match.",
+        "given). Or, with a body of `edit` alone, makes one small edit without resending the document: "
+        '`{"edit": {"append": "...", "section": "Decided"}}`, `{"edit": {"section": "Plan", '
+        '"replace_with": "..."}}` or `{"edit": {"check_step": "Deploy the worker"}}`; the front matter '
+        "and every line not edited stay byte for byte, and a section or step that is not there is a 422. "
+        "Needs If-Match.",
         **_UPDATE_SCHEMA,
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -206,6 +210,12 @@ class SessionWriteMixin:
         if_match = request.headers.get("If-Match")
 
         def run() -> Response:
+            if "edit" in data:
+                edit = writes.Edit(**data["edit"])
+                outcome = writes.session_edit(
+                    session_id=session_id, if_match=if_match, edit=edit, requested_by=_who(request)
+                )
+                return _answer(outcome, 200)
             outcome = writes.session_update(
                 session_id=session_id, if_match=if_match, content=data.get("content"),
                 fields=body.fields_to_write(), path=data.get("path"), requested_by=_who(request),

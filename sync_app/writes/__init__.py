@@ -1,12 +1,13 @@
 """Writing session documents through the source, with an outbox for when GitHub is away.
 
-The public face: ``session_create``, ``session_update``, ``session_delete`` (source first,
+The public face: ``session_create``, ``session_update``, ``session_edit``, ``session_delete`` (source first,
 then database and cache), the outbox (``outbox_drain`` and the admin's retry/discard),
 ``Idempotency-Key`` handling, and the errors each write can be refused with.
 """
 
 from __future__ import annotations
 
+from sync_app.writes.edit import Edit, session_edit
 from sync_app.writes.errors import (
     IdempotencyInProgress,
     IdempotencyMismatch,
@@ -30,6 +31,7 @@ from sync_app.writes.outbox import outbox_counts, outbox_discard, outbox_drain, 
 from sync_app.writes.service import WriteOutcome, session_create, session_delete, session_update
 
 __all__ = [
+    "Edit",
     "IdempotencyInProgress",
     "IdempotencyMismatch",
     "InvalidDocument",
@@ -52,5 +54,6 @@ __all__ = [
     "outbox_retry",
     "session_create",
     "session_delete",
+    "session_edit",
     "session_update",
 ]
