@@ -1,12 +1,14 @@
-"""What the assistant can call over MCP: thin tools over the services, with bounded inputs.
+"""What the assistant can read over MCP: thin tools over the services, with bounded inputs.
 
 Each tool is an ``async`` function that validates its arguments, runs the synchronous
 service through ``_orm`` (Django's ``sync_to_async``: under the HTTP bridge the ORM runs on
-the request's own thread, with Django's connection handling) and returns a JSON object.
-A failure the caller can act on is a ``ToolError``: the SDK answers it as a tool result with
-``isError`` and the message, never as a protocol error or a 500.
+the request's own thread, with Django's connection handling) and answers a ``CallToolResult``
+built by ``shapes.respond``: structuredContent of the tool's declared output model and one
+text block, each within the tool's budget (``budget.py``). A failure the caller can act on
+is a ``ToolError`` whose message is one sentence: the SDK answers it as a tool result with
+``isError``, never as a protocol error or a 500.
 
-Writes (``save_session``, ``update_session``) need the ``write`` scope over HTTP (see
+The writes live in ``writing.py``; they need the ``write`` scope over HTTP (see
 ``require_write``); over stdio the caller is the local operator and may do everything.
 
 The tools call the same services as the REST API: the context, next steps and search of
@@ -15,27 +17,33 @@ The tools call the same services as the REST API: the context, next steps and se
 
 from __future__ import annotations
 
-import uuid
+import base64
+import functools
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, close_old_connections
-from django.db.models import Count, Max, Q
+from django.urls import reverse
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
-from mcp.types import Resource, ToolAnnotations
+from mcp.types import CallToolResult, Resource, ToolAnnotations
 from pydantic import Field
 
 from annoris.crypto import DecryptionError
 from projects_app.models import Project
+from projects_app.selectors import ProjectNotFound, find_project
+from sessions_app import activity
 from sessions_app import context as session_context
 from sessions_app import search as session_search
+from sessions_app.documents.dates import parse_human_date
 from sessions_app.models import Session
 from sessions_app.readpath import FetchResult, SessionNotFound, SessionUnavailable
-from sync_app import writes
 from sync_app.drift import drift_report
+from sync_app.mcp import budget, shapes
 from sync_app.models import SyncLog, SyncState
 
 T = TypeVar("T")
@@ -56,10 +64,12 @@ class Grant:
 MAX_MARKDOWN_BYTES = 512 * 1024  # a session document; ~50x the largest shipped sample
 MAX_QUERY_CHARS = 200
 MAX_LIMIT = 50
-MAX_PROJECTS = 500
+MAX_PAGE = 100
 MIN_BUDGET, MAX_BUDGET = 50, 50_000
 
-ProjectRef = Annotated[str, Field(max_length=255, description="A project's name (any case) or its id.")]
+ProjectRef = Annotated[
+    str, Field(max_length=255, description="A project's name, slug or folder name (any case), or its id.")
+]
 Markdown = Annotated[
     str, Field(min_length=1, max_length=MAX_MARKDOWN_BYTES, description="The whole session document.")
 ]
@@ -73,6 +83,7 @@ CREATES = ToolAnnotations(
 REPLACES = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
 )
+SESSION_URI = "annoris://sessions/{id}"
 
 
 class SessionMissing(ToolError):
@@ -113,6 +124,12 @@ def require_write(ctx: Context, tool: str) -> None:
     raise ToolError(f"{tool} needs a token with the write scope; this token may only read.")
 
 
+def _caller(ctx: Context) -> str:
+    request = ctx.request_context.request
+    grant = getattr(request, "scope", {}).get(GRANT_KEY) if request is not None else None
+    return f"mcp:{grant.user}" if grant is not None else "mcp:stdio"
+
+
 def _text(value: str, field: str) -> str:
     """``value`` as storable text: no NUL byte, no lone surrogate (PostgreSQL refuses both)."""
     if "\x00" in value:
@@ -133,17 +150,18 @@ async def read_session(
         str | None,
         Field(max_length=500, description="The session's path in the repository, e.g. sessions/x.md."),
     ] = None,
-) -> dict[str, Any]:
-    """Read one session document, whole, by id or by path (give exactly one).
-
-    Answers the document (markdown) with its metadata, and says which layer served it
-    (cache, database, github or local) and how long that took.
-    """
+    offset: Annotated[
+        int, Field(ge=0, description="Where to start reading (a next_offset from an earlier answer).")
+    ] = 0,
+) -> Annotated[CallToolResult, shapes.SessionRead]:
+    """Read one session document, whole, by id or by path (give exactly one). Answers the
+    markdown with its metadata (its sha is the expected_sha of a later change) and the layer
+    that served it. A very long document comes in parts: pass next_offset as offset."""
     if (id is None) == (path is None):
         raise ToolError("Give exactly one of id or path.")
     if path is not None:
         _check_path(_text(path, "path"))
-    return await _orm(_read_session, id, path)
+    return await _orm(_read_session, id, path, offset)
 
 
 def _check_path(path: str) -> None:
@@ -152,117 +170,267 @@ def _check_path(path: str) -> None:
         raise ToolError("path must be a relative path to a .md file inside the repository.")
 
 
-def _read_session(session_id: str | None, path: str | None) -> dict[str, Any]:
+def _fetch(session_id: str | None, path: str | None) -> FetchResult:
     try:
-        found = (
-            Session.objects.fetch(_text(session_id, "id"))
-            if session_id
-            else Session.objects.fetch_by_path(path)
-        )
+        if session_id:
+            return Session.objects.fetch(_text(session_id, "id"))
+        return Session.objects.fetch_by_path(path)
     except SessionNotFound:
         raise SessionMissing(
-            f"No session with {'id' if session_id else 'path'} {session_id or path!r}."
+            f"No session has {'id' if session_id else 'path'} {session_id or path!r}; "
+            "find one with search_sessions or recent_activity."
         ) from None
     except SessionUnavailable as exc:
         raise ToolError(f"The session cannot be read right now: {exc}") from None
-    return _session_result(found)
 
 
-def _session_result(found: FetchResult) -> dict[str, Any]:
-    session = found.session
+def _markdown_of(session: Session) -> str:
     try:
-        markdown = session.text
+        return session.text
     except DecryptionError:
         raise ToolError("The session cannot be decrypted with the configured keys.") from None
-    return {
-        **session_summary(session),
-        "served_by": found.layer,
-        "elapsed_ms": round(found.elapsed_ms, 2),
-        "markdown": markdown,
-    }
 
 
-def session_summary(session: Session) -> dict[str, Any]:
-    """The fields a list shows (the API's list fields), JSON-ready."""
+def _read_session(session_id: str | None, path: str | None, offset: int) -> CallToolResult:
+    found = _fetch(session_id, path)
+    session, markdown = found.session, _markdown_of(found.session)
+    if offset > len(markdown):
+        raise ToolError(f"offset {offset} is past the end of the document ({len(markdown)} characters).")
+    part = budget.cut(markdown[offset:], budget.READ_SESSION - 400)
+    end = offset + len(part)
+    result = shapes.SessionRead(
+        **_summary(session),
+        priority=session.priority,
+        path=session.github_path,
+        sha=session.github_sha,
+        served_by=found.layer,
+        elapsed_ms=round(found.elapsed_ms, 2),
+        markdown=part,
+        truncated=end < len(markdown),
+        next_offset=end if end < len(markdown) else None,
+    )
+    note = f"\n\n[Part of the document: read on with offset={end}.]" if result.truncated else ""
+    return shapes.respond(result, part + note)
+
+
+def _summary(session: Session) -> dict[str, Any]:
     return {
         "id": str(session.id),
         "title": session.title,
         "project": session.project.name if session.project_id and session.project else None,
-        "status": session.status,
+        "date": f"{session.created_at:%Y-%m-%d}",
         "state": session.state,
-        "priority": session.priority,
+        "status": session.status,
         "next": session.next_step,
-        "created_at": session.created_at.isoformat(),
-        "path": session.github_path,
-        "sha": session.github_sha,
     }
+
+
+def session_uri(session_id: object) -> str:
+    return SESSION_URI.format(id=session_id)
 
 
 # --- list_projects -----------------------------------------------------------------------------
 
 
-async def list_projects() -> dict[str, Any]:
-    """List the projects, highest priority first, with status, session count and last session date."""
-    return await _orm(_list_projects)
+async def list_projects(
+    cursor: Annotated[
+        str | None,
+        Field(max_length=100, description="The next_cursor of the previous page; omit for the first."),
+    ] = None,
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE, description="The most projects on this page.")] = 50,
+) -> Annotated[CallToolResult, shapes.ProjectsPage]:
+    """List the projects, most recently active first (by their newest session), with status,
+    session count and last activity, one page at a time: pass next_cursor as cursor for the
+    next page until it is null."""
+    return await _orm(_list_projects, _offset(cursor), limit)
 
 
-def _list_projects() -> dict[str, Any]:
-    live = Q(sessions__deleted_at__isnull=True)
-    rows = list(
-        Project.objects.annotate(
-            session_count=Count("sessions", filter=live),
-            last_session_at=Max("sessions__created_at", filter=live),
-        )[: MAX_PROJECTS + 1]
-    )
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii").partition(":")
+        offset = int(value)
+    except (ValueError, UnicodeError):
+        kind, offset = "", -1
+    if kind != "p" or offset < 0:
+        raise ToolError(
+            "cursor is not a next_cursor list_projects gave; omit it to start from the first page."
+        )
+    return offset
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"p:{offset}".encode("ascii")).decode("ascii")
+
+
+def _list_projects(offset: int, limit: int) -> CallToolResult:
+    rows, total = activity.projects_by_activity(offset=offset, limit=limit)
     projects = [
-        {
-            "id": str(p.id),
-            "name": p.name,
-            "status": p.status,
-            "priority": p.priority,
-            "session_count": p.session_count,
-            "last_session_at": p.last_session_at.isoformat() if p.last_session_at else None,
-        }
-        for p in rows[:MAX_PROJECTS]
+        shapes.ProjectRow(
+            id=str(p.id),
+            name=p.name,
+            status=p.status,
+            priority=p.priority,
+            session_count=p.session_count,
+            last_activity=f"{p.last_activity:%Y-%m-%d}" if p.last_activity else None,
+        )
+        for p in rows
     ]
-    return {"projects": projects, "truncated": len(rows) > MAX_PROJECTS}
+    while True:  # the page shrinks until both the text and the JSON fit the budget
+        end = offset + len(projects)
+        page = shapes.ProjectsPage(
+            projects=projects, total=total, next_cursor=_cursor(end) if end < total else None
+        )
+        text = _projects_text(page, offset)
+        if budget.fits(budget.LIST_PROJECTS, text, page.model_dump(mode="json")) or len(projects) <= 1:
+            return shapes.respond(page, text)
+        projects = projects[: max(1, len(projects) * 3 // 4)]
+
+
+def _projects_text(page: shapes.ProjectsPage, offset: int) -> str:
+    shown = f"{offset + 1}-{offset + len(page.projects)}" if page.projects else "none"
+    lines = [f"Projects {shown} of {page.total}, most recently active first:"]
+    for p in page.projects:
+        last = f"last {p.last_activity}" if p.last_activity else "no sessions"
+        lines.append(f"- {p.name} ({p.status}, {p.session_count} sessions, {last})")
+    if page.next_cursor:
+        lines.append(f'More: call list_projects with cursor="{page.next_cursor}".')
+    return "\n".join(lines)
+
+
+# --- recent_activity ---------------------------------------------------------------------------
+
+
+async def recent_activity(
+    project: ProjectRef | None = None,
+    since: Annotated[
+        str | None, Field(max_length=40, description="Only sessions on or after this date, e.g. 2025-10-20.")
+    ] = None,
+    limit: Annotated[int, Field(ge=1, le=activity.MAX_ACTIVITY, description="The most sessions.")] = 10,
+) -> Annotated[CallToolResult, shapes.Activity]:
+    """Show what happened lately: the newest sessions (of one project, or of all) with their
+    titles, dates and states, and the next steps they leave open. Small by design: read a
+    session with read_session for its text."""
+    when = _since(since)
+    return await _orm(_recent_activity, _optional(project, "project"), when, limit)
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = parse_human_date(_text(value, "since"))
+    except ValueError:
+        when = None
+    if when is None:
+        raise ToolError("since must be a date such as 2025-10-20.")
+    return when
+
+
+def _recent_activity(project: str | None, since: datetime | None, limit: int) -> CallToolResult:
+    found = _project(project) if project is not None else None
+    recent = activity.recent_activity(project=found, since=since, limit=limit)
+    sessions = [
+        shapes.ActivityItem(**{k: v for k, v in _summary(s).items() if k != "status"})
+        for s in recent.sessions
+    ]
+    steps = [_step(step.text, step.session) for step in recent.open_steps]
+    more_steps = 0
+    while True:
+        result = shapes.Activity(
+            sessions=sessions, open_steps=steps, more_sessions=recent.more_sessions, more_steps=more_steps
+        )
+        text = _activity_text(result, found.name if found else None)
+        if budget.fits(budget.RECENT_ACTIVITY, text, result.model_dump(mode="json")):
+            return shapes.respond(result, text)
+        if steps and len(steps) >= len(sessions):
+            steps, more_steps = steps[:-1], more_steps + 1
+        elif len(sessions) > 1:
+            sessions, recent = sessions[:-1], replace(recent, more_sessions=recent.more_sessions + 1)
+        else:
+            return shapes.respond(result, text)  # one session and no steps: as small as it gets
+
+
+def _step(text: str, session: Session) -> shapes.Step:
+    return shapes.Step(
+        text=text,
+        session_id=str(session.id),
+        session_title=session.title,
+        date=f"{session.created_at:%Y-%m-%d}",
+    )
+
+
+def _activity_text(result: shapes.Activity, project: str | None) -> str:
+    lines = [f"Recent activity{f' in {project}' if project else ''}, newest first:"]
+    for s in result.sessions:
+        where = f"{s.project} · " if s.project and not project else ""
+        lines.append(f"- {s.date} · {where}{s.state} · {s.title} <{session_uri(s.id)}>")
+    if not result.sessions:
+        lines.append("- nothing yet")
+    if result.open_steps:
+        lines += ["", "Open next steps:"]
+        lines += [f"- {step.text} (from {step.session_title}, {step.date})" for step in result.open_steps]
+    more = [
+        f"{n} more {what}"
+        for n, what in ((result.more_sessions, "sessions"), (result.more_steps, "open steps"))
+        if n
+    ]
+    if more:
+        lines += ["", f"{' and '.join(more)} not shown: raise limit, narrow since, or call next_steps."]
+    return "\n".join(lines)
 
 
 # --- sync_status -------------------------------------------------------------------------------
 
 
-async def sync_status() -> dict[str, Any]:
+async def sync_status() -> Annotated[CallToolResult, shapes.SyncStatus]:
     """Report the last sync (when, how it went, how many files) and the drift between the
     database and the repository now: files changed or not yet synced, rows whose file is
     gone, writes waiting in the outbox."""
     return await _orm(_sync_status)
 
 
-def _sync_status() -> dict[str, Any]:
+def _sync_status() -> CallToolResult:
     last = SyncLog.objects.first()
     good = SyncLog.objects.filter(status__in=[SyncLog.Status.SUCCESS, SyncLog.Status.PARTIAL]).first()
     state = SyncState.objects.filter(pk=1).first()
-    return {
-        "last_sync": _sync_log(last),
-        "last_successful_sync": _sync_log(good),
-        "running_since": state.running_since.isoformat() if state and state.running_since else None,
-        "drift": drift_report().summary(),  # at most 2 GitHub calls (a conditional listing)
-    }
+    result = shapes.SyncStatus(
+        last_sync=_sync_log(last),
+        last_successful_sync=_sync_log(good),
+        running_since=state.running_since.isoformat() if state and state.running_since else None,
+        drift=drift_report().summary(),  # at most 2 GitHub calls (a conditional listing)
+    )
+    return shapes.respond(result, _sync_text(result))
 
 
-def _sync_log(log: SyncLog | None) -> dict[str, Any] | None:
+def _sync_log(log: SyncLog | None) -> shapes.SyncRun | None:
     if log is None:
         return None
-    return {
-        "id": str(log.id),
-        "started_at": log.synced_at.isoformat(),
-        "finished_at": log.finished_at.isoformat() if log.finished_at else None,
-        "trigger": log.source,
-        "status": log.status,
-        "files_synced": log.files_synced,
-        "errors": log.errors,
-        "revision": log.revision,
-    }
+    return shapes.SyncRun(
+        id=str(log.id),
+        started_at=log.synced_at.isoformat(),
+        finished_at=log.finished_at.isoformat() if log.finished_at else None,
+        trigger=log.source,
+        status=log.status,
+        files_synced=log.files_synced,
+        errors=log.errors,
+        revision=log.revision or None,
+    )
+
+
+def _sync_text(result: shapes.SyncStatus) -> str:
+    last = result.last_sync
+    lines = [
+        f"Last sync: {last.status}, {last.files_synced} files, {last.errors} errors, at {last.started_at}."
+        if last
+        else "No sync has run yet."
+    ]
+    if result.running_since:
+        lines.append(f"A sync is running since {result.running_since}.")
+    drift = ", ".join(f"{k}: {v}" for k, v in result.drift.items() if k != "checked_at")
+    lines.append(f"Drift now: {drift}.")
+    return "\n".join(lines)
 
 
 # --- Context, search, next steps ----------------------------------------------------------------
@@ -271,162 +439,160 @@ def _sync_log(log: SyncLog | None) -> dict[str, Any] | None:
 async def get_context(
     project: ProjectRef | None = None,
     budget_tokens: Annotated[
-        int, Field(ge=MIN_BUDGET, le=MAX_BUDGET, description="The most tokens the context may take.")
-    ] = 2500,
-) -> dict[str, Any]:
-    """Load what to know at the start of a work session: the project's name, status and
-    priority, its open next steps and its sessions (newest first, the newest whole when it
-    fits), never more than budget_tokens. Without a project: the most recently active ones."""
-    return await _orm(_get_context, _optional(project, "project"), budget_tokens)
+        int | None,
+        Field(
+            ge=MIN_BUDGET, le=MAX_BUDGET, description="The most tokens the context may take (default 2500)."
+        ),
+    ] = None,
+    budget_chars: Annotated[
+        int | None, Field(ge=500, le=200_000, description="The most characters the context may take.")
+    ] = None,
+    client: Annotated[
+        Literal["claude-code", "codex", "chatgpt"] | None,
+        Field(description="Fit what this client shows: claude-code 10,000 characters, codex 2,500 tokens."),
+    ] = None,
+) -> Annotated[CallToolResult, shapes.Context]:
+    """Load what to know at the start of a work session: the project's status, its open next
+    steps and its sessions (newest first, the newest whole when it fits), within the budget.
+    Without a project: the most recently active ones. Session links are annoris://sessions/{id}
+    resources."""
+    tokens_budget, chars = budget.context_budget(budget_tokens, budget_chars, client)
+    return await _orm(_get_context, _optional(project, "project"), tokens_budget, chars)
 
 
-def _get_context(project: str | None, budget_tokens: int) -> dict[str, Any]:
-    try:
-        return session_context.build_context(project, budget_tokens).as_dict()
-    except (session_context.ProjectNotFound, session_context.BudgetOutOfRange) as exc:
-        raise ToolError(str(exc)) from None
+def _get_context(project: str | None, budget_tokens: int, chars: int | None) -> CallToolResult:
+    target = budget_tokens
+    links = _rest_link_pattern()
+    while True:
+        try:
+            built = session_context.build_context(project, target)
+        except (session_context.ProjectNotFound, session_context.BudgetOutOfRange) as exc:
+            raise ToolError(str(exc)) from None
+        markdown = links.sub(lambda m: session_uri(m.group(1)), built.markdown)
+        result = shapes.Context(
+            markdown=markdown,
+            tokens=budget.tokens(markdown),
+            budget_tokens=budget_tokens,
+            token_counter=built.counter,
+            projects=built.projects,
+            sessions=shapes.ContextCounts(
+                whole=len(built.whole),
+                cut=len(built.cut),
+                summarized=len(built.summarized),
+                left_out=len(built.left_out),
+            ),
+        )
+        structured = result.model_dump(mode="json")
+        over = max(result.tokens, budget.json_tokens(structured)) - budget_tokens
+        over_chars = max(len(markdown), len(budget.json_text(structured))) - chars if chars else 0
+        if over <= 0 and over_chars <= 0:
+            return shapes.respond(result, markdown)
+        shrink = max(over + 10, target * over_chars // max(1, len(markdown)) + 10 if over_chars > 0 else 0)
+        target -= shrink
+        if target < MIN_BUDGET:
+            raise ToolError(
+                f"The budget is too small for this context; give at least {budget.MIN_CONTEXT * 2} tokens."
+            )
+
+
+@functools.cache
+def _rest_link_pattern() -> re.Pattern[str]:
+    """The sessions' REST paths as the context writes them, to become annoris:// links."""
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    path = reverse("session-detail", args=[placeholder])
+    return re.compile(re.escape(path).replace(placeholder, "([0-9a-f-]{36})"))
 
 
 async def search_sessions(
     query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="Words to find.")],
     project: ProjectRef | None = None,
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="The most results to return.")] = 10,
-) -> dict[str, Any]:
+) -> Annotated[CallToolResult, shapes.SearchResults]:
     """Find sessions by words in their title and body (any case, Cyrillic included), best
     match first, each with a short snippet."""
     return await _orm(_search_sessions, _text(query, "query"), _optional(project, "project"), limit)
 
 
-def _search_sessions(query: str, project: str | None, limit: int) -> dict[str, Any]:
+def _search_sessions(query: str, project: str | None, limit: int) -> CallToolResult:
     found = _project(project) if project is not None else None
     hits, total = session_search.search_sessions(query, project=found, limit=limit)
-    results = [hit.as_dict() for hit in hits]
-    return {"results": results, "total": total}
+    results = [
+        shapes.SearchResult(
+            id=str(hit.session_id),
+            title=hit.title,
+            project=hit.project,
+            date=f"{hit.created_at:%Y-%m-%d}",
+            state=hit.state,
+            snippet=hit.snippet,
+        )
+        for hit in hits
+    ]
+    while True:
+        result = shapes.SearchResults(results=results, total=total)
+        lines = [f"{total} sessions match; best first:" if total else "No session matches."]
+        for r in results:
+            lines.append(
+                f"- {r.title} ({r.project or 'no project'}, {r.date}, {r.state}) <{session_uri(r.id)}>"
+            )
+            lines.append(f"  {' '.join(r.snippet.split())}")
+        text = "\n".join(lines)
+        if budget.fits(budget.SEARCH, text, result.model_dump(mode="json")) or len(results) <= 1:
+            return shapes.respond(result, text)
+        results = results[:-1]
 
 
 def _project(reference: str) -> Project:
     try:
-        return session_context.resolve_project(reference)
-    except session_context.ProjectNotFound as exc:
-        raise ToolError(str(exc)) from None
+        return find_project(reference)
+    except ProjectNotFound as exc:
+        raise ToolError(f"{str(exc)[:1].upper()}{str(exc)[1:]}") from None
 
 
-async def next_steps(project: ProjectRef) -> dict[str, Any]:
+async def next_steps(project: ProjectRef) -> Annotated[CallToolResult, shapes.StepsList]:
     """List the open next steps of a project's recent sessions, newest first, each with the
     session it comes from. Steps a later session closed are left out."""
     return await _orm(_next_steps, _text(project, "project"))
 
 
-def _next_steps(project: str) -> dict[str, Any]:
-    steps = session_context.project_next_steps(_project(project))
-    return {
-        "next_steps": [
-            {
-                "text": step.text,
-                "session_id": str(step.session_id),
-                "session_title": step.session_title,
-                "session_created_at": step.session_created_at.isoformat(),
-            }
-            for step in steps
-        ]
-    }
-
-
-async def save_session(
-    ctx: Context,
-    markdown: Markdown,
-    project: ProjectRef | None = None,
-    title: Annotated[str | None, Field(max_length=300)] = None,
-    status: Annotated[str | None, Field(max_length=100, description="e.g. '✅ done', 'in progress'.")] = None,
-    priority: Annotated[str | None, Field(max_length=50)] = None,
-    path: Annotated[str | None, Field(max_length=500, description="Default: from the path pattern.")] = None,
-) -> dict[str, Any]:
-    """Save a new session document to the repository (GitHub first; while GitHub is down it
-    waits in the outbox and lands later). Given fields are written into the front matter.
-    Answers the id, path and SHA (or the outbox entry). An existing path is refused."""
-    require_write(ctx, "save_session")
-    fields = {"project": project, "title": title, "status": status, "priority": priority}
-    fields = {name: _text(value, name) for name, value in fields.items() if value is not None}
-    if path is not None:
-        _check_path(_text(path, "path"))
-    return await _orm(_save_session, _markdown(markdown), fields, path, _caller(ctx))
-
-
-def _save_session(markdown: str, fields: dict[str, str], path: str | None, caller: str) -> dict[str, Any]:
-    try:
-        outcome = writes.session_create(content=markdown, fields=fields, path=path, requested_by=caller)
-    except writes.WriteError as exc:
-        raise ToolError(_refusal(exc)) from None
-    return _outcome(outcome)
-
-
-async def update_session(
-    ctx: Context,
-    id: Annotated[str, Field(max_length=64, description="The session's id.")],
-    markdown: Markdown,
-    expected_sha: Annotated[
-        str,
-        Field(
-            min_length=40,
-            max_length=40,
-            description="The SHA read_session gave: refused if it changed since.",
-        ),
-    ],
-) -> dict[str, Any]:
-    """Replace a session document. Refused when the file changed since expected_sha (read it
-    again and merge), so nothing written meanwhile is overwritten."""
-    require_write(ctx, "update_session")
-    try:
-        session_id = uuid.UUID(id)
-    except ValueError:
-        raise ToolError(f"{id!r} is not a session id.") from None
-    return await _orm(_update_session, session_id, _markdown(markdown), expected_sha, _caller(ctx))
-
-
-def _update_session(session_id: uuid.UUID, markdown: str, expected_sha: str, caller: str) -> dict[str, Any]:
-    try:
-        outcome = writes.session_update(
-            session_id=session_id, if_match=expected_sha, content=markdown, requested_by=caller
+def _next_steps(project: str) -> CallToolResult:
+    found = _project(project)
+    steps = [
+        shapes.Step(
+            text=step.text,
+            session_id=str(step.session_id),
+            session_title=step.session_title,
+            date=f"{step.session_created_at:%Y-%m-%d}",
         )
-    except writes.WriteError as exc:
-        raise ToolError(_refusal(exc)) from None
-    return _outcome(outcome)
-
-
-def _refusal(exc: writes.WriteError) -> str:
-    """The write path's refusal as one message: what, and per field why (never a secret's value)."""
-    details = "; ".join(f"{name}: {', '.join(problems)}" for name, problems in exc.errors.items())
-    return f"{exc} ({details})" if details else str(exc)
-
-
-def _outcome(outcome: writes.WriteOutcome) -> dict[str, Any]:
-    """Landed (``commit``) or waiting in the outbox for GitHub (``queued``): nothing accepted is lost."""
-    queued = outcome.queued
-    return {
-        "id": str(outcome.session_id),
-        "path": outcome.path,
-        "sha": outcome.sha,
-        "commit": outcome.commit,
-        "queued": None if queued is None else {"outbox_id": str(queued.pk), "status": queued.status},
-    }
-
-
-def _caller(ctx: Context) -> str:
-    request = ctx.request_context.request
-    grant = getattr(request, "scope", {}).get(GRANT_KEY) if request is not None else None
-    return f"mcp:{grant.user}" if grant is not None else "mcp:stdio"
+        for step in session_context.project_next_steps(found)
+    ]
+    more = 0
+    while True:
+        result = shapes.StepsList(project=found.name, next_steps=steps, more=more)
+        lines = [
+            f"Open next steps of {found.name}, newest first:"
+            if steps
+            else f"{found.name} has no open next step."
+        ]
+        lines += [
+            f"- {s.text} (from {s.session_title}, {s.date} <{session_uri(s.session_id)}>)" for s in steps
+        ]
+        if more:
+            lines.append(f"{more} more not shown.")
+        text = "\n".join(lines)
+        if budget.fits(budget.NEXT_STEPS, text, result.model_dump(mode="json")) or not steps:
+            return shapes.respond(result, text)
+        steps, more = steps[:-1], more + 1
 
 
 # --- Resources: annoris://sessions/{id} ------------------------------------------------------
 
-SESSION_URI = "annoris://sessions/{id}"
 RECENT_RESOURCES = 50
 
 
 async def session_markdown(id: str) -> str:
     """The document of session ``id`` (the resource template's reader)."""
     try:
-        return (await _orm(_read_session, id, None))["markdown"]
+        return await _orm(lambda: _markdown_of(_fetch(id, None).session))
     except SessionMissing as exc:
         raise ResourceNotFoundError(str(exc)) from None
     except ToolError as exc:
@@ -442,7 +608,7 @@ def _recent_sessions() -> list[Resource]:
     rows = Session.objects.live().select_related("project")[:RECENT_RESOURCES]
     return [
         Resource(
-            uri=SESSION_URI.format(id=row.id),
+            uri=session_uri(row.id),
             name=row.title or row.github_path,
             description=" · ".join(
                 part
@@ -465,14 +631,13 @@ def _markdown(markdown: str) -> str:
     return markdown
 
 
-# (function, title, hints): every tool the server offers.
+# (function, title, hints): the read tools; the writes are in ``writing.TOOLS``.
 TOOLS: list[tuple[Callable[..., Any], str, ToolAnnotations]] = [
     (get_context, "Start-of-session context", READ_ONLY),
+    (recent_activity, "Recent activity", READ_ONLY),
     (search_sessions, "Search sessions", READ_ONLY),
     (read_session, "Read a session", READ_ONLY),
     (list_projects, "List projects", READ_ONLY),
     (next_steps, "Open next steps", READ_ONLY),
-    (save_session, "Save a new session", CREATES),
-    (update_session, "Update a session", REPLACES),
     (sync_status, "Sync status", READ_ONLY),
 ]
