@@ -500,7 +500,8 @@ def _rest_link_pattern() -> re.Pattern[str]:
     """The sessions' REST paths as the context writes them, to become annoris:// links."""
     placeholder = "00000000-0000-0000-0000-000000000000"
     path = reverse("session-detail", args=[placeholder])
-    return re.compile(re.escape(path).replace(placeholder, "([0-9a-f-]{36})"))
+    before, _, after = path.partition(placeholder)
+    return re.compile(re.escape(before) + "([0-9a-f-]{36})" + re.escape(after))
 
 
 async def search_sessions(
