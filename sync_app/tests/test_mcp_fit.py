@@ -433,3 +433,49 @@ def test_stdio_answers_within_the_same_budgets(world: dict) -> None:
     _within("stdio save_session", saved, 500)
     assert "2024-02-01" in saved.structured_content["path"]
     assert _git_show(world["emulator"], saved.structured_content["path"]).endswith(b"Saved from stdio.\n")
+
+
+# --- Shape: descriptions, the prompt, front matter kept ------------------------------------------
+
+
+def test_descriptions_are_clean_sentences_and_save_shows_the_format(world: dict) -> None:
+    async def go() -> tuple[list[Any], Any]:
+        async with _http(world["url"], world["token"]) as client:
+            tools = (await client.list_tools()).tools
+            prompt = await client.get_prompt("save_this_session", {"project": BIG})
+            return tools, prompt
+
+    tools, prompt = anyio.run(go)
+    for tool in tools:
+        assert tool.output_schema and tool.output_schema["properties"], tool.name
+        assert "\n " not in tool.description and "  " not in tool.description, tool.name
+        assert tool.description.rstrip().endswith("."), tool.name
+    save = next(t for t in tools if t.name == "save_session").description.split("\n")
+    assert len(save) == 3 and save[1].startswith("Format: ") and "**Date:**" in save[1]
+    assert "- [ ] step" in save[2]
+    guide = prompt.messages[0].content.text
+    assert f"**Project:** {BIG}" in guide and "## Next steps" in guide and "check_step" in guide
+
+
+def test_update_without_front_matter_keeps_the_one_save_wrote(world: dict) -> None:
+    save = {
+        "markdown": "# Freeze plan\n\nFirst draft.\n",
+        "project": BIG,
+        "date": "2024-04-01",
+        "status": "planned",
+    }
+    (saved,) = _calls(world["url"], world["write_token"], [("save_session", save)])
+    assert not saved.is_error, _text(saved)
+    path, sha = saved.structured_content["path"], saved.structured_content["sha"]
+    written = _git_show(world["emulator"], path).decode()
+    front = written[: written.index("---\n", 4) + 4]
+    assert "status: planned" in front and "2024-04-01" in front
+
+    update = {
+        "id": saved.structured_content["id"],
+        "expected_sha": sha,
+        "markdown": "# Freeze plan\n\nSecond draft.\n",
+    }
+    (updated,) = _calls(world["url"], world["write_token"], [("update_session", update)])
+    assert not updated.is_error, _text(updated)
+    assert _git_show(world["emulator"], path).decode() == front + "# Freeze plan\n\nSecond draft.\n"
