@@ -65,9 +65,16 @@ class AnnorisMCP(MCPServer):
     async def list_resources(self) -> list[Resource]:
         return [*await super().list_resources(), *await tools.recent_sessions()]
 
+    arguments: dict[str, list[str]]  # tool name -> its argument names, set by get_server
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context | None = None
     ) -> Any:  # the SDK's CallToolResult | InputRequiredResult
+        known = self.arguments.get(name)
+        unknown = sorted(set(arguments) - set(known)) if known is not None else []
+        if unknown:  # pydantic would drop it silently: say so, the model meant something by it
+            listed = ", ".join(known) or "none"
+            raise ToolError(f"{unknown[0]!r} is not an argument of {name}; its arguments are: {listed}.")
         try:
             return await super().call_tool(name, arguments, context)
         except UnexpectedToolError:
@@ -99,11 +106,11 @@ def get_server() -> AnnorisMCP:
         # sync worker until gunicorn kills it. Nothing here changes lists at run time anyway.
         subscriptions=False,
     )
-    for fn, title, hints in tools.TOOLS:
-        server.add_tool(fn, title=title, description=describe(fn), annotations=hints, structured_output=True)
-    for fn, title, hints, description in writing.TOOLS:
+    server.arguments = {}
+    for fn, title, hints, description in [(*tool, None) for tool in tools.TOOLS] + writing.TOOLS:
         text = describe(fn, description)
         server.add_tool(fn, title=title, description=text, annotations=hints, structured_output=True)
+        server.arguments[fn.__name__] = [p for p in inspect.signature(fn).parameters if p != "ctx"]
     server.prompt(name="save_this_session", title="Save this session", description=prompts.DESCRIPTION)(
         prompts.save_this_session
     )

@@ -546,7 +546,7 @@ def _project(reference: str) -> Project:
     try:
         return find_project(reference)
     except ProjectNotFound as exc:
-        raise ToolError(f"{str(exc)[:1].upper()}{str(exc)[1:]}") from None
+        raise ToolError(str(exc)) from None  # "no project 'X'; did you mean 'Y'?"
 
 
 async def next_steps(project: ProjectRef) -> Annotated[CallToolResult, shapes.StepsList]:

@@ -370,6 +370,16 @@ def test_a_save_with_a_date_keeps_it_and_delete_removes_the_file(world: dict) ->
         ),
         ("get_context", {"client": "vim"}, "client must be one of 'claude-code', 'codex' or 'chatgpt'."),
         ("search_sessions", {}, "query is required."),
+        (
+            "next_steps",
+            {"project": "atlas-migratoin"},
+            "no project 'atlas-migratoin'; did you mean 'Atlas Migration'?",
+        ),
+        (
+            "get_context",
+            {"projekt": BIG},
+            "'projekt' is not an argument of get_context; its arguments are: project,",
+        ),
         ("read_session", {"id": "x", "path": "y.md"}, "Give exactly one of id or path."),
         (
             "edit_session",
