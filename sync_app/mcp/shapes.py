@@ -8,12 +8,12 @@ budget (``budget.py``), since a client shows the model one or the other.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
 
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-State = Literal["done", "in_progress", "blocked", "planned", "unknown"]
+State = Annotated[str, Field(description="done, in_progress, blocked, planned or unknown.")]
 
 
 def respond(model: BaseModel, text: str) -> CallToolResult:

@@ -231,6 +231,8 @@ def refuse_secrets(*, content: str | None, fields: dict[str, Any]) -> None:
     if content:
         errors["content"] = [str(finding) for finding in secrets.scan_text(content)]
     for name, value in fields.items():
+        if isinstance(value, list):  # save_session's next steps
+            value = "\n".join(map(str, value))
         if isinstance(value, str) and value:
             errors[name] = [finding.kind for finding in secrets.scan_text(value)]
     errors = {name: found for name, found in errors.items() if found}
