@@ -37,7 +37,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from sync_app.mcp import errors, prompts, tools, writing
+from sync_app.mcp import errors, lists, prompts, tools, writing
 
 logger = logging.getLogger("annoris.mcp")
 if logging.getLogger("mcp").level == logging.NOTSET:
@@ -107,7 +107,8 @@ def get_server() -> AnnorisMCP:
         subscriptions=False,
     )
     server.arguments = {}
-    for fn, title, hints, description in [(*tool, None) for tool in tools.TOOLS] + writing.TOOLS:
+    reads = [(*tool, None) for tool in (tools.TOOLS[0], *lists.TOOLS, *tools.TOOLS[1:])]  # context first
+    for fn, title, hints, description in reads + writing.TOOLS:
         text = describe(fn, description)
         server.add_tool(fn, title=title, description=text, annotations=hints, structured_output=True)
         server.arguments[fn.__name__] = [p for p in inspect.signature(fn).parameters if p != "ctx"]
