@@ -371,6 +371,12 @@ def test_a_save_with_a_date_keeps_it_and_delete_removes_the_file(world: dict) ->
         ("get_context", {"client": "vim"}, "client must be one of 'claude-code', 'codex' or 'chatgpt'."),
         ("search_sessions", {}, "query is required."),
         (
+            "save_session",
+            {"markdown": "# x\n", "date": "tomorrow"},
+            "date must be a date such as 2025-10-20.",
+        ),
+        ("save_session", {"markdown": "# x\n", "next": ["x" * 301]}, "next.0 must be at most 300 characters"),
+        (
             "next_steps",
             {"project": "atlas-migratoin"},
             "no project 'atlas-migratoin'; did you mean 'Atlas Migration'?",
