@@ -11,12 +11,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from django.db.models import Count, F, Max, Q
 
 from annoris.crypto import DecryptionError
 from projects_app.models import Project
-from sessions_app.documents.nextsteps import extract_steps, open_steps
+from sessions_app.documents.nextsteps import StepMentions, extract_steps, open_steps
 from sessions_app.models import Session
 
 MAX_ACTIVITY = 50
@@ -46,6 +47,12 @@ class RecentActivity:
     sessions: list[Session]
     open_steps: list[OpenStep]
     more_sessions: int
+
+
+@lru_cache(maxsize=1024)
+def _steps(text: str, next_field: str) -> StepMentions:
+    """The steps of a document, once per content (a session is read far more often than written)."""
+    return extract_steps(text, next_field=next_field)
 
 
 def projects_by_activity(*, offset: int, limit: int) -> tuple[list[ProjectActivity], int]:
@@ -81,7 +88,7 @@ def recent_activity(
     mentions = []
     for row in shown:
         try:
-            mentions.append((row, extract_steps(row.text, next_field=row.next_step)))
+            mentions.append((row, _steps(row.text, row.next_step)))
         except DecryptionError:
             continue  # shown with its title, state and next only
     steps = [OpenStep(text, row) for text, row in open_steps(mentions)]

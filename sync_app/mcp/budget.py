@@ -10,7 +10,11 @@ with real tokenizers, it is still this one line.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
+
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel
 
 from sessions_app.context.tokens import count_tokens
 
@@ -48,6 +52,33 @@ def json_tokens(value: Any) -> int:
 def fits(budget: int, text: str, structured: Any) -> bool:
     """True when the text block and the structuredContent each fit ``budget``."""
     return tokens(text) <= budget and json_tokens(structured) <= budget
+
+
+def largest_page(
+    count: int, limit: int, build: Callable[[int], tuple[BaseModel, str]], *, least: int = 1
+) -> CallToolResult:
+    """The answer of the first ``k`` items, for the largest ``k <= count`` whose text and JSON
+    both fit ``limit`` (at least ``least`` items, even over). ``build(k)`` gives the model and
+    the text of k items; fewer items never cost more, so a binary search finds ``k`` in
+    log2(count) builds instead of one build per item dropped."""
+
+    def fits_with(k: int) -> bool:
+        model, text = build(k)
+        return fits(limit, text, model.model_dump(mode="json"))
+
+    low, high = min(least, count), count
+    if not fits_with(high):
+        high -= 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits_with(middle):
+                low = middle
+            else:
+                high = middle - 1
+    model, text = build(max(low, high))  # low when not even ``least`` items fit
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
+    )
 
 
 def cut(text: str, limit: int) -> str:

@@ -8,7 +8,6 @@ left out is said (``next_cursor``, ``more_*``), never dropped silently.
 from __future__ import annotations
 
 import base64
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -84,15 +83,15 @@ def _list_projects(offset: int, limit: int) -> CallToolResult:
         )
         for p in rows
     ]
-    while True:  # the page shrinks until both the text and the JSON fit the budget
-        end = offset + len(projects)
-        page = shapes.ProjectsPage(
-            projects=projects, total=total, next_cursor=_cursor(end) if end < total else None
+
+    def page(k: int) -> tuple[shapes.ProjectsPage, str]:  # the page shrinks until text and JSON fit
+        end = offset + k
+        built = shapes.ProjectsPage(
+            projects=projects[:k], total=total, next_cursor=_cursor(end) if end < total else None
         )
-        text = _projects_text(page, offset)
-        if budget.fits(budget.LIST_PROJECTS, text, page.model_dump(mode="json")) or len(projects) <= 1:
-            return shapes.respond(page, text)
-        projects = projects[: max(1, len(projects) * 3 // 4)]
+        return built, _projects_text(built, offset)
+
+    return budget.largest_page(len(projects), budget.LIST_PROJECTS, page)
 
 
 def _projects_text(page: shapes.ProjectsPage, offset: int) -> str:
@@ -143,20 +142,24 @@ def _recent_activity(project: str | None, since: datetime | None, limit: int) ->
         for s in recent.sessions
     ]
     steps = [_step(step.text, step.session) for step in recent.open_steps]
-    more_steps = 0
-    while True:
+    name = found.name if found else None
+
+    def answer(kept_sessions: int, kept_steps: int) -> tuple[shapes.Activity, str]:
         result = shapes.Activity(
-            sessions=sessions, open_steps=steps, more_sessions=recent.more_sessions, more_steps=more_steps
+            sessions=sessions[:kept_sessions],
+            open_steps=steps[:kept_steps],
+            more_sessions=recent.more_sessions + len(sessions) - kept_sessions,
+            more_steps=len(steps) - kept_steps,
         )
-        text = _activity_text(result, found.name if found else None)
-        if budget.fits(budget.RECENT_ACTIVITY, text, result.model_dump(mode="json")):
-            return shapes.respond(result, text)
-        if steps and len(steps) >= len(sessions):
-            steps, more_steps = steps[:-1], more_steps + 1
-        elif len(sessions) > 1:
-            sessions, recent = sessions[:-1], replace(recent, more_sessions=recent.more_sessions + 1)
-        else:
-            return shapes.respond(result, text)  # one session and no steps: as small as it gets
+        return result, _activity_text(result, name)
+
+    # Steps give way first, then sessions (at least one is always shown).
+    with_sessions = budget.largest_page(
+        len(steps), budget.RECENT_ACTIVITY, lambda k: answer(len(sessions), k), least=0
+    )
+    if budget.fits(budget.RECENT_ACTIVITY, with_sessions.content[0].text, with_sessions.structured_content):
+        return with_sessions
+    return budget.largest_page(len(sessions), budget.RECENT_ACTIVITY, lambda k: answer(k, 0))
 
 
 def _step(text: str, session: Session) -> shapes.Step:
@@ -215,18 +218,18 @@ def _search_sessions(query: str, project: str | None, limit: int) -> CallToolRes
         )
         for hit in hits
     ]
-    while True:
-        result = shapes.SearchResults(results=results, total=total)
+
+    def answer(k: int) -> tuple[shapes.SearchResults, str]:
+        result = shapes.SearchResults(results=results[:k], total=total)
         lines = [f"{total} sessions match; best first:" if total else "No session matches."]
-        for r in results:
+        for r in result.results:
             lines.append(
                 f"- {r.title} ({r.project or 'no project'}, {r.date}, {r.state}) <{session_uri(r.id)}>"
             )
             lines.append(f"  {' '.join(r.snippet.split())}")
-        text = "\n".join(lines)
-        if budget.fits(budget.SEARCH, text, result.model_dump(mode="json")) or len(results) <= 1:
-            return shapes.respond(result, text)
-        results = results[:-1]
+        return result, "\n".join(lines)
+
+    return budget.largest_page(len(results), budget.SEARCH, answer)
 
 
 async def next_steps(project: ProjectRef) -> Annotated[CallToolResult, shapes.StepsList]:
@@ -246,23 +249,21 @@ def _next_steps(project: str) -> CallToolResult:
         )
         for step in session_context.project_next_steps(found)
     ]
-    more = 0
-    while True:
-        result = shapes.StepsList(project=found.name, next_steps=steps, more=more)
+
+    def answer(k: int) -> tuple[shapes.StepsList, str]:
+        result = shapes.StepsList(project=found.name, next_steps=steps[:k], more=len(steps) - k)
         lines = [
-            f"Open next steps of {found.name}, newest first:"
-            if steps
-            else f"{found.name} has no open next step."
+            f"Open next steps of {found.name}, newest first:" if k else f"{found.name} has no open next step."
         ]
         lines += [
-            f"- {s.text} (from {s.session_title}, {s.date} <{session_uri(s.session_id)}>)" for s in steps
+            f"- {s.text} (from {s.session_title}, {s.date} <{session_uri(s.session_id)}>)"
+            for s in result.next_steps
         ]
-        if more:
-            lines.append(f"{more} more not shown.")
-        text = "\n".join(lines)
-        if budget.fits(budget.NEXT_STEPS, text, result.model_dump(mode="json")) or not steps:
-            return shapes.respond(result, text)
-        steps, more = steps[:-1], more + 1
+        if result.more:
+            lines.append(f"{result.more} more not shown.")
+        return result, "\n".join(lines)
+
+    return budget.largest_page(len(steps), budget.NEXT_STEPS, answer, least=0)
 
 
 # (function, title, hints): the list tools.
