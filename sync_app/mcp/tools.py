@@ -285,7 +285,9 @@ async def get_context(
     budget_tokens: Annotated[
         int | None,
         Field(
-            ge=MIN_BUDGET, le=MAX_BUDGET, description="The most tokens the context may take (default 2500)."
+            ge=budget.MIN_CONTEXT,
+            le=MAX_BUDGET,
+            description="The most tokens the context may take (default 2500).",
         ),
     ] = None,
     budget_chars: Annotated[
@@ -335,7 +337,7 @@ def _get_context(project: str | None, budget_tokens: int, chars: int | None) -> 
         target -= shrink
         if target < MIN_BUDGET:
             raise ToolError(
-                f"The budget is too small for this context; give at least {budget.MIN_CONTEXT * 2} tokens."
+                "The budget is too small for this context; give a larger budget_tokens, e.g. 1000."
             )
 
 

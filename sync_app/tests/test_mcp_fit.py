@@ -368,6 +368,7 @@ def test_a_save_with_a_date_keeps_it_and_delete_removes_the_file(world: dict) ->
             {"project": "Atlas Migraton"},
             "no project 'Atlas Migraton'; did you mean 'Atlas Migration'?",
         ),
+        ("get_context", {"budget_tokens": 50}, "budget_tokens must be at least 200."),
         ("get_context", {"client": "vim"}, "client must be one of 'claude-code', 'codex' or 'chatgpt'."),
         ("search_sessions", {}, "query is required."),
         (
