@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import anyio
 
+    from annoris.mcp import budget
+    from annoris.mcp.server import get_server
     from projects_app.models import Project
     from sessions_app.models import Session
-    from sync_app.mcp import budget
-    from sync_app.mcp.server import get_server
 
     server = get_server()
     names = list(Project.objects.values_list("name", flat=True))

@@ -12,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annoris.api.schema import ErrorSerializer
-from projects_app.selectors import ProjectNotFound, find_project
+from projects_app.selectors import find_project
 from sessions_app.activity import MAX_ACTIVITY, recent_activity
-from sessions_app.assistant_views import AssistantAPIView, error_response
+from sessions_app.assistant_views import AssistantAPIView
 from sessions_app.models import Session
 
 
@@ -75,10 +75,7 @@ class ActivityView(AssistantAPIView):
     )
     def get(self, request: Request) -> Response:
         params = self.query(ActivityQuery)
-        try:
-            project = find_project(params["project"]) if params.get("project") else None
-        except ProjectNotFound as exc:
-            return error_response(404, str(exc), "not_found")
+        project = find_project(params["project"]) if params.get("project") else None  # ProjectNotFound: 404
         since = datetime.combine(params["since"], time(), tzinfo=UTC) if params.get("since") else None
         found = recent_activity(project=project, since=since, limit=params["limit"])
         return Response(
