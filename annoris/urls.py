@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from annoris.oauth.views import LoginView
 from annoris.views import landing
 
 admin.site.site_header = "Annoris"
@@ -19,4 +21,7 @@ urlpatterns = [
     path("mcp", include("annoris.mcp.urls")),  # MCP over streamable HTTP (issue #8)
     path("", include("sync_app.urls")),
     path("", landing, name="landing"),
+    path("oauth/login/", LoginView.as_view(), name="oauth-login"),
 ]
+if settings.ANNORIS_PUBLIC_URL:  # the OAuth 2.1 server for remote connectors (issue #16)
+    urlpatterns.append(path("", include("annoris.oauth.urls")))

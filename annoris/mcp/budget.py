@@ -2,9 +2,8 @@
 
 A client shows the model either the text block or the structuredContent, so each is
 counted on its own and each must fit the tool's budget. ``tokens`` is the one place the
-count comes from: today the context's conservative estimate, which is never below a real
-tokenizer's count on our corpora; when ``sessions_app.context.tokens.count_tokens`` counts
-with real tokenizers, it is still this one line.
+count comes from: the context's ``count_tokens``, the largest of the cl100k_base,
+o200k_base and Claude counts.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from sessions_app.context.tokens import count_tokens
+from sessions_app.context.tokens import count_tokens, prefix_within
 
 # Tokens per answer. Claude Code cuts a tool's output at 25,000 tokens; lists stay far below.
 LIST_PROJECTS = 4_000  # the issue asks for < 5,000 with 300 projects
@@ -24,19 +23,11 @@ RECENT_ACTIVITY = 1_800  # the issue asks for < 2,000 by default
 NEXT_STEPS = 3_000
 READ_SESSION = 20_000
 SEARCH = 8_000
-DEFAULT_CONTEXT = 2_500
-MIN_CONTEXT, MAX_CONTEXT = 200, 50_000  # over MCP the answer's JSON takes ~100 tokens of its own
-
-# get_context presets: what a client shows of a tool's or hook's output.
-CLIENT_PRESETS: dict[str, dict[str, int]] = {
-    "claude-code": {"budget_chars": 10_000},  # SessionStart hook output: 10,000 characters shown
-    "codex": {"budget_tokens": 2_500},  # Codex's hook default
-    "chatgpt": {"budget_tokens": 8_000},  # no published cap: a context that leaves room to work
-}
+MIN_CONTEXT = 200  # over MCP the answer's JSON takes ~100 tokens of its own
 
 
 def tokens(text: str) -> int:
-    """The tokens ``text`` is charged (the larger of the real counts, or a bound above them)."""
+    """The tokens ``text`` is charged: the largest of the real counts."""
     return count_tokens(text)
 
 
@@ -82,30 +73,9 @@ def largest_page(
 
 
 def cut(text: str, limit: int) -> str:
-    """The longest start of ``text`` within ``limit`` tokens, ending at a line break when one is
-    near (the whole text when it fits)."""
-    if tokens(text) <= limit:
-        return text
-    low, high = 0, len(text)
-    while low < high:  # the longest prefix that fits: tokens() grows with the prefix
-        middle = (low + high + 1) // 2
-        if tokens(text[:middle]) <= limit:
-            low = middle
-        else:
-            high = middle - 1
-    line = text.rfind("\n", 0, low)
-    return text[: line + 1] if line > low // 2 else text[:low]
-
-
-def context_budget(
-    budget_tokens: int | None, budget_chars: int | None, client: str | None
-) -> tuple[int, int | None]:
-    """(tokens, characters or None) for get_context: given values win over the client's preset."""
-    preset = CLIENT_PRESETS.get(client or "", {})
-    chars = budget_chars if budget_chars is not None else preset.get("budget_chars")
-    given = budget_tokens if budget_tokens is not None else preset.get("budget_tokens")
-    if given is None:
-        # Characters only: start from two characters a token (dense text, Cyrillic) and let the
-        # caller shrink the context until it is within the characters too.
-        given = max(MIN_CONTEXT, min(MAX_CONTEXT, chars // 2)) if chars is not None else DEFAULT_CONTEXT
-    return given, chars
+    """The longest start of ``text`` within ``limit`` tokens, at a word boundary (the whole text
+    when it fits): the context's linear ``prefix_within``, counted by the same tokenizers."""
+    part = prefix_within(text, limit)
+    if not part and text:  # one "word" longer than the budget (a blob): cut inside it
+        part = text[: max(1, limit // 4)]  # no character is more than 4 tokens
+    return part

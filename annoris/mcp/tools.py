@@ -18,15 +18,12 @@ The tools call the same services as the REST API: the context, next steps and se
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, close_old_connections
-from django.urls import reverse
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, Resource, ToolAnnotations
@@ -34,6 +31,7 @@ from pydantic import Field
 
 from annoris.crypto import DecryptionError
 from annoris.mcp import budget, shapes
+from annoris.state import per_process
 from annoris.text import NUL, SURROGATE, unstorable
 from projects_app.models import Project
 from projects_app.selectors import ProjectNotFound, find_project
@@ -103,14 +101,22 @@ async def _orm(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await sync_to_async(call, thread_sensitive=True)()
 
 
-_local_operator = False  # set only by `manage.py mcp`: this process serves stdio, no HTTP
+class _LocalOperator:
+    """Whether this process serves stdio (``manage.py mcp``, never the web): per-process state."""
+
+    trusted = False
+
+    def reset(self, clock: object = None) -> None:
+        self.trusted = False
+
+
+LOCAL_OPERATOR = per_process(_LocalOperator())
 
 
 def trust_local_operator() -> None:
     """Let every caller of this process write: for the stdio command, whose caller is the
     operator who started it. The web process never calls this."""
-    global _local_operator
-    _local_operator = True
+    LOCAL_OPERATOR.trusted = True
 
 
 def require_write(ctx: Context, tool: str) -> None:
@@ -119,7 +125,7 @@ def require_write(ctx: Context, tool: str) -> None:
     grant = getattr(request, "scope", {}).get(GRANT_KEY) if request is not None else None
     if grant is not None and grant.write:
         return
-    if grant is None and request is None and _local_operator:
+    if grant is None and request is None and LOCAL_OPERATOR.trusted:
         return
     raise ToolError(f"{tool} needs a token with the write scope; this token may only read.")
 
@@ -196,21 +202,26 @@ def _read_session(session_id: str | None, path: str | None, offset: int) -> Call
     session, markdown = found.session, _markdown_of(found.session)
     if offset > len(markdown):
         raise ToolError(f"offset {offset} is past the end of the document ({len(markdown)} characters).")
-    part = budget.cut(markdown[offset:], budget.READ_SESSION - 400)
-    end = offset + len(part)
-    result = shapes.SessionRead(
-        **_summary(session),
-        priority=session.priority,
-        path=session.github_path,
-        sha=session.github_sha,
-        served_by=found.layer,
-        elapsed_ms=round(found.elapsed_ms, 2),
-        markdown=part,
-        truncated=end < len(markdown),
-        next_offset=end if end < len(markdown) else None,
-    )
-    note = f"\n\n[Part of the document: read on with offset={end}.]" if result.truncated else ""
-    return shapes.respond(result, part + note)
+    room = budget.READ_SESSION - 400  # the metadata around the markdown
+    while True:  # JSON escapes (\n, quotes) cost tokens too: shrink until both forms fit
+        part = budget.cut(markdown[offset:], room)
+        end = offset + len(part)
+        result = shapes.SessionRead(
+            **_summary(session),
+            priority=session.priority,
+            path=session.github_path,
+            sha=session.github_sha,
+            served_by=found.layer,
+            elapsed_ms=round(found.elapsed_ms, 2),
+            markdown=part,
+            truncated=end < len(markdown),
+            next_offset=end if end < len(markdown) else None,
+        )
+        note = f"\n\n[Part of the document: read on with offset={end}.]" if result.truncated else ""
+        over = budget.json_tokens(result.model_dump(mode="json")) - budget.READ_SESSION
+        if over <= 0 or room <= 1000:
+            return shapes.respond(result, part + note)
+        room -= over + 100
 
 
 def _summary(session: Session) -> dict[str, Any]:
@@ -295,7 +306,12 @@ async def get_context(
         ),
     ] = None,
     budget_chars: Annotated[
-        int | None, Field(ge=500, le=200_000, description="The most characters the context may take.")
+        int | None,
+        Field(
+            ge=session_context.MIN_CHARS,
+            le=session_context.MAX_CHARS,
+            description="The most characters the context may take.",
+        ),
     ] = None,
     client: Annotated[
         Literal["claude-code", "codex", "chatgpt"] | None,
@@ -306,22 +322,27 @@ async def get_context(
     steps and its sessions (newest first, the newest whole when it fits), within the budget.
     Without a project: the most recently active ones. Session links are annoris://sessions/{id}
     resources."""
-    tokens_budget, chars = budget.context_budget(budget_tokens, budget_chars, client)
+    try:
+        tokens_budget, chars = session_context.context_limits(budget_tokens, budget_chars, client)
+    except session_context.BudgetOutOfRange as exc:
+        raise ToolError(str(exc)) from None
     return await _orm(_get_context, _optional(project, "project"), tokens_budget, chars)
 
 
 def _get_context(project: str | None, budget_tokens: int, chars: int | None) -> CallToolResult:
-    target = budget_tokens
-    links = _rest_link_pattern()
+    """The context within both budgets as the text block AND as structuredContent: the JSON
+    around the markdown (escapes, counts) is paid for by building the context smaller."""
+    target, target_chars = budget_tokens, chars
     while True:
         try:
-            built = session_context.build_context(project, target)
+            built = session_context.build_context(
+                project, target, budget_chars=target_chars, links=session_context.resource_link
+            )
         except (session_context.ProjectNotFound, session_context.BudgetOutOfRange) as exc:
             raise ToolError(str(exc)) from None
-        markdown = links.sub(lambda m: session_uri(m.group(1)), built.markdown)
         result = shapes.Context(
-            markdown=markdown,
-            tokens=budget.tokens(markdown),
+            markdown=built.markdown,
+            tokens=budget.tokens(built.markdown),
             budget_tokens=budget_tokens,
             token_counter=built.counter,
             projects=built.projects,
@@ -333,25 +354,20 @@ def _get_context(project: str | None, budget_tokens: int, chars: int | None) -> 
             ),
         )
         structured = result.model_dump(mode="json")
-        over = max(result.tokens, budget.json_tokens(structured)) - budget_tokens
-        over_chars = max(len(markdown), len(budget.json_text(structured))) - chars if chars else 0
+        over = budget.json_tokens(structured) - budget_tokens
+        over_chars = len(budget.json_text(structured)) - chars if chars else 0
         if over <= 0 and over_chars <= 0:
-            return shapes.respond(result, markdown)
-        shrink = max(over + 10, target * over_chars // max(1, len(markdown)) + 10 if over_chars > 0 else 0)
-        target -= shrink
-        if target < MIN_BUDGET:
+            return shapes.respond(result, built.markdown)
+        if over > 0:
+            target -= over + 10
+        if over_chars > 0 and target_chars is not None:
+            target_chars -= over_chars + 20
+        if target < session_context.MIN_BUDGET or (
+            target_chars is not None and target_chars < session_context.MIN_CHARS
+        ):
             raise ToolError(
                 "The budget is too small for this context; give a larger budget_tokens, e.g. 1000."
             )
-
-
-@functools.cache
-def _rest_link_pattern() -> re.Pattern[str]:
-    """The sessions' REST paths as the context writes them, to become annoris:// links."""
-    placeholder = "00000000-0000-0000-0000-000000000000"
-    path = reverse("session-detail", args=[placeholder])
-    before, _, after = path.partition(placeholder)
-    return re.compile(re.escape(before) + "([0-9a-f-]{36})" + re.escape(after))
 
 
 def _project(reference: str) -> Project:

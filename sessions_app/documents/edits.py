@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from .closing import close_step
 from .dates import parse_human_date
 from .errors import DocumentError
 from .fields import bold_fields, front_matter
@@ -157,9 +158,9 @@ def replace_section(text: str, heading: str, content: str) -> str:
 
 
 def check_step(text: str, step: str) -> str:
-    """``text`` with the open next step ``step`` checked off: ``- [ ]`` becomes ``- [x]``, an
-    item of a "Next steps" section without a box gets `` ✅`` after it, and the step of a
-    ``**Next:**`` line is closed by a ``- [x]`` item added at the end (the line stays as written).
+    """``text`` with the open next step ``step`` checked off by ``closing.close_step``: ``- [ ]``
+    becomes ``- [x]``, a plain item gets `` ✅``, and the step of a ``**Next:**`` line or of the
+    front matter is closed by a ``- [x]`` item added under ``## Done`` (the line stays as written).
 
     ``step`` is matched by its words (case, markup and emoji aside): the step whose words are
     the same, else the one step whose words contain them.
@@ -167,7 +168,7 @@ def check_step(text: str, step: str) -> str:
     wanted = step_key(step)
     if not wanted:
         raise EditError("The step to check off is empty; send its text.")
-    head, lines, newline = _split(text)
+    _, lines, _ = _split(text)
     candidates = [*_front_matter_next(text, lines), *_open_items(lines)]
     exact = [c for c in candidates if step_key(c[1]) == wanted]
     partial = [c for c in candidates if f" {wanted} " in f" {step_key(c[1])} "]
@@ -180,20 +181,7 @@ def check_step(text: str, step: str) -> str:
         raise EditError(
             f"{step.strip()[:80]!r} matches {len(chosen)} steps ({listed}); send more of its words."
         )
-    index, item, task = chosen[0]
-    if task is None:
-        return append(text, f"- [x] {item}")
-    raw = lines[index]
-    ending = raw[len(raw.rstrip("\r\n")) :]
-    line = raw.rstrip("\r\n")
-    if task:
-        match = _OPEN_TASK.match(line)
-        assert match is not None
-        line = line[: match.end("lead")] + "x" + line[match.end("lead") + 1 :]
-    else:
-        line = line.rstrip() + " ✅"
-    lines[index] = line + ending
-    return head + "".join(lines)
+    return close_step(text, chosen[0][1])  # one closing rule for the app: closing.close_step
 
 
 def _open_items(lines: list[str]) -> Iterator[tuple[int, str, bool | None]]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from annoris.oauth.schedules import ensure_purge_schedule
 from sync_app.schedules import ensure_sync_schedule
 
 
@@ -22,3 +23,5 @@ class Command(BaseCommand):
         else:
             when = f"{schedule.next_run:%H:%M} UTC"
             self.stdout.write(f"Sync schedule {action}: every {schedule.minutes} min, next run {when}.")
+        _, action = ensure_purge_schedule()
+        self.stdout.write(f"OAuth purge schedule {action}: hourly.")
