@@ -215,9 +215,13 @@ class SessionViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="sessions_partial_update",
-        summary="Change fields or the text of a session document",
+        summary="Change fields or the text of a session document, or make one small edit",
         description="Sets the given fields in the front matter (and replaces the text when `content` is "
-        "given). Needs If-Match.",
+        "given). Or, with a body of `edit` alone, makes one small edit without resending the document: "
+        '`{"edit": {"append": "...", "section": "Decided"}}`, `{"edit": {"section": "Plan", '
+        '"replace_with": "..."}}` or `{"edit": {"check_step": "Deploy the worker"}}`; the front matter '
+        "and every line not edited stay byte for byte, and a section or step that is not there is a 422. "
+        "Needs If-Match.",
         **UPDATE_SCHEMA,
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -225,6 +229,11 @@ class SessionViewSet(viewsets.GenericViewSet):
 
     def perform_update(self, serializer: SessionWriteSerializer) -> writes.WriteOutcome:
         data = serializer.validated_data
+        if "edit" in data:  # PATCH {"edit": {...}}: one small edit through the same write path
+            return writes.session_edit(
+                session_id=self._session_id(), if_match=self._if_match(), edit=writes.Edit(**data["edit"]),
+                requested_by=who(self.request),
+            )  # fmt: skip
         return writes.session_update(
             session_id=self._session_id(), if_match=self._if_match(), content=data.get("content"),
             fields=serializer.fields_to_write(), path=data.get("path"), requested_by=who(self.request),

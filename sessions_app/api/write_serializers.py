@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from sessions_app.api.edit_serializers import SessionEditSerializer
 from sessions_app.documents import MAX_DOCUMENT_BYTES
 from sessions_app.models import PendingWrite
 
@@ -34,9 +35,17 @@ class SessionWriteSerializer(serializers.Serializer):
         "(sessions/{project}/{date}_{slug}.md). Must match SESSIONS_GLOB; an existing path is a 409.",
     )
 
+    edit = SessionEditSerializer(
+        required=False,
+        help_text="PATCH only, and alone: one small edit (append, replace a section, check off a step) "
+        "made without resending the document.",
+    )
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.partial and not attrs:
             raise serializers.ValidationError("Nothing to change: send content or at least one field.")
+        if "edit" in attrs and (len(attrs) > 1 or not self.partial):
+            raise serializers.ValidationError("Send edit alone, with PATCH: not with content or fields.")
         return attrs
 
     def fields_to_write(self) -> dict[str, Any]:
