@@ -24,7 +24,7 @@ from annoris.api.pagination import CursorPagination
 from annoris.api.renderers import JSONRenderer
 from annoris.api.schema import error_responses, header
 from annoris.crypto import DecryptionError
-from projects_app.models import Project
+from projects_app.api import PROJECT_PARAMETER, project_or_404
 from sessions_app.models import Session, SessionState
 from sessions_app.readpath import ReadError, SessionNotFound, SessionUnavailable
 from sessions_app.selectors import filter_sessions
@@ -143,14 +143,18 @@ class SessionReadViewSet(viewsets.GenericViewSet):
     @extend_schema(
         operation_id="projects_sessions_list",
         summary="List a project's sessions",
-        parameters=LIST_PARAMETERS,
+        parameters=[
+            OpenApiParameter(
+                "project_id", str, OpenApiParameter.PATH, description=PROJECT_PARAMETER.description
+            ),
+            *LIST_PARAMETERS,
+        ],
         responses={200: SessionListSerializer(many=True), **error_responses(400, 401, 403, 404, 429, 503)},
     )
     def project_sessions(self, request: Request, project_id: str) -> Response:
-        """``/api/projects/{project_id}/sessions/``: the list, for one project."""
-        if not Project.objects.filter(pk=project_id).exists():
-            raise NotFound("No such project.")
-        return self._list(request, self.get_queryset().filter(project_id=project_id))
+        """``/api/projects/{project_id}/sessions/``: the list, for one project (id, name or slug)."""
+        project = project_or_404(project_id)
+        return self._list(request, self.get_queryset().filter(project_id=project.pk))
 
     def _list(self, request: Request, queryset: QuerySet[Session]) -> Response:
         filters_ = SessionFilters(data=request.query_params)

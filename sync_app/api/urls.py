@@ -12,7 +12,7 @@ from rest_framework.routers import DefaultRouter
 
 from annoris.api.errors import not_found
 from annoris.api.schema import DocsView, SchemaView
-from projects_app.api import UUID_PATTERN, ProjectViewSet
+from projects_app.api import PROJECT_REFERENCE, ProjectViewSet
 from sync_app.api.sessions import SessionViewSet
 from sync_app.api.sync import SyncViewSet
 
@@ -31,7 +31,7 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", DocsView.as_view(), name="api-docs"),
     re_path(
-        rf"^projects/(?P<project_id>{UUID_PATTERN})/sessions/$",
+        rf"^projects/(?P<project_id>{PROJECT_REFERENCE})/sessions/$",
         SessionViewSet.as_view({"get": "project_sessions"}),
         name="project-sessions",
     ),
