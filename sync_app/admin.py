@@ -23,11 +23,14 @@ from projects_app.models import Project
 from sessions_app import admin as sessions_admin
 from sessions_app.context import project_next_steps
 from sessions_app.models import Session
+from sync_app.control import sync_request
 from sync_app.history import file_history, file_rows
 from sync_app.models import SyncLog, WebhookDelivery
-from sync_app.services import sync_enqueue
 
-_STATUS_COLOURS = {"success": "#2e7d32", "partial": "#ef6c00", "failed": "#c62828", "running": "#1565c0"}
+_STATUS_COLOURS = {
+    "success": "#2e7d32", "partial": "#ef6c00", "failed": "#c62828", "running": "#1565c0",
+    "queued": "#1565c0",
+}  # fmt: skip
 
 
 def _commit_link(revision: str) -> str:
@@ -150,11 +153,13 @@ class SyncLogAdmin(ReadOnlyAdmin):
         if not request.user.is_superuser:
             raise PermissionDenied
         try:
-            sync_enqueue(trigger=SyncLog.Source.MANUAL)
+            sync_request(trigger=SyncLog.Source.MANUAL)
         except Exception as exc:  # the queue (database) refused: say so, do not 500
             self.message_user(request, f"Could not queue a sync: {type(exc).__name__}", messages.ERROR)
         else:
-            self.message_user(request, "Sync queued; its log appears here when it runs.", messages.SUCCESS)
+            self.message_user(
+                request, "Sync queued; this page follows its log until it finishes.", messages.SUCCESS
+            )
         return HttpResponseRedirect(reverse("admin:sync_app_synclog_changelist"))
 
 

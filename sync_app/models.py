@@ -19,6 +19,8 @@ class SyncLog(models.Model):
         API = "api", "API"
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"  # requested (API, "Sync now"); the worker's run fills it in
+        COALESCED = "coalesced", "Coalesced"  # requested while another run went; that one covered it
         RUNNING = "running", "Running"
         SUCCESS = "success", "Success"
         PARTIAL = "partial", "Partial"
