@@ -88,7 +88,7 @@ class SessionAdmin(ReadOnlyAdmin):
     search_fields = ("title", "github_path", "status", "next_step")
     search_help_text = "Words from the title, the document body, the path, status or next step (any case)."
     date_hierarchy = "created_at"
-    ordering = ("-created_at",)
+    ordering = ("-created_at", "github_path")  # same day and time (or none written): by path
     change_form_template = "admin/sessions_app/session/change_form.html"
     readonly_fields = (
         "title", "project", "status", "state_badge", "priority", "next_html", "date_written", "github_path",

@@ -31,8 +31,9 @@ class SessionWriteSerializer(serializers.Serializer):
     path = serializers.CharField(
         max_length=500,
         required=False,
-        help_text="Create only: where the file goes. Default: SESSIONS_PATH_PATTERN "
-        "(sessions/{project}/{date}_{slug}.md). Must match SESSIONS_GLOB; an existing path is a 409.",
+        help_text="Create only: where the file goes. Default: the layout the repository's files of the "
+        "project already use (e.g. <project>/<date>-<slug>.md), else SESSIONS_PATH_PATTERN. Must match "
+        "SESSIONS_GLOB; an existing path is a 409.",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
