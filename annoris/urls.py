@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from annoris.views import landing
+from annoris.views import favicon, landing
 
 admin.site.site_header = "Annoris"
 admin.site.site_title = "Annoris"
@@ -19,4 +19,6 @@ urlpatterns = [
     path("mcp", include("sync_app.mcp.urls")),  # MCP over streamable HTTP (issue #8)
     path("", include("sync_app.urls")),
     path("", landing, name="landing"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the browsable API, JSON pages).
+    path("favicon.ico", favicon),
 ]

@@ -58,9 +58,9 @@ def _detail(value: Any, key: str = "") -> str:
     return str(value)
 
 
-@register.inclusion_tag("admin/sync_app/health_panel.html")
-def health_panel() -> dict[str, Any]:
-    healthy, report = health_report()
+def health_rows(report: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per layer of a health report: key, label, status, detail and hint (the admin's
+    panel and /health's page for browsers)."""
     rows = []
     for key, value in report.items():
         if key == "status" or not isinstance(value, dict):
@@ -70,10 +70,16 @@ def health_panel() -> dict[str, Any]:
         label = _LABELS.get(key, key.replace("_", " ").capitalize())
         hint = _HINTS.get((key, status), "")
         rows.append({"key": key, "label": label, "status": status, "detail": _detail(details), "hint": hint})
+    return rows
+
+
+@register.inclusion_tag("admin/sync_app/health_panel.html")
+def health_panel() -> dict[str, Any]:
+    healthy, report = health_report()
     last = SyncLog.objects.order_by("-synced_at").first()
     return {
         "overall": report.get("status", "ok" if healthy else "unavailable"),
-        "rows": rows,
+        "rows": health_rows(report),
         "last_log": last,
         "last_log_url": reverse("admin:sync_app_synclog_change", args=[last.pk]) if last else "",
         "logs_url": reverse("admin:sync_app_synclog_changelist"),
