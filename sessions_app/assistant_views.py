@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 
 from annoris.api.renderers import JSONRenderer
 from annoris.api.schema import ErrorSerializer
+from annoris.timestamps import iso
 from sessions_app.context import (
     DEFAULT_BUDGET,
     MAX_BUDGET,
@@ -247,7 +248,7 @@ class NextStepsView(AssistantAPIView):
                         "session": {
                             "id": str(step.session_id),
                             "title": step.session_title,
-                            "created_at": step.session_created_at.isoformat(),
+                            "created_at": iso(step.session_created_at),
                             "url": step.url,
                         },
                     }

@@ -29,6 +29,7 @@ from mcp.types import Resource, ToolAnnotations
 from pydantic import Field
 
 from annoris.crypto import DecryptionError
+from annoris.timestamps import iso
 from projects_app.models import Project
 from sessions_app import context as session_context
 from sessions_app import search as session_search
@@ -192,7 +193,7 @@ def session_summary(session: Session) -> dict[str, Any]:
         "state": session.state,
         "priority": session.priority,
         "next": session.next_step,
-        "created_at": session.created_at.isoformat(),
+        "created_at": iso(session.created_at),
         "path": session.github_path,
         "sha": session.github_sha,
     }
@@ -221,7 +222,7 @@ def _list_projects() -> dict[str, Any]:
             "status": p.status,
             "priority": p.priority,
             "session_count": p.session_count,
-            "last_session_at": p.last_session_at.isoformat() if p.last_session_at else None,
+            "last_session_at": iso(p.last_session_at),
         }
         for p in rows[:MAX_PROJECTS]
     ]
@@ -245,7 +246,7 @@ def _sync_status() -> dict[str, Any]:
     return {
         "last_sync": _sync_log(last),
         "last_successful_sync": _sync_log(good),
-        "running_since": state.running_since.isoformat() if state and state.running_since else None,
+        "running_since": iso(state.running_since) if state and state.running_since else None,
         "drift": drift_report().summary(),  # at most 2 GitHub calls (a conditional listing)
     }
 
@@ -255,8 +256,8 @@ def _sync_log(log: SyncLog | None) -> dict[str, Any] | None:
         return None
     return {
         "id": str(log.id),
-        "started_at": log.synced_at.isoformat(),
-        "finished_at": log.finished_at.isoformat() if log.finished_at else None,
+        "started_at": iso(log.synced_at),
+        "finished_at": iso(log.finished_at),
         "trigger": log.source,
         "status": log.status,
         "files_synced": log.files_synced,
@@ -325,7 +326,7 @@ def _next_steps(project: str) -> dict[str, Any]:
                 "text": step.text,
                 "session_id": str(step.session_id),
                 "session_title": step.session_title,
-                "session_created_at": step.session_created_at.isoformat(),
+                "session_created_at": iso(step.session_created_at),
             }
             for step in steps
         ]
