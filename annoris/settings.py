@@ -261,6 +261,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "annoris.api.negotiation.FastDefaultNegotiation",
     "EXCEPTION_HANDLER": "annoris.api.errors.exception_handler",
+    "VIEW_DESCRIPTION_FUNCTION": "annoris.api.root.view_description",  # docstrings as markdown
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -152,6 +152,12 @@ class SessionWriteMixin:
     def get_permissions(self) -> list[BasePermission]:
         return [*super().get_permissions(), HasWriteScope()]  # type: ignore[misc]
 
+    def get_serializer_class(self) -> type:
+        """The write shape for writes: the browsable API's form and raw-data tab show its fields."""
+        if getattr(self, "action", None) in ("create", "update", "partial_update"):
+            return SessionWriteSerializer
+        return super().get_serializer_class()  # type: ignore[misc]
+
     @extend_schema(
         operation_id="sessions_create",
         summary="Create a session document",

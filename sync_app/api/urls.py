@@ -8,19 +8,13 @@ JSON 404 for anything else. No two patterns overlap, so the order only changes s
 from __future__ import annotations
 
 from django.urls import include, path, re_path
-from rest_framework.routers import DefaultRouter
 
 from annoris.api.errors import not_found
+from annoris.api.root import Router
 from annoris.api.schema import DocsView, SchemaView
 from projects_app.api import PROJECT_REFERENCE, ProjectViewSet
 from sync_app.api.sessions import SessionViewSet
 from sync_app.api.sync import SyncViewSet
-
-
-class Router(DefaultRouter):
-    include_root_view = True
-    include_format_suffixes = False  # ?format= only: /api/sessions.json would be one more surface
-
 
 router = Router()
 router.register("sessions", SessionViewSet, basename="session")

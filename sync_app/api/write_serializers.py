@@ -10,13 +10,21 @@ from annoris.api.schema import ErrorSerializer
 from sessions_app.documents import MAX_DOCUMENT_BYTES
 from sync_app.models import PendingWrite
 
+# What the browsable API's form and raw-data tab start from: a body that creates a session as is.
+EXAMPLE_DOCUMENT = (
+    "# What this session did\n\n**Status:** 🔄 in progress\n\nWhat was decided, and why.\n\n"
+    "## Next\n- The first thing to do next\n"
+)
+
 
 class SessionWriteSerializer(serializers.Serializer):
-    """A session document to write. Given fields go into its YAML front matter."""
+    """A session document to write (JSON, or a form with the same fields). Given fields go into
+    its YAML front matter; a field sent empty (a form's blank input) is not given."""
 
     content = serializers.CharField(
         max_length=MAX_DOCUMENT_BYTES,
         trim_whitespace=False,
+        style={"base_template": "textarea.html", "rows": 12},
         help_text="The markdown document (optionally with YAML front matter). Required to create or PUT.",
     )
     title = serializers.CharField(
@@ -35,6 +43,10 @@ class SessionWriteSerializer(serializers.Serializer):
         "project already use (e.g. <project>/<date>-<slug>.md), else SESSIONS_PATH_PATTERN. Must match "
         "SESSIONS_GLOB; an existing path is a 409.",
     )
+
+    def get_initial(self) -> dict[str, Any]:
+        """The browsable API's starting point (its form and its raw-data tab): a valid body."""
+        return {"content": EXAMPLE_DOCUMENT}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.partial and not attrs:
