@@ -315,6 +315,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["annoris.formats"]  # one date style on every page: 2026-12-06 11:50 UTC
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -42,7 +42,7 @@ class SyncLog(models.Model):
         verbose_name = "sync log"
 
     def __str__(self) -> str:
-        return f"{self.get_source_display()} sync at {self.synced_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+        return f"{self.get_source_display()} sync at {self.synced_at:%Y-%m-%d %H:%M} UTC ({self.status})"
 
 
 class SyncState(models.Model):
