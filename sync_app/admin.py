@@ -144,6 +144,12 @@ class SyncLogAdmin(ReadOnlyAdmin):
         url = reverse("admin:sessions_app_session_change", args=[session_pk])
         return format_html('<a href="{}"><code>{}</code></a>', url, path_)
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The list; while a sync is queued or running, it reloads itself until the sync ends."""
+        following = SyncLog.objects.filter(status__in=[SyncLog.Status.QUEUED, SyncLog.Status.RUNNING])
+        context = {"sync_in_progress": following.exists(), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=context)
+
     def get_urls(self) -> list[URLPattern]:
         sync_now = self.admin_site.admin_view(require_POST(self.sync_now))
         return [path("sync-now/", sync_now, name="sync_app_synclog_sync_now"), *super().get_urls()]
