@@ -36,6 +36,9 @@ class ApiRootView(routers.APIRootView):
 
     extra_links: dict[str, str] = EXTRA_LINKS
 
+    def get_view_name(self) -> str:
+        return "Annoris API"  # the page's title and first breadcrumb, not "Api Root"
+
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().get(request, *args, **kwargs)
         for key, name in self.extra_links.items():

@@ -28,20 +28,26 @@ class SessionWriteSerializer(serializers.Serializer):
         help_text="The markdown document (optionally with YAML front matter). Required to create or PUT.",
     )
     title = serializers.CharField(
-        max_length=255, required=False, help_text="Written as front matter `title`."
+        max_length=255, required=False, help_text="Written into the front matter as title."
     )
-    project = serializers.CharField(max_length=255, required=False, help_text="Project name (`project`).")
+    project = serializers.CharField(
+        max_length=255, required=False, help_text="The project's name (front matter: project)."
+    )
     status = serializers.CharField(
-        max_length=100, required=False, help_text="Free-text status, e.g. '✅ done' (`status`)."
+        max_length=100, required=False, help_text="Free-text status, e.g. '✅ done' (front matter: status)."
     )
-    priority = serializers.CharField(max_length=50, required=False, help_text="Free text (`priority`).")
-    date = serializers.DateField(required=False, help_text="The session's date (`date`), YYYY-MM-DD.")
+    priority = serializers.CharField(
+        max_length=50, required=False, help_text="Free text (front matter: priority)."
+    )
+    date = serializers.DateField(
+        required=False, help_text="The session's date, YYYY-MM-DD (front matter: date)."
+    )
     path = serializers.CharField(
         max_length=500,
         required=False,
-        help_text="Create only: where the file goes. Default: the layout the repository's files of the "
-        "project already use (e.g. <project>/<date>-<slug>.md), else SESSIONS_PATH_PATTERN. Must match "
-        "SESSIONS_GLOB; an existing path is a 409.",
+        help_text="Create only: where the file goes. Default: the layout the project's files in the "
+        "repository already use (e.g. pricewise/2025-12-06-title.md), else SESSIONS_PATH_PATTERN. Must "
+        "match SESSIONS_GLOB; an existing path is a 409.",
     )
 
     def get_initial(self) -> dict[str, Any]:
