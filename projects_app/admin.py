@@ -27,6 +27,7 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     readonly_fields = ("id", "last_updated")
     change_form_template = "admin/projects_app/project/change_form.html"
+    change_list_template = "admin/annoris/change_list.html"  # Annoris's admin.css (headers that wrap)
     # Sessions listed on a project's page (newest first); the list links to all of them.
     SESSIONS_SHOWN = 50
 

@@ -209,6 +209,7 @@ def test_a_first_visit_in_chromium(stack: Stack, shots: Path) -> None:
         page.locator("#projects_app-project").get_by_role("link", name="Projects").click()
         expect(page.locator("#result_list thead")).to_contain_text("Revenue: now / target", ignore_case=True)
         expect(page.locator("#result_list thead")).to_contain_text("Progress to target", ignore_case=True)
+        assert fits_width() and box(page, "#result_list")["width"] <= box(page, "#changelist")["width"] + 1
         shot("projects")
         page.locator("#result_list").get_by_role("link", name="Annoris", exact=True).click()
         expect(page.locator("#project-sessions")).to_contain_text(SEED_TITLE)
