@@ -19,7 +19,9 @@ ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
 
 
 @pytest.fixture
-def secret(db: None, settings: Any, sample_dir: Any, q_sync: None) -> str:  # noqa: F811
+def secret(transactional_db: None, settings: Any, sample_dir: Any, q_sync: None) -> str:  # noqa: F811
+    """A write token over the synced samples, committed: the MCP tools read in a thread of their
+    own, on a connection of their own, which on PostgreSQL sees only committed rows."""
     from sync_app.engine import run_sync
 
     settings.SESSIONS_SOURCE = str(sample_dir)
