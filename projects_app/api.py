@@ -1,7 +1,7 @@
 """The projects API (issue #7): thin over ``projects_app.services``.
 
 ``/api/projects/{id}/sessions/`` is served by the sessions API (sessions_app depends on
-projects_app, not the reverse) and registered beside this viewset in ``sync_app/api/urls.py``.
+projects_app, not the reverse) and registered beside this viewset in ``sessions_app/api/urls.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from projects_app.models import Project
 from projects_app.selectors import ProjectNotFound, find_project
 from projects_app.serializers import ProjectSerializer, with_session_stats
 
-UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 # A project in a URL: its id, name, slug or folder name, any case (``find_project``), as the
 # next-steps URL and the MCP tools take it. No "/" (a name is one path segment).
 PROJECT_REFERENCE = r"[^/]+"
