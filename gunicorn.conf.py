@@ -65,3 +65,15 @@ logconfig_dict = {
     },
     "root": {"handlers": [], "level": "INFO"},
 }
+
+
+def when_ready(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """With preload, load the context's tokenizers once in the master (~1 s), shared by every fork."""
+    if not preload_app:
+        return
+    try:
+        from sessions_app.context.encoders import encoders
+
+        encoders()
+    except Exception:  # a worker loads them on its first count instead
+        server.log.exception("could not preload the tokenizers")

@@ -103,9 +103,11 @@ class CircuitBreaker:
         else:
             logger.debug("%s is still down: %s", self.name, message)
 
-    def reset(self) -> None:
-        """Back to closed with no history (tests, or an operator who knows better)."""
+    def reset(self, clock: Callable[[], float] | None = None) -> None:
+        """Back to closed with no history (tests, or an operator who knows better); ``clock``:
+        the time source from now on (a test advances it instead of sleeping)."""
         with self._lock:
+            self._clock = clock or self._clock
             self._state, self._failures, self._down_since, self._last_error = CLOSED, 0, None, ""
 
     def snapshot(self) -> dict[str, object]:

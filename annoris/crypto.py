@@ -34,21 +34,20 @@ DEVELOPMENT_KEY_ID = "dev-insecure"
 DEVELOPMENT_KEYRING = f"{DEVELOPMENT_KEY_ID}:ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcmVhbC1kYXQ"
 
 
-class CryptoError(Exception):
-    """Base class for encryption failures."""
-
-
-class KeyringError(CryptoError):
+class KeyringError(Exception):
     """The configured keyring is malformed."""
 
 
-class DecryptionError(CryptoError):
-    """A value cannot be decrypted: unknown key id, wrong key or tampering."""
+class DecryptionError(Exception):
+    """A value cannot be decrypted: unknown key id, wrong key or tampering.
 
+    ``wrong_key``: the key configured under the value's key id does not authenticate it
+    (another key reuses that id, or the value was tampered with).
+    """
 
-class WrongKey(DecryptionError):
-    """The key configured under the value's key id does not authenticate it: another key
-    reuses that id, or the value was tampered with."""
+    def __init__(self, message: str, *, wrong_key: bool = False) -> None:
+        super().__init__(message)
+        self.wrong_key = wrong_key
 
 
 @dataclass(frozen=True)
@@ -159,6 +158,6 @@ def decrypt(token: bytes | str, keyring: Keyring) -> bytes:
         raw = pybase64.b64decode(text[len(PREFIX) + len(key_id) + 1 :], altchars=b"-_", validate=True)
         return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode())
     except (InvalidTag, binascii.Error, ValueError):
-        raise WrongKey(
-            f"value under key {key_id!r} failed authentication: wrong key or tampered data"
+        raise DecryptionError(
+            f"value under key {key_id!r} failed authentication: wrong key or tampered data", wrong_key=True
         ) from None

@@ -21,6 +21,18 @@ class DomainError(Exception):
     code = "error"
     retry_after: int | None = None  # seconds; a 503 without one gets the breaker's cool-down
 
-    def __init__(self, message: str = "", *, errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        errors: dict[str, list[str]] | None = None,
+        status_code: int | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        """The class's status, code and retry delay, unless this instance names its own."""
         super().__init__(message)
         self.errors = errors or {}
+        self.status_code = status_code or self.status_code
+        self.code = code or self.code
+        self.retry_after = retry_after if retry_after is not None else self.retry_after

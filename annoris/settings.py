@@ -14,6 +14,7 @@ from csp.constants import NONCE
 
 from annoris import crypto
 from annoris.errors import ConfigurationError
+from annoris.oauth import config as oauth_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
     "django_q",
     "csp",
     "annoris.apps.AnnorisConfig",
+    "oauth2_provider",  # the OAuth 2.1 server for remote connectors (issue #16)
+    "annoris.oauth.apps.OAuthConfig",
     "projects_app",
     "sessions_app",
     "sync_app",
@@ -103,6 +106,11 @@ TEMPLATES = [
     },
 ]
 
+# Tuning (timeouts, retries, backoffs, leases, intervals) is written below as commented
+# constants, not read from the environment: deployments choose what changes between them
+# (issue #18). Tests override the constants with pytest-django's ``settings``, and the tests
+# that start processes use annoris/tests/settings_tuned.py.
+
 # --- Database -----------------------------------------------------------------
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
@@ -112,7 +120,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A dead database must not stall reads (issue #4): the read path's breaker skips it
     # after the first failure, so these bound what that first failure costs.
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _pg_options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2))  # seconds
+    _pg_options.setdefault("connect_timeout", 2)  # seconds
     # Server-side cap per statement (ms, 0 = none); raise it for long migrations if needed.
     _statement_ms = env.int("DATABASE_STATEMENT_TIMEOUT", default=15000)
     if _statement_ms:
@@ -120,21 +128,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A peer that vanished (no RST) is noticed by keepalives on idle connections and by
     # tcp_user_timeout (ms of unacknowledged data) on busy ones, not after minutes of TCP retries.
     _pg_options.setdefault("keepalives", 1)
-    _pg_options.setdefault("keepalives_idle", env.int("DATABASE_KEEPALIVES_IDLE", default=30))
+    _pg_options.setdefault("keepalives_idle", 30)
     _pg_options.setdefault("keepalives_interval", 5)
     _pg_options.setdefault("keepalives_count", 3)
-    _pg_options.setdefault("tcp_user_timeout", env.int("DATABASE_TCP_USER_TIMEOUT", default=5000))
+    _pg_options.setdefault("tcp_user_timeout", 5000)
     del _pg_options, _statement_ms
-# The read path's row query is a PostgreSQL prepared statement (planned once per
-# connection, issue #4). Turn it off behind a transaction-pooling pgbouncer.
-ANNORIS_PREPARED_READS = env.bool("ANNORIS_PREPARED_READS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The search index's covering index (INCLUDE) is a PostgreSQL speed-up; SQLite builds the
     # same index without the included columns, and says so on every command.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
-# The read path's row query is compiled once from the ORM's compiler internals (issue #10 keeps
-# them for a >20% API-level gain); False reads through the plain queryset instead.
-ANNORIS_COMPILED_READS = env.bool("ANNORIS_COMPILED_READS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache layer (on only when REDIS_URL is set: configuration, never code) ---
@@ -149,8 +151,8 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("ANNORIS_CACHE_PREFIX", default="annoris"),
             "TIMEOUT": ANNORIS_CACHE_TTL,
             "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
-                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.25,
             },
         }
     }
@@ -161,25 +163,22 @@ ANNORIS_SESSION_CACHE = "default" if REDIS_URL else None
 ANNORIS_BREAKER_COOLDOWN = env.float("ANNORIS_BREAKER_COOLDOWN", default=5.0)
 # The read path replays durable pending cache invalidations (writes whose cache refresh
 # failed: Redis paused, killed, partitioned) at most this many seconds apart, per process.
-ANNORIS_CACHE_SWEEP_INTERVAL = env.float("ANNORIS_CACHE_SWEEP_INTERVAL", default=10.0)
-# Bytes of cached values each process keeps decoded, so a hit whose bytes did not change skips
-# unpickling (ciphertext as in Redis, never plaintext; 0 turns it off).
-ANNORIS_CACHE_DECODED_BYTES = env.int("ANNORIS_CACHE_DECODED_BYTES", default=16 * 1024 * 1024)
+ANNORIS_CACHE_SWEEP_INTERVAL = 10.0
 # GitHub as the read path's last layer: per-request timeout (s) and retries, kept short so
 # "unavailable" comes in bounded time; the sync keeps the client's patient defaults.
-ANNORIS_SOURCE_TIMEOUT = env.float("ANNORIS_SOURCE_TIMEOUT", default=3.0)
-ANNORIS_SOURCE_RETRIES = env.int("ANNORIS_SOURCE_RETRIES", default=1)
+ANNORIS_SOURCE_TIMEOUT = 3.0
+ANNORIS_SOURCE_RETRIES = 1
 # Seconds the read path reuses a source listing to map ids to paths (one conditional call after).
-ANNORIS_SOURCE_LISTING_TTL = env.float("ANNORIS_SOURCE_LISTING_TTL", default=30.0)
+ANNORIS_SOURCE_LISTING_TTL = 30.0
 
 # --- Assistant interface: context, next steps, search (issue #8) --------------------
 # Newest sessions a context or a next-steps list reads (and decrypts), per request.
 ANNORIS_CONTEXT_SESSIONS = env.int("ANNORIS_CONTEXT_SESSIONS", default=30)
 # Index word prefixes of this many characters and more (up to 12) so that "redi*" finds
 # "redis"; 0 (the default) indexes whole words only. Changing it needs `reindex_search`.
-ANNORIS_SEARCH_PREFIX_MIN = env.int("ANNORIS_SEARCH_PREFIX_MIN", default=0)
-if ANNORIS_CONTEXT_SESSIONS < 1 or ANNORIS_SEARCH_PREFIX_MIN < 0:
-    raise ConfigurationError("ANNORIS_CONTEXT_SESSIONS must be >= 1 and ANNORIS_SEARCH_PREFIX_MIN >= 0")
+ANNORIS_SEARCH_PREFIX_MIN = 0
+if ANNORIS_CONTEXT_SESSIONS < 1:
+    raise ConfigurationError("ANNORIS_CONTEXT_SESSIONS must be >= 1")
 
 # --- Session source (GitHub or a local directory) ------------------------------
 
@@ -195,7 +194,7 @@ GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rst
 # Sync's patience with GitHub: read timeout per request (s), and the most time one
 # request may spend waiting out 5xx retries and rate limits (s) before failing the run.
 GITHUB_TIMEOUT = env.float("GITHUB_TIMEOUT", default=15.0)
-GITHUB_MAX_WAIT = env.float("GITHUB_MAX_WAIT", default=60.0)
+GITHUB_MAX_WAIT = 60.0
 SYNC_SCHEDULE = env.int("SYNC_SCHEDULE", default=15)  # minutes between scheduled syncs
 # Delete guard: a sync that would soft-delete more than this share of the live sessions
 # (or all of them) deletes nothing and fails; 1 turns the guard off.
@@ -208,20 +207,20 @@ if SESSIONS_SOURCE == "github" and not GITHUB_REPO:
 # (YYYY-MM-DD), {year}, {month}, {day}, {slug} (from the title). An empty {project} drops its
 # folder. The result must match SESSIONS_GLOB.
 SESSIONS_PATH_PATTERN = env.str("SESSIONS_PATH_PATTERN", default="sessions/{project}/{date}_{slug}.md")
-SESSIONS_SLUG_MAX_LENGTH = env.int("SESSIONS_SLUG_MAX_LENGTH", default=60)
+SESSIONS_SLUG_MAX_LENGTH = 60
 # A write's patience with GitHub before it goes to the outbox (202): read timeout (s) per request.
-ANNORIS_WRITE_TIMEOUT = env.float("ANNORIS_WRITE_TIMEOUT", default=10.0)
+ANNORIS_WRITE_TIMEOUT = 10.0
 # Outbox retries: first delay and cap (s, exponential with jitter), the lease a worker holds on
 # an entry while it tries it (longer than one GitHub attempt), and how long one drain task keeps
 # retrying before leaving the rest to the schedule.
-ANNORIS_OUTBOX_BACKOFF = env.float("ANNORIS_OUTBOX_BACKOFF", default=5.0)
-ANNORIS_OUTBOX_MAX_BACKOFF = env.float("ANNORIS_OUTBOX_MAX_BACKOFF", default=600.0)
-ANNORIS_OUTBOX_LEASE = env.float("ANNORIS_OUTBOX_LEASE", default=60.0)
-ANNORIS_OUTBOX_DRAIN_SECONDS = env.float("ANNORIS_OUTBOX_DRAIN_SECONDS", default=20.0)
+ANNORIS_OUTBOX_BACKOFF = 5.0
+ANNORIS_OUTBOX_MAX_BACKOFF = 600.0
+ANNORIS_OUTBOX_LEASE = 60.0
+ANNORIS_OUTBOX_DRAIN_SECONDS = 20.0
 # How long an Idempotency-Key is remembered (s), and after how long a request that never
 # finished (its process died) stops holding its key.
 ANNORIS_IDEMPOTENCY_TTL = env.int("ANNORIS_IDEMPOTENCY_TTL", default=24 * 3600)
-ANNORIS_IDEMPOTENCY_LOCK_SECONDS = env.int("ANNORIS_IDEMPOTENCY_LOCK_SECONDS", default=120)
+ANNORIS_IDEMPOTENCY_LOCK_SECONDS = 120
 
 # --- Task queue (django-q2) -----------------------------------------------------
 # The ORM broker keeps queued syncs in the database, which survives restarts;
@@ -239,12 +238,13 @@ Q_CLUSTER = {
 }
 
 # /health says "degraded" when a queued task has waited longer than this (seconds): no worker runs.
-ANNORIS_QUEUE_STALE_AFTER = env.int("ANNORIS_QUEUE_STALE_AFTER", default=300)
+ANNORIS_QUEUE_STALE_AFTER = 300
 
 # --- REST API (issue #7) ----------------------------------------------------------
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "annoris.oauth.authentication.OAuthTokenAuthentication",  # first: it leaves ann_ tokens alone
         "annoris.api.authentication.ApiTokenAuthentication",
         "annoris.api.authentication.ApiSessionAuthentication",
     ],
@@ -305,6 +305,29 @@ ANNORIS_TOKEN_CACHE = ANNORIS_SESSION_CACHE  # where that shared memory lives (N
 ANNORIS_API_THROTTLE_RATE = env.str("ANNORIS_API_THROTTLE_RATE", default="1200/min")
 # Largest request body under /api/ (413 above it).
 ANNORIS_API_MAX_BODY_BYTES = env.int("ANNORIS_API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+
+# --- OAuth 2.1 for remote connectors (issue #16, annoris/oauth/) -------------------
+# This deployment's public URL: the OAuth issuer, with /mcp as its protected resource. Every
+# metadata URL is built from it, never from the Host header. Unset (the default with DEBUG
+# off): no authorization server, static API tokens only. http is refused unless loopback.
+ANNORIS_PUBLIC_URL = oauth_config.public_url(
+    env.str("ANNORIS_PUBLIC_URL", default="http://localhost:8000" if DEBUG else "")
+)
+OAUTH2_PROVIDER = oauth_config.provider_settings(
+    ANNORIS_PUBLIC_URL or "https://oauth.invalid",
+    access_token_seconds=env.int("ANNORIS_OAUTH_ACCESS_TOKEN_SECONDS", default=3600),  # an hour
+)
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named: connections point at it
+# Dynamic registrations accepted per client IP and hour (each one is a database row).
+ANNORIS_OAUTH_REGISTRATIONS_PER_HOUR = env.int("ANNORIS_OAUTH_REGISTRATIONS_PER_HOUR", default=20)
+# Tests only: client metadata documents may be fetched from loopback addresses. Refused with DEBUG off.
+ANNORIS_OAUTH_CIMD_ALLOW_LOOPBACK = env.bool("ANNORIS_OAUTH_CIMD_ALLOW_LOOPBACK", default=False)
+if ANNORIS_OAUTH_CIMD_ALLOW_LOOPBACK and not DEBUG:
+    raise ConfigurationError("ANNORIS_OAUTH_CIMD_ALLOW_LOOPBACK is for tests only; DEBUG is off")
+LOGIN_URL = "oauth-login"  # the consent page's login: the admin's look, open to non-staff users
+# DOT warns (W008) whenever "http" redirect URIs are allowed; annoris.oauth.redirects allows
+# http for loopback hosts only (RFC 8252 native apps), at registration and at authorization.
+SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "oauth2_provider.W008"]
 
 # --- Auth, i18n, static ---------------------------------------------------------
 

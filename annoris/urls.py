@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from annoris.oauth.views import LoginView
 from annoris.views import favicon, landing
 
 admin.site.site_header = "Annoris"
@@ -21,4 +23,7 @@ urlpatterns = [
     path("", landing, name="landing"),
     # Browsers ask for /favicon.ico on pages that name no icon (the browsable API, JSON pages).
     path("favicon.ico", favicon),
+    path("oauth/login/", LoginView.as_view(), name="oauth-login"),
 ]
+if settings.ANNORIS_PUBLIC_URL:  # the OAuth 2.1 server for remote connectors (issue #16)
+    urlpatterns.append(path("", include("annoris.oauth.urls")))

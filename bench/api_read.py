@@ -120,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
             for url in (real_url, bare_url):  # warm both workers: token seen, row cached, code loaded
                 wrk(url, token, seconds=2)
             check_served_from_cache(real_url, token)
+            check_same_answer(real_url, bare_url, token)
             before = backend_counts(args)
             rounds = measure(args, real_url, bare_url, token, server.proc.pid)
             after = backend_counts(args)
@@ -264,6 +265,21 @@ def check_served_from_cache(url: str, token: str) -> None:
     status, headers, _ = _get(url, token)
     if status != 200 or headers.get("X-Annoris-Source") != "cache":
         raise SystemExit(f"the real endpoint answered {status} from {headers.get('X-Annoris-Source')}")
+
+
+def check_same_answer(real: str, bare: str, token: str) -> None:
+    """Both endpoints answer 200 with the same JSON document, before anything is timed."""
+    (real_status, real_headers, real_body), (bare_status, bare_headers, bare_body) = (
+        _get(real, token),
+        _get(bare, token),
+    )
+    if (real_status, bare_status) != (200, 200):
+        raise SystemExit(f"real answered {real_status}, bare {bare_status}: nothing to time")
+    if json.loads(real_body) != json.loads(bare_body) or "content" not in json.loads(real_body):
+        raise SystemExit("the bare view does not serve the real endpoint's session document")
+    types = real_headers.get("Content-Type"), bare_headers.get("Content-Type")
+    if types[0] != types[1]:
+        raise SystemExit(f"content types differ: {types}")
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

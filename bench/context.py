@@ -3,7 +3,11 @@
 For random projects and budgets (500, 2,500, 10,000 and 50,000 tokens, plus the no-project
 context), each call is timed; alternating with it, in the same run, the floor: the same
 query of the 30 newest sessions of the project and their decryption, which any context
-must do. Target: p99 under 50 ms (issue #8). Prints PASS/FAIL; exit 1 on FAIL.
+must do. Target: p99 under 50 ms (issue #8). Every (project, budget) pair is first asked
+once over REST and checked (200, markdown, within budget) before anything is timed, and
+every timed response is checked too. The app runs with DEBUG=0 and without the HTTPS
+redirect (the test client speaks plain HTTP; a 301 is not a context). Prints PASS/FAIL;
+exit 1 on FAIL.
 
 Run from the project root::
 
@@ -14,6 +18,7 @@ Run from the project root::
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -38,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="Keep a database a previous run filled.")
     parser.add_argument("--markdown", action="store_true", help="Print the table as markdown.")
     args = parser.parse_args(argv)
+    os.environ["SECURE_SSL_REDIRECT"] = "0"  # DEBUG=0 redirects plain HTTP to HTTPS (a 301)
     assistant_db.prepare(args.database_url, args.sessions, reuse=args.reuse)
 
     from rest_framework.test import APIClient
@@ -59,6 +65,16 @@ def main(argv: list[str] | None = None) -> int:
         for row in rows:
             _ = row.text
 
+    def check(response, budget: int) -> None:  # noqa: ANN001 - a DRF test response
+        assert response.status_code == 200, (response.status_code, response.content[:200])
+        assert response.content.startswith(b"# Context"), response.content[:200]
+        assert int(response["X-Context-Tokens"]) <= budget, response["X-Context-Tokens"]
+
+    for name in names:  # every answer is a context before anything is timed
+        for budget in BUDGETS:
+            check(client.get("/api/context/", {"project": name, "budget_tokens": budget}), budget)
+    check(client.get("/api/context/", {"budget_tokens": 2_500}), 2_500)
+
     timings: dict[str, list[float]] = {key: [] for key in ("floor", "service", "api", "recent")}
     per_budget: dict[int, list[float]] = {b: [] for b in BUDGETS}
     over = 0
@@ -78,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         response = client.get("/api/context/", {"project": name, "budget_tokens": budget})
         timings["api"].append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, response.content[:200]
+        check(response, budget)
         started = time.perf_counter()
         build_context(None, budget)
         timings["recent"].append((time.perf_counter() - started) * 1000)

@@ -69,13 +69,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def timed(call: Callable[[], httpx2.Response], count: int, into: list[float]) -> None:
+def timed(call: Callable[[], httpx2.Response], count: int, into: list[float], expect: bytes) -> None:
     for _ in range(count):
         started = time.perf_counter_ns()
         response = call()
         into.append((time.perf_counter_ns() - started) / 1e6)
         if response.status_code != 200 or b'"isError":true' in response.content:
             sys.exit(f"unexpected answer {response.status_code}: {response.text[:300]}")
+        if expect not in response.content:  # the session asked for, not some other 200
+            sys.exit(f"the answer does not hold {expect!r}: {response.text[:300]}")
 
 
 def p99(values: list[float]) -> float:
@@ -91,6 +93,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 40, "ALLOWED_HOSTS": "127.0.0.1"}
+    env["SECURE_SSL_REDIRECT"] = "0"  # plain HTTP on loopback, as behind the TLS proxy: no 301 timed
     env.setdefault("ANNORIS_ENCRYPTION_KEYS", manage({**os.environ}, "generate_key").split()[-1])
     env.setdefault("DATABASE_URL", f"sqlite:///{Path(tempfile.gettempdir()) / 'annoris-bench-mcp.sqlite3'}")
     env["SESSIONS_SOURCE"] = str(ROOT / "samples" / "sessions")
@@ -118,15 +121,16 @@ def run(base: str, token: str, args: argparse.Namespace) -> int:
     sid = sessions[0]["id"]
     call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
             "params": {"name": "read_session", "arguments": {"id": sid}}}  # fmt: skip
-    api = lambda: client.get(f"{base}/api/sessions/{sid}")  # noqa: E731
+    api = lambda: client.get(f"{base}/api/sessions/{sid}/")  # noqa: E731
     mcp = lambda: client.post(f"{base}/mcp", json=call, headers={"Accept": ACCEPT})  # noqa: E731
     api_ms: list[float] = []
     mcp_ms: list[float] = []
-    timed(api, 50, [])  # warm both workers: URLconf, the SDK import, connections
-    timed(mcp, 50, [])
+    expect = sid.encode()
+    timed(api, 50, [], expect)  # warm both workers: URLconf, the SDK import, connections
+    timed(mcp, 50, [], expect)
     for _ in range(args.rounds):
-        timed(api, args.per_round, api_ms)
-        timed(mcp, args.per_round, mcp_ms)
+        timed(api, args.per_round, api_ms, expect)
+        timed(mcp, args.per_round, mcp_ms, expect)
     a, m = statistics.median(api_ms), statistics.median(mcp_ms)
     print("| request | median ms | p99 ms |\n|---|---|---|")
     print(f"| GET /api/sessions/<id> | {a:.2f} | {p99(api_ms):.2f} |")

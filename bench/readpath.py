@@ -260,7 +260,8 @@ def fetch_text(sid: uuid.UUID) -> str:
     from sessions_app.models import Session
 
     result = Session.objects.fetch(sid)
-    result.session.text  # noqa: B018 - the decrypt is part of the read
+    if result.session.id != sid or not result.session.text:  # the decrypt is part of the read
+        raise SystemExit(f"fetch({sid}) answered session {result.session.id} with an empty text")
     return result.layer
 
 
@@ -395,48 +396,6 @@ def measure(args: argparse.Namespace, ids: list[uuid.UUID], floors: Floors) -> l
     return rows
 
 
-def api_client() -> Any:
-    """Django's test client with a real API token (the full DRF stack, in-process, no socket)."""
-    from django.test import Client
-
-    from annoris.api import tokens
-
-    _, token = tokens.issue(name="bench-reader")
-    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-
-
-def api_get(client: Any) -> Op:
-    def get(sid: uuid.UUID) -> str:
-        response = client.get(f"/api/sessions/{sid}")
-        if response.status_code != 200:
-            raise SystemExit(f"GET /api/sessions/{sid} answered {response.status_code}")
-        return response["X-Annoris-Source"]
-
-    return get
-
-
-@contextmanager
-def orm_reads() -> Iterator[None]:
-    """The database layer through the plain ORM queryset (ANNORIS_COMPILED_READS=False)."""
-    from django.test import override_settings
-
-    with override_settings(ANNORIS_COMPILED_READS=False):
-        yield
-
-
-def measure_api(args: argparse.Namespace, ids: list[uuid.UUID]) -> list[Row]:
-    """GET /api/sessions/<id>, cache off: the compiled row query (fetch) against the plain ORM (floor)."""
-    get = api_get(api_client())
-
-    def get_orm(sid: uuid.UUID) -> str:
-        with orm_reads():
-            return get(sid)
-
-    with cache_off():
-        f, b = compare(get, get_orm, ids, args.api_reads, args.rounds)
-    return [Row("database", "API GET, cache off: compiled query; floor column = plain ORM queryset", f, b)]
-
-
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -540,10 +499,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table for docs/")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="dropped and recreated")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="flushed at start")
-    parser.add_argument(
-        "--api", action="store_true", help="also GET /api/sessions/<id>: compiled query vs plain ORM"
-    )
-    parser.add_argument("--api-reads", type=int, default=3000, help="timed API reads per variant")
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -567,20 +522,12 @@ def main(argv: list[str] | None = None) -> int:
             token_bytes = floors.store_tokens(ids)
             gc.collect()
             rows = measure(args, ids, floors)
-            api_rows = measure_api(args, ids) if args.api else []
         finally:
             floors.close()
     results = checks(rows)
     print(f"machine: {machine()}")
     print(f"data: {len(ids)} sessions, ciphertext token {token_bytes:,} bytes on average; GC on")
     print(render(table(rows), markdown=args.markdown))
-    if api_rows:
-        row = api_rows[0]
-        assert row.floor is not None
-        gain = 1 - row.fetch.median_ms() / row.floor.median_ms()
-        print()
-        print(render(table(api_rows), markdown=args.markdown))
-        print(f"API level: the compiled row query saves {gain:.0%} of the plain ORM's median GET")
     print()
     for c in results:
         print(f"{'PASS' if c.ok else 'FAIL'}  {c.name}: {c.value} (target {c.target})")

@@ -24,6 +24,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -88,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             ("api", lambda q=query: client.get("/api/search/", {"q": q})),
         ):
             started = time.perf_counter()
-            call()
+            answer = call()
             timings[label].append((time.perf_counter() - started) * 1000)
+            if label == "api":
+                check_api_answer(answer, query, search_session_ids(query, limit=10)[0])
 
     # Recall against decrypt-and-scan, and the time the scan takes.
     started = time.perf_counter()
@@ -162,6 +165,18 @@ def main(argv: list[str] | None = None) -> int:
     postings = SearchPosting.objects.count()
     print(f"sessions: {len(decrypted)}, postings: {postings}, machine: {assistant_db.machine()}")
     return 0 if all(ok for _, ok in checks) else 1
+
+
+def check_api_answer(response: Any, query: str, expected: list[Any]) -> None:
+    """What was timed is the search: 200, the query echoed, the service's ids in its order."""
+    if response.status_code != 200:
+        raise SystemExit(
+            f"GET /api/search/?q={query!r} answered {response.status_code}: {response.content[:200]!r}"
+        )
+    body = response.json()
+    found = [row["id"] for row in body["results"]]
+    if body["query"] != query or found != [str(sid) for sid in expected]:
+        raise SystemExit(f"GET /api/search/?q={query!r} answered other results than the service: {found}")
 
 
 if __name__ == "__main__":

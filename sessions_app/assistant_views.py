@@ -30,9 +30,11 @@ from annoris.api.renderers import JSONRenderer
 from annoris.api.schema import ErrorSerializer
 from annoris.timestamps import iso
 from sessions_app.context import (
-    DEFAULT_BUDGET,
+    CLIENT_PRESETS,
     MAX_BUDGET,
+    MAX_CHARS,
     MIN_BUDGET,
+    MIN_CHARS,
     build_context,
     project_next_steps,
     resolve_project,
@@ -93,10 +95,22 @@ class ContextQuery(serializers.Serializer):
     )
     budget_tokens = serializers.IntegerField(
         required=False,
-        default=DEFAULT_BUDGET,
         min_value=MIN_BUDGET,
         max_value=MAX_BUDGET,
-        help_text="Most tokens the context may take (estimated conservatively).",
+        help_text="Most tokens the context may take, counted as the largest of cl100k_base, o200k_base "
+        "and Claude's tokenizer (default 2,500, or the client's).",
+    )
+    budget_chars = serializers.IntegerField(
+        required=False,
+        min_value=MIN_CHARS,
+        max_value=MAX_CHARS,
+        help_text="Most characters (UTF-16 units) the context may take, e.g. a hook's output cap.",
+    )
+    client = serializers.ChoiceField(
+        required=False,
+        choices=list(CLIENT_PRESETS),
+        help_text="Budgets for a client: claude-code (9,500 characters: its SessionStart hook shows "
+        "10,000), codex (2,500 tokens), chatgpt (4,000 tokens). Explicit budgets win.",
     )
 
 
@@ -115,10 +129,13 @@ ContextSerializer = inline_serializer(
         "markdown": serializers.CharField(),
         "tokens": serializers.IntegerField(),
         "budget_tokens": serializers.IntegerField(),
+        "budget_chars": serializers.IntegerField(allow_null=True),
         "token_counter": serializers.CharField(),
         "projects": serializers.ListField(child=serializers.CharField()),
         "sessions": ContextSessions,
         "next_steps": serializers.ListField(child=serializers.DictField()),
+        "more_sessions": serializers.IntegerField(),
+        "more_steps": serializers.IntegerField(),
     },
 )
 _CONTEXT_HEADERS = {
@@ -128,6 +145,7 @@ _CONTEXT_HEADERS = {
     "X-Context-Cut": "Id of the session cut to fit (the newest, when it does not fit whole).",
     "X-Context-Summarized": "Ids of the sessions shown as title, state and next only.",
     "X-Context-Left-Out": "Ids of the sessions considered but left out.",
+    "X-Context-More": "Sessions and open steps the context did not show at all.",
 }
 
 
@@ -156,7 +174,13 @@ class ContextView(AssistantAPIView):
     )
     def get(self, request: Request) -> Response:
         params = self.query(ContextQuery)
-        result = build_context(params.get("project"), params["budget_tokens"], link_base=self.link_base())
+        result = build_context(
+            params.get("project"),
+            params.get("budget_tokens"),
+            budget_chars=params.get("budget_chars"),
+            client=params.get("client"),
+            link_base=self.link_base(),
+        )
         headers = {
             "X-Context-Tokens": str(result.tokens),
             "X-Context-Budget": str(result.budget_tokens),
@@ -165,6 +189,7 @@ class ContextView(AssistantAPIView):
             "X-Context-Cut": ",".join(result.cut),
             "X-Context-Summarized": ",".join(result.summarized),
             "X-Context-Left-Out": ",".join(result.left_out),
+            "X-Context-More": f"{result.more_sessions} sessions, {result.more_steps} steps",
         }
         return Response(result.as_dict(), headers=headers)
 

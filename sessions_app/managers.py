@@ -1,8 +1,7 @@
 """``Session.objects``: ordinary Django querysets plus the read path's ``fetch``.
 
-The read path (``sessions_app.readpath.read``) imports the model, so the model's module
-cannot import it, not even inside a function: ``SessionsConfig.ready()`` plugs it in as
-``SessionManager.read_path`` once the models are loaded.
+The read path imports the model, so the model's module cannot import it (not even in a
+function): ``SessionsConfig.ready()`` plugs it in as ``SessionManager.read_path``.
 """
 
 from __future__ import annotations
@@ -46,10 +45,8 @@ class SessionManager(models.Manager.from_queryset(SessionQuerySet)):  # type: ig
     def fetch(self, session_id: uuid.UUID | str, *, source: Source | None = None) -> FetchResult:
         """The live session ``session_id``, trying the cache, then the database, then the source.
 
-        Returns FetchResult(session, layer, elapsed_ms). Raises SessionNotFound,
-        SessionUnavailable (an outage) or SessionUnreadable (its data cannot be served).
-        The session is read-only: a cache hit may hand the same instance to every read of
-        this process until the cached value changes (copy it, or ``get()`` it, to change it).
+        Returns FetchResult(session, layer, elapsed_ms), the session the caller's own instance.
+        Raises SessionNotFound, SessionUnavailable (an outage) or SessionUnreadable.
         """
         return self.read_path.fetch(session_id, source=source)
 

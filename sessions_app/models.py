@@ -24,6 +24,10 @@ class Session(models.Model):
 
     id = models.UUIDField(primary_key=True, editable=False)
     created_at = models.DateTimeField(db_index=True)
+    undated = models.BooleanField(
+        default=False,
+        help_text="No date in the document, its file name or its history: listed after every dated session.",
+    )
     created_time = models.CharField(
         "time written",
         max_length=20,
@@ -56,7 +60,12 @@ class Session(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["project", "-created_at"], name="session_project_created")]
+        indexes = [
+            models.Index(fields=["project", "-created_at"], name="session_project_created"),
+            # newest first with undated sessions last (sessions_app.context.NEWEST_FIRST)
+            models.Index(fields=["project", "undated", "-created_at"], name="session_project_dated"),
+            models.Index(fields=["undated", "-created_at"], name="session_dated"),
+        ]
 
     def __str__(self) -> str:
         return self.title

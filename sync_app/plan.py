@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from annoris.sources.base import Listing, SourceFile
 from sessions_app.documents import MAX_DOCUMENT_BYTES
-from sessions_app.services import SessionNotStorable, session_check_path
+from sessions_app.services import SessionRefused, session_check_path
 
 
 @dataclass
@@ -59,6 +59,6 @@ def _path_problem(path: str) -> str:
     """Why no session can be kept at ``path`` (too long, not UTF-8, NUL), or ``""``."""
     try:
         session_check_path(path)
-    except SessionNotStorable as exc:
+    except SessionRefused as exc:
         return str(exc)
     return ""

@@ -41,12 +41,7 @@ class TokenUser:
         return False
 
 
-class AuthenticationUnavailable(exceptions.APIException):
-    status_code = 503
-    default_detail = (
-        "The database is unavailable and this token has not been seen recently; try again shortly."
-    )
-    default_code = "authentication_unavailable"
+AuthenticationUnavailable = tokens.TokenCheckUnavailable  # 503: the database cannot say
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -64,10 +59,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
         try:
             auth = tokens.verify(token)
-        except tokens.InvalidToken:
+        except tokens.InvalidToken:  # TokenCheckUnavailable (503) is an APIException already
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired token.") from None
-        except tokens.TokenCheckUnavailable:
-            raise AuthenticationUnavailable() from None
         return TokenUser(auth), auth
 
     def authenticate_header(self, request: Request) -> str:

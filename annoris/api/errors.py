@@ -29,26 +29,12 @@ logger = logging.getLogger("annoris.api")
 API_PREFIX = "/api/"
 
 
-class ApiError(exceptions.APIException):
-    """An error with any status, code and optional per-field ``errors``.
-
-    ``raise ApiError(409, "A session exists at that path.", code="path_exists",
-    errors={"path": ["..."]}, headers={...})``
-    """
-
-    def __init__(
-        self,
-        status_code: int,
-        detail: str,
-        *,
-        code: str = "error",
-        errors: dict[str, list[str]] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail=detail, code=code)
-        self.status_code = status_code
-        self.errors = errors or {}
-        self.headers = headers or {}
+def ApiError(  # reads as the error it raises
+    status_code: int, detail: str, *, code: str = "error", errors: dict[str, list[str]] | None = None
+) -> DomainError:
+    """An error with any status, code and optional per-field ``errors``, for a view to raise:
+    ``raise ApiError(409, "A session exists at that path.", code="path_exists")``."""
+    return DomainError(detail, status_code=status_code, code=code, errors=errors)
 
 
 def error_body(detail: str, code: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
@@ -107,16 +93,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
 
 def _from_api_exception(exc: exceptions.APIException) -> Response:
-    headers: dict[str, str] = dict(getattr(exc, "headers", {}) or {})
+    headers: dict[str, str] = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
     if getattr(exc, "wait", None) is not None:
         headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
     if "Retry-After" not in headers:
         headers.update(retry_after(exc.status_code))
-    if isinstance(exc, ApiError):
-        body = error_body(str(exc.detail), _code(exc.detail), exc.errors)
-    elif isinstance(exc.detail, dict | list):
+    if isinstance(exc.detail, dict | list):
         body = error_body("Invalid input.", "invalid", _fields(exc.detail))
     else:
         body = error_body(str(exc.detail), _code(exc.detail))

@@ -30,10 +30,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.utils import timezone
+from rest_framework import exceptions
 
-from annoris.breaker import CircuitBreaker
+from annoris import database, state
 from annoris.models import ApiToken
 
 logger = logging.getLogger("annoris.api.tokens")
@@ -42,15 +43,20 @@ TOKEN_PREFIX = "ann_"
 SHARED_KEY_PREFIX = "annoris:v1:apitoken:"
 READ, WRITE = ApiToken.Scope.READ.value, ApiToken.Scope.WRITE.value
 
-database_breaker = CircuitBreaker("token database", cooldown=lambda: settings.ANNORIS_BREAKER_COOLDOWN)
-
 
 class InvalidToken(Exception):
     """Unknown, revoked or expired."""
 
 
-class TokenCheckUnavailable(Exception):
-    """The database cannot answer and the token was not verified recently."""
+class TokenCheckUnavailable(exceptions.APIException):
+    """The database cannot answer and the token was not verified recently: 503 (the API's
+    handler adds Retry-After; the MCP endpoint answers it the same way)."""
+
+    status_code = 503
+    default_detail = (
+        "The database is unavailable and this token has not been seen recently; try again shortly."
+    )
+    default_code = "authentication_unavailable"
 
 
 @dataclass(frozen=True)
@@ -134,8 +140,12 @@ class TokenMemory:
         with self._lock:
             self._entries.clear()
 
+    def reset(self, clock: Callable[[], float] | None = None) -> None:
+        """Forget every token (the registry's reset); verifications keep aging on this memory's clock."""
+        self.clear()
 
-memory = TokenMemory()
+
+memory = state.per_process(TokenMemory())
 
 
 def verify(token: str) -> TokenAuth:
@@ -155,7 +165,7 @@ def _check_database(digest: str, entry: _Entry | None, now: float) -> TokenAuth:
     if row is _DOWN:
         auth = _remembered(digest, entry, now)
         if auth is None:
-            raise TokenCheckUnavailable("the database is unavailable and this token was not seen recently")
+            raise TokenCheckUnavailable()
         if auth.expired(time.time()):
             raise InvalidToken("token expired")
         return auth
@@ -179,20 +189,12 @@ _DOWN = object()
 
 
 def _load(digest: str) -> ApiToken | None | object:
-    if not database_breaker.allow():
+    try:  # through the process's one database breaker (annoris.database)
+        row = database.call(ApiToken.objects.filter(digest=digest).first)
+    except DatabaseError:  # the database answered with an error: no answer about this token either
+        logger.warning("token check failed on the database", exc_info=True)
         return _DOWN
-    try:
-        row = ApiToken.objects.filter(digest=digest).first()
-    except DatabaseError as exc:
-        database_breaker.record_failure(exc)
-        if not connection.in_atomic_block:
-            try:
-                connection.close()
-            except DatabaseError:
-                pass
-        return _DOWN
-    database_breaker.record_success()
-    return row
+    return _DOWN if row is database.DOWN else row
 
 
 def _touch(row: ApiToken) -> None:
@@ -223,12 +225,6 @@ def _shared_call(op: Callable, default: object) -> object:
 
 
 def reset(*, clock: Callable[[], float] | None = None) -> None:
-    """Forget every verified token and close the breaker (tests); ``clock``: the breaker's
-    time source from now on (a test advances it instead of sleeping)."""
-    global database_breaker
-    memory.clear()
-    if clock is not None:
-        database_breaker = CircuitBreaker(
-            "token database", cooldown=lambda: settings.ANNORIS_BREAKER_COOLDOWN, clock=clock
-        )
-    database_breaker.reset()
+    """Forget every verified token and close the database breaker (tests): the process's one
+    reset (``annoris.state.reset``); ``clock``: the breakers' time source from now on."""
+    state.reset(clock)

@@ -36,6 +36,7 @@ from rest_framework.settings import api_settings
 
 from annoris.api.errors import retry_after
 from annoris.mcp import tools
+from annoris.oauth.resources import challenge
 
 logger = logging.getLogger("annoris.mcp")
 if logging.getLogger("mcp").level == logging.NOTSET:
@@ -49,10 +50,6 @@ INSTRUCTIONS = (
     "At the start of a session call get_context; read a whole session with read_session; "
     "save what you did with save_session (update_session needs the SHA you read)."
 )
-
-
-class RequestTimedOut(Exception):
-    """The SDK did not answer within MCP_TIMEOUT."""
 
 
 class AnnorisMCP(MCPServer):
@@ -107,7 +104,7 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponseBase:
         return _error(413, -32600, "The request body is too large.")
     try:
         status, headers, content = async_to_sync(_serve)(_scope(request, grant), body)
-    except RequestTimedOut:
+    except TimeoutError:  # the SDK did not answer within MCP_TIMEOUT
         return _error(504, -32603, f"The request took longer than {MCP_TIMEOUT:g} s.")
     except Exception:  # a bug in the SDK or here: answer JSON-RPC, never Django's HTML page
         logger.exception("MCP request failed")
@@ -158,7 +155,7 @@ def _accept_bearer(request: HttpRequest, authenticators: list[Any]) -> None:
 def _auth_error(status: int, message: str) -> HttpResponse:
     response = _error(status, -32001, message)
     if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="annoris"'
+        response.headers["WWW-Authenticate"] = challenge(MCP_PATH)  # points at the OAuth metadata
     elif status == 503:
         response.headers.update(retry_after(status))
     return response
@@ -235,5 +232,5 @@ async def _serve(scope: dict[str, Any], body: bytes) -> tuple[int, list[tuple[st
         async with manager.run():
             await app(scope, receive, send)
     if deadline.cancelled_caught and not answered.is_set():
-        raise RequestTimedOut()
+        raise TimeoutError(f"no answer within {MCP_TIMEOUT:g} s")
     return status, headers, b"".join(chunks)

@@ -30,6 +30,7 @@ from pydantic import Field
 
 from annoris.crypto import DecryptionError
 from annoris.errors import DomainError
+from annoris.state import per_process
 from annoris.text import NUL, SURROGATE, unstorable
 from annoris.timestamps import iso
 from projects_app.models import Project
@@ -98,14 +99,22 @@ async def _orm(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await sync_to_async(call, thread_sensitive=True)()
 
 
-_local_operator = False  # set only by `manage.py mcp`: this process serves stdio, no HTTP
+class _LocalOperator:
+    """Whether this process serves stdio (``manage.py mcp``, never the web): per-process state."""
+
+    trusted = False
+
+    def reset(self, clock: object = None) -> None:
+        self.trusted = False
+
+
+LOCAL_OPERATOR = per_process(_LocalOperator())
 
 
 def trust_local_operator() -> None:
     """Let every caller of this process write: for the stdio command, whose caller is the
     operator who started it. The web process never calls this."""
-    global _local_operator
-    _local_operator = True
+    LOCAL_OPERATOR.trusted = True
 
 
 def require_write(ctx: Context, tool: str) -> None:
@@ -114,7 +123,7 @@ def require_write(ctx: Context, tool: str) -> None:
     grant = getattr(request, "scope", {}).get(GRANT_KEY) if request is not None else None
     if grant is not None and grant.write:
         return
-    if grant is None and request is None and _local_operator:
+    if grant is None and request is None and LOCAL_OPERATOR.trusted:
         return
     raise ToolError(f"{tool} needs a token with the write scope; this token may only read.")
 

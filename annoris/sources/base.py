@@ -12,6 +12,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 # Namespace for session ids derived from (repository, path); never change it:
@@ -43,6 +44,9 @@ class SourceFile:
     path: str
     sha: str  # git blob SHA, 40 hex (a stand-in id for a file the source could not or would not read)
     size: int | None = None
+    # When the source's history says the file last changed, where one call gets it (a local
+    # file's mtime): the date of a session whose document gives none.
+    modified: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,31 @@ class WriteResult:
 
 
 class SourceError(Exception):
-    """Base class for source failures callers can act on."""
+    """Base class for source failures callers can act on.
+
+    A remote source (GitHub) attaches what it answered: ``status`` (HTTP, when there was an
+    answer), its own ``github_message``, ``errors`` and ``documentation_url``, a ``hint`` at
+    what to check, and ``retry_after`` (seconds) when it said when to come back.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        github_message: str = "",
+        errors: tuple[str, ...] = (),
+        documentation_url: str | None = None,
+        hint: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.github_message = github_message
+        self.errors = errors
+        self.documentation_url = documentation_url
+        self.hint = hint
+        self.retry_after = retry_after
 
 
 class SourceNotFound(SourceError):

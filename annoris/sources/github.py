@@ -24,7 +24,6 @@ from annoris.sources.base import (
 from annoris.sources.github_client import (
     GitHubClient,
     NotModified,
-    RateLimited,
     Tree,
     TreeEntry,
     Unauthorized,
@@ -40,7 +39,7 @@ from annoris.sources.github_client import (
 # exact per-blob reads.
 DEFAULT_ARCHIVE_THRESHOLD = 100
 
-_FATAL = (Unauthorized, Unavailable, RateLimited)  # whole-source failures: stop, do not record per file
+_FATAL = (Unauthorized, Unavailable)  # whole-source failures: stop, do not record per file
 _SYMLINK = "120000"
 
 

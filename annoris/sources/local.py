@@ -1,11 +1,9 @@
 """LocalSource: session files in a directory on disk (the embedded default).
 
-Nothing outside the directory is ever opened, ``stat()``-ed (beyond ``lstat``) or
-hashed: symbolic links are not followed (as in a git repository, a link is not a
-document), and every file is opened one path component at a time from the
-directory itself with ``O_NOFOLLOW``, so a link swapped in mid-listing cannot lead
-out either. FIFOs, sockets and devices are skipped without being opened (opening a
-FIFO blocks until a writer comes). No file is read past ``max_bytes``.
+Nothing outside the directory is ever opened, ``stat()``-ed (beyond ``lstat``) or hashed:
+links are not followed (in git a link is not a document), and every file is opened one path
+component at a time with ``O_NOFOLLOW``, so a link swapped in mid-listing cannot lead out
+either. FIFOs, sockets and devices are skipped unopened. No file is read past ``max_bytes``.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from annoris.sources.atomic import path_lock, remove_at, replace_at
@@ -123,7 +122,8 @@ class LocalSource:
                     files.append(SourceFile(path=rel, sha=stand_in, size=info.st_size))
                     continue
             stat_cache[rel] = [*key, sha]
-            files.append(SourceFile(path=rel, sha=sha, size=info.st_size))
+            modified = datetime.fromtimestamp(info.st_mtime, tz=UTC)
+            files.append(SourceFile(path=rel, sha=sha, size=info.st_size, modified=modified))
         self.state["stat"] = stat_cache
         return Listing(files=tuple(files), not_modified=stat_cache == old, skipped=tuple(skipped))
 

@@ -42,3 +42,8 @@ def test_apps_import_only_the_layers_below_them() -> None:
             if target.startswith(WIRING) or LAYERS.index(target.split(".")[0]) > level:
                 wrong.append(f"{module} -> {target}")
     assert wrong == []
+
+
+def test_no_module_rebinds_a_global() -> None:
+    """Per-process state lives in annoris/state.py's registry (issue #18): no ``global`` statement."""
+    assert targets.counts()["global statements"] == 0

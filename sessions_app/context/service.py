@@ -12,12 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from itertools import zip_longest
 
 from django.conf import settings
 from django.db.models import Max
 from django.urls import reverse
 
 from annoris.crypto import DecryptionError
+from annoris.errors import DomainError
 from projects_app.models import Project
 from projects_app.selectors import ProjectNotFound, find_project
 from sessions_app.documents.nextsteps import StepMentions, extract_steps, open_steps
@@ -26,26 +28,64 @@ from sessions_app.models import Session
 from .compose import ContextResult, ContextSession, ContextStep, compose_context
 
 __all__ = [
+    "CLIENT_PRESETS",
     "MAX_BUDGET",
+    "MAX_CHARS",
     "MIN_BUDGET",
+    "MIN_CHARS",
+    "NEWEST_FIRST",
     "BudgetOutOfRange",
+    "ClientPreset",
     "NextStep",
     "ProjectNotFound",
     "build_context",
+    "context_limits",
     "project_next_steps",
     "resolve_project",
+    "resource_link",
 ]
 
 MIN_BUDGET = 50
 MAX_BUDGET = 50_000
 DEFAULT_BUDGET = 2_500
+MIN_CHARS = 500
+MAX_CHARS = 400_000
 RECENT_PROJECTS = 3  # projects in a context asked for without one
+_MIN_PER_PROJECT = 10  # sessions each of them reads, at least
 _RECENT_SCAN = 300  # newest sessions looked at to find them
-_FIELDS = ("id", "title", "created_at", "state", "next_step", "content", "project__name")
+_FIELDS = (
+    *("id", "title", "created_at", "undated", "state", "next_step", "content", "github_path"),
+    "project__name",
+)
+# Newest first; an undated session (no date in it, its name or its history) never outranks a
+# dated one; sessions of one instant by path, descending (file names often number them).
+NEWEST_FIRST = ("undated", "-created_at", "-github_path", "id")
 
 
-class BudgetOutOfRange(ValueError):
-    """``budget_tokens`` is outside MIN_BUDGET..MAX_BUDGET."""
+@dataclass(frozen=True)
+class ClientPreset:
+    """What one assistant client can take at the start of a session."""
+
+    budget_tokens: int
+    budget_chars: int | None
+    why: str
+
+
+CLIENT_PRESETS = {
+    # Claude Code shows a SessionStart hook's first 10,000 characters; the rest is a 2 KB preview.
+    "claude-code": ClientPreset(10_000, 9_500, "Claude Code's SessionStart hook shows 10,000 characters"),
+    # Codex's hooks cut their output at 2,500 tokens by default.
+    "codex": ClientPreset(2_500, None, "Codex cuts hook output at 2,500 tokens"),
+    # ChatGPT connectors state no cap; a moderate context that leaves room for the conversation.
+    "chatgpt": ClientPreset(4_000, None, "a moderate context for ChatGPT connectors"),
+}
+
+
+class BudgetOutOfRange(DomainError, ValueError):
+    """``budget_tokens`` or ``budget_chars`` is out of range, or ``client`` is unknown (400)."""
+
+    status_code = 400
+    code = "invalid"
 
 
 @dataclass(frozen=True)
@@ -64,43 +104,100 @@ def resolve_project(project: Project | uuid.UUID | str) -> Project:
     return find_project(project)
 
 
-def build_context(
-    project: Project | uuid.UUID | str | None = None,
-    budget_tokens: int = DEFAULT_BUDGET,
-    *,
-    link_base: str = "",
-) -> ContextResult:
-    """What an assistant should load at the start of a session, within ``budget_tokens``.
+def resource_link(session_id: uuid.UUID | str) -> str:
+    """A session as an MCP resource: ``annoris://sessions/{id}`` (links for ``build_context``)."""
+    return f"annoris://sessions/{session_id}"
 
-    With ``project`` (instance, id or name): its name, status and priority, its open next
-    steps and its sessions, newest first. Without: the same over the RECENT_PROJECTS most
-    recently active projects. Links are ``link_base`` + the session's API path. Raises
-    ProjectNotFound and BudgetOutOfRange (budgets run from MIN_BUDGET to MAX_BUDGET).
+
+def context_limits(
+    budget_tokens: int | None = None, budget_chars: int | None = None, client: str | None = None
+) -> tuple[int, int | None]:
+    """The token and character budgets asked for: explicit values win over ``client``'s preset.
+
+    Raises BudgetOutOfRange (tokens MIN_BUDGET..MAX_BUDGET, characters MIN_CHARS..MAX_CHARS,
+    client one of CLIENT_PRESETS).
     """
-    if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int):
-        raise BudgetOutOfRange("budget_tokens must be an integer")
+    preset = None
+    if client is not None:
+        preset = CLIENT_PRESETS.get(client)
+        if preset is None:
+            raise BudgetOutOfRange(f"client must be one of {', '.join(CLIENT_PRESETS)}")
+    if budget_tokens is None:
+        budget_tokens = preset.budget_tokens if preset else DEFAULT_BUDGET
+    if budget_chars is None and preset is not None:
+        budget_chars = preset.budget_chars
+    for value, name in ((budget_tokens, "budget_tokens"), (budget_chars, "budget_chars")):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise BudgetOutOfRange(f"{name} must be an integer")
     if not MIN_BUDGET <= budget_tokens <= MAX_BUDGET:
         raise BudgetOutOfRange(f"budget_tokens must be between {MIN_BUDGET} and {MAX_BUDGET}")
+    if budget_chars is not None and not MIN_CHARS <= budget_chars <= MAX_CHARS:
+        raise BudgetOutOfRange(f"budget_chars must be between {MIN_CHARS} and {MAX_CHARS}")
+    return budget_tokens, budget_chars
+
+
+def build_context(
+    project: Project | uuid.UUID | str | None = None,
+    budget_tokens: int | None = None,
+    *,
+    budget_chars: int | None = None,
+    client: str | None = None,
+    link_base: str = "",
+    links: Callable[[uuid.UUID], str] | None = None,
+) -> ContextResult:
+    """What an assistant should load at the start of a session, within its budgets.
+
+    With ``project`` (instance, id, name, slug or folder): its name, status and priority,
+    its open next steps and its sessions, newest first. Without: the same over the
+    RECENT_PROJECTS most recently active projects, each with its own sessions and open
+    steps. Budgets: see ``context_limits`` (``client``: claude-code, codex or chatgpt).
+    Links are ``links(session id)``, by default ``link_base`` + the session's API path
+    (``resource_link`` gives MCP resources). Raises ProjectNotFound and BudgetOutOfRange.
+    """
+    budget_tokens, budget_chars = context_limits(budget_tokens, budget_chars, client)
     if project is not None:
         projects = [resolve_project(project)]
         header = _project_header(projects[0])
+        window = settings.ANNORIS_CONTEXT_SESSIONS
     else:
         projects = _recent_projects()
         header = _recent_header(projects)
-    rows = _recent_sessions([p.id for p in projects], settings.ANNORIS_CONTEXT_SESSIONS)
-    links = _links(link_base)
-    sessions = [_context_session(row, links) for row in rows]
-    steps = [
-        ContextStep(text=text, session_id=s.id, session_title=s.title, url=s.url)
-        for text, s in open_steps((s, _mentions(s.text, s.next)) for s in sessions if s.text is not None)
-    ]
+        window = max(_MIN_PER_PROJECT, settings.ANNORIS_CONTEXT_SESSIONS // max(1, len(projects)))
+    link = links or _links(link_base)
+    sessions: list[ContextSession] = []
+    steps_by_project: list[list[ContextStep]] = []
+    full = False  # some project has more sessions than its window: count them all
+    for found in projects:
+        rows = _recent_sessions([found.id], window)
+        full = full or len(rows) == window
+        shown = [_context_session(row, link) for row in rows]
+        sessions += shown
+        steps_by_project.append(_open_steps(shown))
+    sessions.sort(key=lambda s: (s.undated, -s.created_at.timestamp()))  # stable: ties keep their order
+    total = Session.objects.live().filter(project__in=projects).count() if full else len(sessions)
     return compose_context(
         header=header,
-        steps=steps,
+        steps=_interleaved(steps_by_project),
         sessions=sessions,
         budget_tokens=budget_tokens,
+        budget_chars=budget_chars,
         projects=[p.name for p in projects],
+        more_sessions=max(0, total - len(sessions)),
     )
+
+
+def _open_steps(sessions: list[ContextSession]) -> list[ContextStep]:
+    """The open steps of one project's sessions (newest first)."""
+    mentions = ((s, _mentions(s.text, s.next, s.title, s.state == "done")) for s in sessions if s.text)
+    return [
+        ContextStep(text=text, session_id=s.id, session_title=s.title, url=s.url)
+        for text, s in open_steps(mentions)
+    ]
+
+
+def _interleaved(groups: list[list[ContextStep]]) -> list[ContextStep]:
+    """One step of each project in turn, so no project's steps crowd out another's."""
+    return [step for row in zip_longest(*groups) for step in row if step is not None]
 
 
 def project_next_steps(
@@ -108,8 +205,9 @@ def project_next_steps(
 ) -> list[NextStep]:
     """The open next steps of the project's ``sessions`` newest sessions, newest first.
 
-    Closed steps (checked, ✅, struck or repeated as done in a later session) drop out;
-    identical steps appear once, linked to the newest session that lists them open.
+    Closed steps (checked, ✅, struck, done, or named as done in other words by a later
+    session) drop out; identical steps appear once, linked to the newest session that
+    lists them open.
     """
     found = resolve_project(project)
     rows = _recent_sessions([found.id], sessions or settings.ANNORIS_CONTEXT_SESSIONS)
@@ -118,7 +216,7 @@ def project_next_steps(
     for row in rows:
         text = _decrypted(row)
         if text is not None:
-            mentions.append((row, _mentions(text, row.next_step)))
+            mentions.append((row, _mentions(text, row.next_step, row.title, row.state == "done")))
     return [
         NextStep(
             text=text,
@@ -132,21 +230,21 @@ def project_next_steps(
 
 
 @lru_cache(maxsize=4096)
-def _mentions(text: str, next_field: str) -> StepMentions:
+def _mentions(text: str, next_field: str, title: str, done: bool) -> StepMentions:
     """The steps of a document, computed once per content (sessions are read far more than written)."""
-    return extract_steps(text, next_field=next_field)
+    return extract_steps(text, next_field=next_field, title=title, done=done)
 
 
 def _recent_projects() -> list[Project]:
-    """The RECENT_PROJECTS projects with the newest live sessions.
+    """The RECENT_PROJECTS projects with the newest live sessions (dated ones first).
 
-    Walks the newest sessions on the created_at index until enough projects are seen, and
-    only aggregates over every session when the newest few hundred name fewer projects.
+    Walks the newest sessions on an index until enough projects are seen, and only
+    aggregates over every session when the newest few hundred name fewer projects.
     """
     newest = (
         Session.objects.live()
         .exclude(project=None)
-        .order_by("-created_at")
+        .order_by("undated", "-created_at")
         .values_list("project_id", flat=True)[:_RECENT_SCAN]
     )
     ids = list(dict.fromkeys(newest))[:RECENT_PROJECTS]
@@ -171,7 +269,7 @@ def _recent_sessions(project_ids: list[uuid.UUID], limit: int) -> list[Session]:
         .filter(project_id__in=project_ids)
         .select_related("project")
         .only(*_FIELDS)
-        .order_by("-created_at", "id")[:limit]
+        .order_by(*NEWEST_FIRST)[:limit]
     )
 
 
@@ -198,6 +296,7 @@ def _context_session(row: Session, links: Callable[[uuid.UUID], str]) -> Context
         next=row.next_step,
         url=links(row.id),
         text=_decrypted(row),
+        undated=row.undated,
     )
 
 

@@ -9,6 +9,7 @@ import functools
 import re
 import time
 import unicodedata
+from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "bold_fields",
     "clean_title",
     "first_heading",
+    "title_headings",
     "front_matter",
     "project_from_path",
 ]
@@ -44,7 +46,18 @@ _BOLD_FIELD = re.compile(
     r"[^\S\n]*(?P<value>[^\n]*?)[^\S\n]*$",
     re.M,
 )
-_HEADING = re.compile(r"^#[^\S\n]+(?P<text>[^\n]*?)[^\S\n]*#*[^\S\n]*$", re.M)
+_TITLE = re.compile(
+    r"^#[^\S\n]+(?P<atx>[^\n]*?)[^\S\n]*#*[^\S\n]*$"
+    r"|^(?=[^\n]*[^\W_])(?P<setext>[^\n]+)\n[^\S\n]{0,3}(?P<under>=+|-{2,}|~{3,}|\^{3,}|\*{3,}|\+{3,}|:{3,}|'{3,}|\"{3,}|`{3,})"
+    r"[^\S\n]*$",
+    re.M,
+)
+_NOT_SETEXT = re.compile(r"^\s*(?:[-*+>|]|\d{1,3}[.)]\s|\*\*[^*]+\*\*\s*:|\*\*[^*]+:\*\*)")
+# Badges and other images: "[![CI](https://.../badge.svg)](https://...)", "![logo](x.png)",
+# reference-style "![x][y]" and HTML <img>; a title keeps none of them.
+_IMAGE = re.compile(
+    r"\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)|!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])|<img\b[^>]*>", re.I
+)
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`|~~)")
 # Categories stripped from the ends of a title: symbols (emoji), marks (variation
@@ -174,12 +187,27 @@ def bold_fields(text: str) -> dict[str, str]:
 
 
 def first_heading(text: str) -> str | None:
-    """The text of the first ``# `` heading outside code fences, or None."""
+    """The text of the first title heading outside code fences, or None (see ``title_headings``)."""
+    return next(title_headings(text), None)
+
+
+def title_headings(text: str) -> Iterator[str]:
+    """The texts of the title headings outside code fences, in document order.
+
+    A title heading is a ``# `` heading, a setext heading (a line underlined with ``===`` or
+    ``---``) or a reST title (a line underlined, and perhaps overlined, with ``~ ^ * + : ' "``
+    or a backtick, at least as long as the line). A list item, quote, table row or bold
+    field line above a ``---`` is not a heading.
+    """
     for segment in _outside_fences(text):
-        match = _HEADING.search(segment)
-        if match:
-            return match.group("text")
-    return None
+        for match in _TITLE.finditer(segment):
+            if match.group("atx") is not None:
+                yield match.group("atx")
+                continue
+            line, under = match.group("setext"), match.group("under")
+            if _NOT_SETEXT.match(line) or (under[0] not in "=-" and len(under) < len(line.strip())):
+                continue
+            yield line.strip()
 
 
 @functools.lru_cache(maxsize=4)
@@ -212,9 +240,14 @@ def _outside_fences(text: str) -> tuple[str, ...]:
 def clean_title(text: str) -> str:
     """A heading or title as plain words: markdown removed, emoji trimmed from the ends.
 
-    "# 🚀 **REDIS** strategy ✅" gives "REDIS strategy". Emoji inside the title stay. If
-    nothing but symbols is left, the original (whitespace-trimmed) text is returned.
+    "# 🚀 **REDIS** strategy ✅" gives "REDIS strategy". Emoji inside the title stay; badge
+    images go. If nothing but symbols is left, the original (whitespace-trimmed) text is
+    returned; if nothing but images, "".
     """
+    without_images = _IMAGE.sub("", text)
+    if not without_images.strip():
+        return ""
+    text = without_images
     plain = _EMPHASIS.sub("", _LINK.sub(r"\1", text))
     plain = " ".join(plain.split())
     start, end = 0, len(plain)

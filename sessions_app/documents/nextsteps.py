@@ -1,13 +1,18 @@
 """Next steps written in a session document, and the ones it closes.
 
 A session names its next steps in three ways: the ``Next`` field, the items of a section
-headed "Next", "Next steps", "Next actions", "TODO", "Следующие шаги", "Дальше" and the
+headed "Next", "Next steps", "TODO", "План", "Следующие шаги", "Дальнейшие шаги" and the
 like, and unchecked task items (``- [ ] ...``) anywhere. It closes a step by checking it
-(``- [x] ...``), marking it ✅ (or ✔️ ☑️), striking it through, or listing it under a
-"Done" / "Сделано" heading or with "done" / "сделано" after it.
+(``- [x] ...``), marking it ✅ (or ✔️ ☑️), striking it through, saying "done" / "готово" /
+"сделано" in it, or listing it under a "Done" / "Сделано" heading.
 
 Items are compared by ``key``: folded words without markdown or emoji, so "**Deploy** the
-worker ✅" closes "- [ ] deploy the worker". Pure Python, no Django.
+worker ✅" closes "- [ ] deploy the worker". A later session also closes a step in other
+words: a done item, a heading marked done ("Staging deploy — DONE ✅") or the title of a
+session whose status is done, when it names the same work (``stems.names_same_work``:
+"Staging deploy" closes "Deploy the new build to staging"). A mention without "done"
+("the staging deploy still fails") closes nothing, nor does a denied one ("not done").
+Pure Python, no Django.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
 
-from .fields import front_matter
+from .fields import clean_title, front_matter
 from .folding import fold, words
+from .stems import content_stems, names_same_work, negated
 
 __all__ = ["StepMentions", "extract_steps", "open_steps", "step_key"]
 
@@ -37,6 +43,9 @@ _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _DONE_MARKS = ("✅", "✔", "☑")
 _STRUCK = re.compile(r"^~~.+~~$")
 _DONE_SUFFIX = re.compile(r"[\s(—–:-]+(done|сделано|готово|выполнено)[\s).!]*$", re.IGNORECASE)
+_DONE_WORDS = "done completed complete finished shipped готово сделано выполнено завершено закрыто"
+_DONE_WORD = re.compile(r"(?<!\w)(" + "|".join(_DONE_WORDS.split()) + r")(?!\w)", re.IGNORECASE)
+_DONE_STEMS = content_stems(_DONE_WORDS)
 _NEXT_HEADINGS = frozenset(
     {
         "next",
@@ -60,6 +69,17 @@ _NEXT_HEADINGS = frozenset(
         "планы",
         "далее",
         "todo list",
+        "дальнейшие шаги",
+        "дальнейшие действия",
+        "следующие задачи",
+        "план работ",
+        "план действий",
+        "план на завтра",
+        "осталось",
+        "remaining",
+        "remaining work",
+        "what s left",
+        "open items",
     }
 )
 _DONE_HEADINGS = frozenset(
@@ -77,6 +97,7 @@ class StepMentions:
 
     open: tuple[str, ...]
     closed: frozenset[str]
+    done: tuple[frozenset[str], ...] = ()  # stems of the work it names as done (items, headings, title)
 
 
 @lru_cache(maxsize=16384)
@@ -85,11 +106,27 @@ def step_key(text: str) -> str:
     return " ".join(words(_strip_markup(text)))
 
 
-def extract_steps(text: str, *, next_field: str = "") -> StepMentions:
-    """The open and closed steps of one document (``next_field``: its parsed ``Next`` value)."""
-    _, body = front_matter_or_text(text)
+def extract_steps(text: str, *, next_field: str = "", title: str = "", done: bool = False) -> StepMentions:
+    """The open and closed steps of one document.
+
+    ``next_field`` is its parsed ``Next`` value, ``title`` its title and ``done`` whether its
+    status says done (then the title names work done; a title saying "DONE" does anyway).
+    """
+    meta, body = front_matter_or_text(text)
     opened: dict[str, str] = {}
     closed: set[str] = set()
+    phrases: list[frozenset[str]] = []
+
+    def add_done(item: str) -> None:
+        closed.add(step_key(item))
+        if not negated(item):
+            stems = content_stems(_strip_markup(item)) - _DONE_STEMS
+            if stems and stems not in phrases:
+                phrases.append(stems)
+
+    title = title or str(meta.get("title") or "")
+    if title and (done or _is_done(title)):
+        add_done(clean_title(title))
 
     def add_open(item: str) -> None:
         clean = _clean(item)
@@ -110,9 +147,11 @@ def extract_steps(text: str, *, next_field: str = "") -> StepMentions:
             continue
         heading = _heading(line)
         if heading is not None:
-            level, title = heading
+            level, heading_text = heading
+            if _is_done(heading_text) and not _section_kind(heading_text):
+                add_done(heading_text)  # "Staging deploy — DONE ✅"
             if section is None or level <= section_level or level == 7:
-                kind = _section_kind(title)
+                kind = _section_kind(heading_text)
                 section, section_level = kind, (level if kind else 0)
             continue
         if _RULE.match(line):
@@ -124,36 +163,45 @@ def extract_steps(text: str, *, next_field: str = "") -> StepMentions:
             if task.group("mark") == " " and not _is_done(item):
                 add_open(item)
             else:
-                closed.add(step_key(item))
+                add_done(item)
             continue
         listed = _ITEM.match(line)
         if not listed:
             continue
         item = listed.group("text")
         if _is_done(item) or section == "done":
-            closed.add(step_key(item))
+            add_done(item)
         elif section == "next":
             add_open(item)
     closed.discard("")
-    return StepMentions(open=tuple(v for k, v in opened.items() if k not in closed), closed=frozenset(closed))
+    return StepMentions(
+        open=tuple(v for k, v in opened.items() if k not in closed),
+        closed=frozenset(closed),
+        done=tuple(phrases),
+    )
 
 
 def open_steps(mentions: Iterable[tuple[T, StepMentions]]) -> list[tuple[str, T]]:
     """The steps still open across sessions given newest first, each once, with its session.
 
-    A step is open when some session lists it open and no newer session closes it; it
-    is linked to the newest session that lists it open.
+    A step is open when some session lists it open and no newer session closes it, by its
+    words or in other words; it is linked to the newest session that lists it open.
     """
     closed_later: set[str] = set()
+    done_later: list[frozenset[str]] = []
     seen: set[str] = set()
     result: list[tuple[str, T]] = []
     for session, found in mentions:
         for text in found.open:
             key = step_key(text)
-            if key not in closed_later and key not in seen:
-                seen.add(key)
+            if key in closed_later or key in seen:
+                continue
+            seen.add(key)
+            stems = content_stems(_strip_markup(text))
+            if not any(names_same_work(done, stems) for done in done_later):
                 result.append((text, session))
         closed_later |= found.closed
+        done_later.extend(found.done)
     return result
 
 
@@ -185,10 +233,12 @@ def _section_kind(title: str) -> str | None:
 
 
 def _is_done(item: str) -> bool:
+    """Marked done: ✅ (✔ ☑), struck through, or "done" / "готово" / "сделано" in it, not denied."""
     stripped = item.strip()
-    if any(mark in stripped for mark in _DONE_MARKS):
+    if _STRUCK.match(stripped) or _DONE_SUFFIX.search(stripped):
         return True
-    return bool(_STRUCK.match(stripped) or _DONE_SUFFIX.search(stripped))
+    marked = any(mark in stripped for mark in _DONE_MARKS) or _DONE_WORD.search(stripped)
+    return bool(marked) and not negated(stripped)
 
 
 def _strip_markup(text: str) -> str:

@@ -2,13 +2,16 @@
 
 Every field is looked up in order of preference: YAML front matter, then bold field lines
 (``**Date:** October 20, 2025 (Evening)``), then the path (a date in the file name, the
-project folder), then a default (``fallback_date``, the file stem as title). The content
+project folder), then the source's history for the date (``history_date``: a local file's
+mtime), then a default (``fallback_date``, which marks the session undated; the file stem
+as title). The content
 is stored byte-faithfully: only a leading BOM and mis-decoded text are changed, and each
 such change is recorded in ``repairs``.
 """
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +21,7 @@ from typing import Any
 from .dates import DateOutOfRange, date_from_filename, parse_human_date, time_written, to_utc
 from .encoding import repair_mojibake
 from .errors import MAX_DOCUMENT_BYTES, DocumentError
-from .fields import bold_fields, clean_title, first_heading, front_matter, project_from_path
+from .fields import bold_fields, clean_title, front_matter, project_from_path, title_headings
 from .state import derive_state
 
 __all__ = ["ParsedDocument", "decode_document", "parse_document"]
@@ -40,8 +43,9 @@ class ParsedDocument:
 
     ``created_at`` is aware UTC and ``date_source`` says where it came from:
     ``'front_matter'``, ``'field'`` (a bold ``**Date:**`` line), ``'path'`` (the file
-    name) or ``'fallback'``. ``title`` is plain words: markdown removed and emoji trimmed
-    from its ends ("# 🚀 REDIS STRATEGY" gives "REDIS STRATEGY"). ``status`` and
+    name), ``'history'`` (the source's history) or ``'fallback'`` (``undated``).
+    ``title`` is plain words: markdown removed and emoji trimmed from its ends
+    ("# 🚀 REDIS STRATEGY" gives "REDIS STRATEGY"). ``status`` and
     ``priority`` are ``''`` when absent and truncated to 100 and 50 characters; ``state``
     is derived from the status (done, in_progress, blocked, planned or unknown).
     ``project`` is None when neither the text nor the path names one. ``content`` is the
@@ -63,8 +67,15 @@ class ParsedDocument:
     # The time of day as the winning date gave it ("Evening", "14:30"); "" when it gave a day only.
     created_time: str = ""
 
+    @property
+    def undated(self) -> bool:
+        """No date anywhere: ``created_at`` is only when it was first seen."""
+        return self.date_source == "fallback"
 
-def parse_document(raw: bytes, *, path: str, fallback_date: datetime) -> ParsedDocument:
+
+def parse_document(
+    raw: bytes, *, path: str, fallback_date: datetime, history_date: datetime | None = None
+) -> ParsedDocument:
     """Parse one session file; ``path`` is its path in the repository.
 
     Raises ``DocumentError`` (one-line message) for a file over ``MAX_DOCUMENT_BYTES``,
@@ -77,7 +88,7 @@ def parse_document(raw: bytes, *, path: str, fallback_date: datetime) -> ParsedD
     text, repairs = decode_document(raw)
     meta, body = front_matter(text)
     lookup = _Fields({str(key).strip().lower(): value for key, value in meta.items()}, bold_fields(body))
-    created_at, date_source = _created_at(lookup, path, fallback_date)
+    created_at, date_source = _created_at(lookup, path, fallback_date, history_date)
     status = _truncated("status", lookup.get("status") or "", STATUS_MAX_LENGTH, repairs)
     priority = _truncated("priority", lookup.get("priority") or "", PRIORITY_MAX_LENGTH, repairs)
     written_dates = {"front_matter": lookup.front_matter.get("date"), "field": lookup.bold.get("date")}
@@ -148,7 +159,9 @@ class _Fields:
         return self.bold.get(key)
 
 
-def _created_at(fields: _Fields, path: str, fallback_date: datetime) -> tuple[datetime, str]:
+def _created_at(
+    fields: _Fields, path: str, fallback_date: datetime, history_date: datetime | None
+) -> tuple[datetime, str]:
     """The creation time and where it came from (see ``ParsedDocument.date_source``)."""
     candidates = (("front_matter", fields.front_matter.get("date")), ("field", fields.bold.get("date")))
     for source, value in candidates:
@@ -162,6 +175,8 @@ def _created_at(fields: _Fields, path: str, fallback_date: datetime) -> tuple[da
     from_name = date_from_filename(_path(path).name)
     if from_name is not None:
         return from_name, "path"
+    if history_date is not None:
+        return to_utc(history_date), "history"
     return to_utc(fallback_date), "fallback"
 
 
@@ -178,11 +193,14 @@ def _session_id(value: object) -> uuid.UUID | None:
 
 
 def _title(fields: _Fields, body: str, path: str) -> str:
-    """Front matter title, else the first ``# `` heading of ``body``, else the file stem."""
+    """Front matter title, else the first title heading of ``body`` that is more than badges
+    (``#``, setext or reST), else the file stem."""
     written = fields.front_matter.get("title")
-    for candidate in (str(written) if written is not None else None, first_heading(body)):
-        if candidate and candidate.strip():
-            return clean_title(candidate)[:TITLE_MAX_LENGTH]
+    candidates = itertools.chain([str(written)] if written is not None else [], title_headings(body))
+    for candidate in itertools.islice(candidates, 20):
+        title = clean_title(candidate) if candidate.strip() else ""
+        if title:
+            return title[:TITLE_MAX_LENGTH]
     return _path(path).stem[:TITLE_MAX_LENGTH]
 
 

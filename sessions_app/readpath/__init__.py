@@ -11,38 +11,32 @@ Two levels, so that imports point one way:
 - ``sessions_app.readpath.read``: ``fetch``, ``fetch_by_path``, ``FetchResult`` (also
   ``Session.objects.fetch``), which calls the services to write source hits back.
 
-Modules: ``read`` (the order of the layers), ``cache`` (Redis), ``database`` (the row
-query and the outage-aware call), ``source`` (GitHub or the local folder), ``writeback``
-(source hits queued for the database), ``invalidation`` (durable pending cache
-invalidations), ``errors``, and ``state`` (all per-process memory, in one object).
+Modules: ``read`` (the order of the layers, the row query), ``cache`` (Redis), ``source``
+(GitHub or the local folder), ``writeback`` (source hits queued while the database is
+down), ``invalidation`` (durable pending cache invalidations), ``errors`` and ``state``
+(per-process memory). The database's outage-aware call is ``annoris.database``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from annoris import state as annoris_state
 from annoris.breaker import CircuitBreaker
-from sessions_app.readpath import cache, database, invalidation, state
-from sessions_app.readpath.database import DOWN
-from sessions_app.readpath.database import call as call_database
+from annoris.database import DOWN as DOWN
+from annoris.database import available as database_available
+from annoris.database import call as call_database
+from sessions_app.readpath import invalidation, state
+from sessions_app.readpath.cache import enabled as cache_enabled
+from sessions_app.readpath.cache import ping as cache_ping
 from sessions_app.readpath.errors import ReadError, SessionNotFound, SessionUnavailable, SessionUnreadable
 from sessions_app.readpath.invalidation import sessions_changed
 
 __all__ = [
-    "DOWN",
-    "ReadError",
-    "SessionNotFound",
-    "SessionUnavailable",
-    "SessionUnreadable",
-    "breakers",
-    "cache_enabled",
-    "cache_ping",
-    "call_database",
-    "database_available",
-    "pending_counts",
-    "reset",
+    "DOWN", "ReadError", "SessionNotFound", "SessionUnavailable", "SessionUnreadable", "breakers",
+    "cache_enabled", "cache_ping", "call_database", "database_available", "pending_counts", "reset",
     "sessions_changed",
-]
+]  # fmt: skip
 
 
 def breakers() -> dict[str, CircuitBreaker]:
@@ -51,25 +45,13 @@ def breakers() -> dict[str, CircuitBreaker]:
     return {"cache": s.cache_breaker, "database": s.database_breaker, "source": s.source_breaker}
 
 
-def database_available() -> bool:
-    """Is the database up as far as this process knows (its breaker closed)? Makes no call."""
-    return database.available()
-
-
-def cache_ping() -> bool:
-    """Does the cache answer now? False while disabled or its breaker is open (then no call)."""
-    return cache.ping()
-
-
-def cache_enabled() -> bool:
-    return cache.enabled()
-
-
 def pending_counts() -> dict[str, int | None]:
     """What waits in this process and in the database: write-backs, cache invalidations."""
     return {"write_backs": len(state.STATE.write_backs), "invalidations": invalidation.pending_count()}
 
 
 def reset(clock: Any = None) -> None:
-    """Forget all per-process state: breakers closed, queues empty (tests); ``clock`` for breakers."""
-    state.reset(clock)
+    """Forget all per-process state: breakers closed, queues empty (tests); ``clock`` for breakers.
+
+    The process's one reset (``annoris.state.reset``): the token memory goes with it."""
+    annoris_state.reset(clock)

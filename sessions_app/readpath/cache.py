@@ -7,18 +7,10 @@ small maps (id -> path, path -> id) with a longer TTL let the read path find a f
 source for ids that are not derivable from the path (front matter ``id:``) while the
 database is down.
 
-A cache error is logged (once per outage, by the breaker) and treated as a miss; while the
-breaker is open the cache is not called at all, so a dead Redis costs nothing per request.
-Writes that could not reach the cache are not remembered here: they are durable pending
-invalidations in the database (see ``invalidation``).
-
-A hit reads through the alias's redis-py client (``django_redis.get_redis_connection``,
-django-redis's public helper) with one ``pickle.loads`` when the alias is configured with
-django-redis's default client, pickle serializer and no compressor (read from
-``settings.CACHES``, not from the client's attributes): then a stored tuple is exactly a
-pickle, and django-redis's ``get`` wrapper (key object, exception decorator, ``decode``
-trying ``int()`` first) is ~40-60 µs of a ~400 µs hit. Any other configuration uses
-``cache.get``. No private attribute of django-redis is read.
+Every call goes through Django's cache API (django-redis when ``REDIS_URL`` is set), as
+Django's ``cached_db`` does: a hit is one ``cache.get`` and a fresh row for every reader. A
+cache error is a miss (logged once per outage by the breaker, which then skips the cache);
+writes it missed are durable pending invalidations (``invalidation``).
 """
 
 from __future__ import annotations
@@ -29,16 +21,15 @@ import logging
 import pickle
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Model
 
+from projects_app.models import Project
 from sessions_app.models import Session
-from sessions_app.readpath import state as _state
+from sessions_app.readpath.state import STATE
 
 logger = logging.getLogger("annoris.readpath.cache")
 
@@ -46,10 +37,6 @@ KEY_PREFIX = "annoris:v2:session"  # bump the version when the cached shape chan
 MAP_TTL = 30 * 24 * 3600  # id <-> path maps: tiny, and only wrong after a rename
 MISS: Any = object()  # sentinel: a cached empty value is not a miss
 T = TypeVar("T")
-
-_DEFAULT_CLIENT = "django_redis.client.DefaultClient"
-_PICKLE = "django_redis.serializers.pickle.PickleSerializer"
-_IDENTITY = "django_redis.compressors.identity.IdentityCompressor"
 
 
 def row_key(session_id: uuid.UUID | str) -> str:
@@ -75,7 +62,7 @@ def _cache() -> BaseCache:
 
 def call(op: Callable[[BaseCache], T], default: T) -> T:
     """Run ``op`` on the cache through the breaker; ``default`` when disabled, open or failing."""
-    breaker = _state.STATE.cache_breaker
+    breaker = STATE.cache_breaker
     if not enabled() or not breaker.allow():
         return default
     try:
@@ -96,190 +83,65 @@ def ping() -> bool:
 
 
 def row_data(row: Session) -> tuple[Any, ...]:
-    """The row as cached: a tuple of the shape tag, the concrete field values (ciphertext
-    content) in field order, then a tuple of its project's values (or None)."""
-    layout = _layout()
+    """The row as cached: the layout's tag, the concrete field values (ciphertext content) in
+    field order, then a tuple of its project's values (or None)."""
+    tag, fields, project_fields = _layout()
     project = row.project if row.project_id and Session.project.is_cached(row) else None
-    values = None if project is None else tuple(getattr(project, a) for a in layout.project)
-    return (layout.tag, *(getattr(row, a) for a in layout.session), values)
+    values = None if project is None else tuple(getattr(project, a) for a in project_fields)
+    return (tag, *(getattr(row, a) for a in fields), values)
 
 
 def row_from_data(data: tuple[Any, ...]) -> Session:
-    """Rebuild the Session as the database layer loads it (its project loaded, so no query).
+    """A new Session, as the database layer loads it (``Model.from_db``), its project loaded.
 
-    ``from_db`` with positional values, not ``Session(**data)``: keyword init cost ~10 µs of a
-    ~400 µs cache read; a tuple, not a dict, unpickles ~1 µs faster. A value of another shape
-    (another version's, another program's) raises ValueError.
+    A value of another shape (another version's, another program's) raises ValueError.
     """
-    layout = _layout()
-    if type(data) is not tuple or len(data) != layout.length or data[0] != layout.tag:
+    tag, fields, project_fields = _layout()
+    if type(data) is not tuple or len(data) != len(fields) + 2 or data[0] != tag:
         raise ValueError("cached row has another shape")
-    row = Session.from_db(DEFAULT_DB_ALIAS, layout.session, data[1:-1])
+    row = Session.from_db(DEFAULT_DB_ALIAS, fields, data[1:-1])
     values = data[-1]
     if row.project_id is not None and values is not None:
-        if len(values) != len(layout.project):
+        if len(values) != len(project_fields):
             raise ValueError("cached project has another shape")
-        layout.set_project(row, layout.project_model.from_db(DEFAULT_DB_ALIAS, layout.project, values))
+        row.project = Project.from_db(DEFAULT_DB_ALIAS, project_fields, values)
     return row  # a project id without cached values stays lazy: the database is asked on access
 
 
-@dataclass(frozen=True)
-class _Layout:
-    tag: str  # names the field layout: a cached tuple of an older layout is a miss
-    length: int
-    session: tuple[str, ...]
-    project_model: type[Model]
-    project: tuple[str, ...]  # attnames in concrete field order
-    set_project: Callable[[Model, Model | None], None]
-
-
 @functools.cache
-def _layout() -> _Layout:
-    """Field orders, read once (the models do not change in a running process)."""
-    fk = Session._meta.get_field("project")
-    project_model = fk.related_model
-    session = tuple(f.attname for f in Session._meta.concrete_fields)
-    project = tuple(f.attname for f in project_model._meta.concrete_fields)
-    tag = hashlib.sha1(repr((session, project)).encode()).hexdigest()[:8]  # noqa: S324 - a tag
-    return _Layout(
-        tag=tag,
-        length=len(session) + 2,
-        session=session,
-        project_model=project_model,
-        project=project,
-        set_project=fk.set_cached_value,
-    )
+def _layout() -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """(tag, session attnames, project attnames), in concrete field order; the tag names the
+    layout, so a tuple cached by another version is a miss."""
+    fields = tuple(f.attname for f in Session._meta.concrete_fields)
+    project_fields = tuple(f.attname for f in Project._meta.concrete_fields)
+    return hashlib.sha1(repr((fields, project_fields)).encode()).hexdigest()[:8], fields, project_fields  # noqa: S324
 
 
 def get_row(session_id: uuid.UUID) -> Session | None:
     """The cached row, or None for a miss (absent, unreadable, or the cache down).
 
-    With the fast reader, a value equal byte for byte to the one this process last decoded
-    for this id gives back the same row (``_recent_row``): rows the read path returns are
-    shared and read-only.
+    Every call rebuilds the row from the cached value: each reader gets its own instance.
     """
-    fast = _fast_reader()
-    if fast is None:
-        if not enabled():
-            return None
-        data = call(lambda c: c.get(row_key(session_id), MISS), MISS)
-        if data is MISS:
-            return None
-        try:
-            return row_from_data(data)
-        except (TypeError, ValueError):  # a shape from another version: a miss
-            return None
-    raw = _get_fast(fast, row_key(session_id))
-    return None if raw is MISS else _recent_row(session_id, raw)
-
-
-# Once the budget is full, only one decoded value in this many replaces an older one. Reading
-# more sessions in turn than fit (a scan) would otherwise replace every entry before its next
-# read: each read then paid the keeping (~10 µs: cold memory) and never hit. Admitting a few
-# lets the kept set drift to whatever is read again, at a scan's cost of a counter.
-ADMIT_ONE_IN = 8
-
-
-def _recent_row(session_id: uuid.UUID, raw: bytes) -> Session | None:
-    """The row for a cached value: the one decoded before when Redis sent the same bytes.
-
-    Comparing the bytes (~1 µs for a 14 KB value) replaces ``pickle.loads`` and building the
-    model instances (~17 µs, ~5% of an API read). Redis is still asked on every read, so
-    freshness is exactly Redis's: another value, another row. What is kept is what Redis
-    holds (content still ciphertext), at most ANNORIS_CACHE_DECODED_BYTES of it, oldest
-    dropped first.
-    """
-    state = _state.STATE
-    recent = state.recent_rows
-    known = recent.get(session_id)
-    if known is not None and known[0] == raw:
-        return known[1]
-    try:
-        row = row_from_data(pickle.loads(raw))  # noqa: S301 - what django-redis's PickleSerializer does
-    except Exception:  # written by something else, or a shape from another version: a miss
+    if not enabled():
         return None
-    budget = settings.ANNORIS_CACHE_DECODED_BYTES
-    if len(raw) > budget:
-        return row
-    if state.recent_bytes + len(raw) > budget:  # full: admit one value in ADMIT_ONE_IN
-        state.recent_misses += 1
-        if state.recent_misses % ADMIT_ONE_IN:
-            return row
-    with state.recent_lock:
-        old = recent.pop(session_id, None)
-        state.recent_bytes += len(raw) - (len(old[0]) if old is not None else 0)
-        recent[session_id] = (raw, row)
-        while state.recent_bytes > budget and recent:  # OrderedDict: O(1) from the old end
-            state.recent_bytes -= len(recent.popitem(last=False)[1][0])
-    return row
-
-
-def _get_fast(fast: tuple[Any, Callable[[str], str]], key: str) -> Any:
-    """The raw value of ``key`` (bytes), or MISS: one GET on the alias's redis client.
-
-    The same breaker rules as ``call``, without ``caches[alias]`` (an asgiref Local: ~4 µs)
-    or django-redis's ``get`` wrapper (~40-60 µs of a ~400 µs hit, measured in issue #4).
-    """
-    breaker = _state.STATE.cache_breaker
-    if not breaker.allow():
-        return MISS
-    client, make_key = fast
+    data = call(lambda c: _get_value(c, row_key(session_id)), MISS)
+    if data is MISS:
+        return None
     try:
-        raw = _get_once(client.connection_pool, make_key(key))
-    except Exception as exc:  # any client error means "no cache now", never a failed read
-        breaker.record_failure(exc)
-        return MISS
-    breaker.record_success()
-    return MISS if raw is None else raw
+        return row_from_data(data)
+    except (TypeError, ValueError):  # a shape from another version: a miss
+        return None
 
 
-def _get_once(pool: Any, key: str) -> Any:
-    """One ``GET key`` on a pooled connection, with redis-py's public connection API.
+# What unpickling bytes another program (or version) wrote can raise: a miss, not an outage.
+_UNDECODABLE = (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, LookupError)
 
-    ``Redis.get`` wraps the same two calls in its retry policy and per-command metrics: 51 µs
-    where this takes 28 µs for a 14 KB row (~5% of an API read). A failed exchange drops the
-    connection, so a reply that arrives late never answers the next command; the breaker
-    decides when to try again.
-    """
-    connection = pool.get_connection()
+
+def _get_value(cache: BaseCache, key: str) -> Any:
     try:
-        connection.send_command("GET", key)
-        return connection.read_response()
-    except BaseException:  # redis-py drops it on a socket error; also on SIGTERM or an interrupt
-        connection.disconnect()
-        raise
-    finally:
-        pool.release(connection)
-
-
-def _fast_reader() -> tuple[Any, Callable[[str], str]] | None:
-    """(redis client, make_key) of the session cache alias when its values are plain pickles.
-
-    Decided from ``settings.CACHES`` (django-redis's default client, pickle serializer, no
-    compressor), never from the client's private attributes; the client comes from
-    ``django_redis.get_redis_connection``, its public helper. Memoized until a setting changes.
-    """
-    state = _state.STATE
-    fast = state.fast_reader
-    if fast is not _state.UNSET:
-        return fast
-    alias = settings.ANNORIS_SESSION_CACHE
-    config = settings.CACHES.get(alias, {}) if alias else {}
-    options = config.get("OPTIONS", {})
-    plain = (
-        config.get("BACKEND") == "django_redis.cache.RedisCache"
-        and options.get("CLIENT_CLASS", _DEFAULT_CLIENT) == _DEFAULT_CLIENT
-        and options.get("SERIALIZER", _PICKLE) == _PICKLE
-        and options.get("COMPRESSOR", _IDENTITY) == _IDENTITY
-    )
-    fast = None
-    if plain:
-        from django_redis import get_redis_connection
-
-        # make_key is pure (prefix, version, key function): one cache object's serves every thread.
-        fast = (get_redis_connection(alias, write=False), caches[alias].make_key)
-    state.fast_reader = fast
-    return fast
+        return cache.get(key, MISS)
+    except _UNDECODABLE:
+        return MISS
 
 
 def add_row(row: Session) -> None:

@@ -8,29 +8,24 @@ from __future__ import annotations
 
 from annoris.errors import DomainError
 
-
-class ReadError(DomainError):
-    """Base of the read path's errors; ``status_code`` is what the API answers."""
-
-    status_code = 500
-    code = "error"
+ReadError = DomainError  # what any read can raise: the three below, each with its status
 
 
-class SessionNotFound(ReadError):
+class SessionNotFound(DomainError):
     """No layer that answered has the session (or it was deleted from the repository)."""
 
     status_code = 404
     code = "not_found"
 
 
-class SessionUnavailable(ReadError):
+class SessionUnavailable(DomainError):
     """Neither the database nor the source could answer, and the cache did not have it (an outage)."""
 
     status_code = 503
     code = "unavailable"
 
 
-class SessionUnreadable(ReadError):
+class SessionUnreadable(DomainError):
     """The session exists but its data cannot be served: a NUL byte the database refuses, a date
     past the calendar's edge, a ciphertext no configured key opens. Never an outage: no breaker
     opens for it, and only this one read fails."""

@@ -36,8 +36,9 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from annoris import database
 from sessions_app.models import CacheInvalidation, Session
-from sessions_app.readpath import cache, database
+from sessions_app.readpath import cache
 from sessions_app.readpath import state as _state
 
 logger = logging.getLogger("annoris.readpath.invalidation")

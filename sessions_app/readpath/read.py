@@ -4,7 +4,7 @@
 
 1. the cache (only when ``ANNORIS_SESSION_CACHE`` is set), after replaying any durable
    pending invalidations that are due (``invalidation.sweep_if_due``);
-2. the database (one query, its SQL compiled once per connection: see ``database``); a hit
+2. the database (one ORM query, ``session_by``, through ``annoris.database.call``); a hit
    is written back to the cache (``add``: never over a fresher entry);
 3. the source (GitHub, or the local folder); a hit is written to the database (queued in
    this process while the database is down) and the cache.
@@ -27,10 +27,10 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from annoris import crypto
+from annoris import crypto, database
 from annoris.sources.base import Source, SourceUnavailable, session_id_for
 from sessions_app.models import Session
-from sessions_app.readpath import cache, database, invalidation, writeback
+from sessions_app.readpath import cache, invalidation, writeback
 from sessions_app.readpath import source as source_layer
 from sessions_app.readpath.errors import SessionNotFound, SessionUnavailable, SessionUnreadable
 
@@ -47,9 +47,7 @@ _NO_DATABASE_ID = (
 class FetchResult(NamedTuple):
     """A session, the layer that served it (cache, database, github or local) and the time taken.
 
-    A named tuple: ``result.session`` or ``session, layer, elapsed_ms = result`` (and ~1 µs
-    cheaper to build than a frozen dataclass, on a cache hit held to 1.5x its floor).
-    ``session`` is read-only: cache hits share it (see ``cache.get_row``).
+    ``session`` is the caller's own instance: change it freely, the next reader gets another.
     """
 
     session: Session
@@ -72,7 +70,7 @@ def fetch(session_id: uuid.UUID | str, *, source: Source | None = None) -> Fetch
     row = cache.get_row(sid)
     if row is not None and _decryptable(row):
         return _result(row, "cache", started)
-    found = _database(lambda: database.session_by("pk", sid), f"session {sid}")
+    found = _database(lambda: session_by("pk", sid), f"session {sid}")
     if found is not DOWN and found is not None:
         cache.add_row(found)
         return _result(found, "database", started)
@@ -95,12 +93,18 @@ def fetch_by_path(path: str, *, sha: str | None = None, source: Source | None = 
     row = _cached_at(path, src)
     if row is not None and (sha is None or row.github_sha == sha):
         return _result(row, "cache", started)
-    found = _database(lambda: database.session_by("github_path", path), f"the session at {path!r}")
+    found = _database(lambda: session_by("github_path", path), f"the session at {path!r}")
     if found is not DOWN and found is not None and (sha is None or found.github_sha == sha):
         cache.add_row(found)
         return _result(found, "database", started)
     find = lambda: source_layer.read_path(path, source=src)  # noqa: E731
     return _from_source(find, src, found is DOWN, started, absent=SessionNotFound("no such session"))
+
+
+def session_by(column: str, value: object) -> Session | None:
+    """The session whose ``column`` (``pk`` or ``github_path``, both unique) equals ``value``,
+    its project loaded in the same query; or None."""
+    return Session.objects.select_related("project").filter(**{column: value}).order_by().first()
 
 
 def _work_for_others() -> None:
@@ -186,11 +190,8 @@ def _check_servable(row: Session) -> None:
 
 
 def _decryptable(row: Session) -> bool:
-    """A cached row under a key no longer configured is a miss, not a failed read.
-
-    The key id is read in place (``crypto.key_id_of`` copies the ~13 KB token first: ~3 µs of a
-    cache hit held to 1.5x its floor).
-    """
+    """A cached row under a key no longer configured is a miss, not a failed read (the key id
+    is read in place: ``crypto.key_id_of`` would copy the ~13 KB token first)."""
     content, start = row.content, len(crypto.PREFIX)
     end = content.find(":", start) if isinstance(content, str) and content.startswith(crypto.PREFIX) else -1
     return end > 0 and content[start:end] in settings.ANNORIS_KEYRING.ids

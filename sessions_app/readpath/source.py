@@ -1,14 +1,9 @@
 """The last layer of the read path: the Source (GitHub in production, a local folder by default).
 
-The read path keeps its own source per process, with short timeouts and few retries
-(``ANNORIS_SOURCE_TIMEOUT``, ``ANNORIS_SOURCE_RETRIES``) so that "unavailable" comes in
-bounded time; the sync keeps the client's patient defaults.
-
-Finding a session by id without the database: ids are ``session_id_for(repository, path)``,
-so one listing (ETag-cached by GitHubSource, reused for ``ANNORIS_SOURCE_LISTING_TTL``
-seconds) maps every derived id to its path. A front matter ``id:`` cannot be derived from
-the path; those are found through the id -> path map the cache keeps for every session it
-has seen, and are otherwise reported as not found while the database is down.
+The read path keeps its own source, with short timeouts and few retries, so "unavailable"
+comes in bounded time. Without the database, an id is found through one listing (ids are
+``session_id_for(repository, path)``; reused for ``ANNORIS_SOURCE_LISTING_TTL`` seconds) or,
+for a front matter ``id:``, the id -> path map the cache keeps.
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
 """Database write-backs of sessions read from the source, queued while the database is down.
 
-The queue lives in this process's memory (bounded, one entry per session id): it holds
-what was read while the database could not be written. A write-back never overwrites a
-newer row: a sync that ran meanwhile (in any process) wins. If the process dies, the queue
-is lost and nothing is wrong: GitHub is the master copy and the next sync writes the rows.
-
-Reads drain it a few entries at a time (``DRAIN_PER_READ``): one request never pays for
-more than that many other sessions' writes.
+The queue is in this process's memory (bounded, one entry per id). A write-back never
+overwrites a newer row (a sync that ran meanwhile wins); if the process dies the queue is
+lost and nothing is wrong: GitHub is the master copy. Reads drain ``DRAIN_PER_READ`` at a time.
 """
 
 from __future__ import annotations
@@ -16,10 +12,11 @@ from typing import TYPE_CHECKING
 
 from django.db import DatabaseError, IntegrityError, transaction
 
+from annoris import database
 from sessions_app.models import Session
-from sessions_app.readpath import database, invalidation
+from sessions_app.readpath import invalidation
 from sessions_app.readpath import state as _state
-from sessions_app.services import SessionIdConflict, session_upsert_from_source
+from sessions_app.services import SessionRefused, session_upsert_from_source
 
 if TYPE_CHECKING:
     from sessions_app.readpath.source import SourceHit
@@ -52,7 +49,7 @@ def apply(hit: SourceHit) -> bool:
                 parsed=hit.parsed,
                 synced_at=hit.read_at,
             )
-        except (SessionIdConflict, IntegrityError) as exc:
+        except (SessionRefused, IntegrityError) as exc:  # an id conflict, a value no column holds
             logger.warning("write-back of %s skipped: %s", hit.path, exc)
             return False
     return True

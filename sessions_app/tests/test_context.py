@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from annoris.api import tokens
 from sessions_app.context import ContextSession, build_context, count_tokens
-from sessions_app.context.compose import compose_context, newest_whole_cost
+from sessions_app.context.compose import compose_context, newest_whole_cost, utf16_length
 from sessions_app.documents import parse_document
 from sessions_app.models import Session
 from sessions_app.services import session_upsert_from_source
@@ -126,10 +126,11 @@ def test_it_never_exceeds_the_budget_without_a_project(synced: list[Session], bu
     budget=BUDGETS,
     texts=st.lists(st.text(min_size=0, max_size=3000), min_size=1, max_size=8),
     title=st.text(max_size=300),
+    chars=st.one_of(st.none(), st.integers(min_value=500, max_value=20_000)),
 )
 @settings(max_examples=int(os.environ.get("CONTEXT_EXAMPLES", "150")), deadline=None)
 def test_compose_never_exceeds_the_budget_on_arbitrary_text(
-    budget: int, texts: list[str], title: str
+    budget: int, texts: list[str], title: str, chars: int | None
 ) -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     sessions = [
@@ -144,9 +145,12 @@ def test_compose_never_exceeds_the_budget_on_arbitrary_text(
         )
         for i, text in enumerate(texts)
     ]
-    result = compose_context(header=f"# Context: {title}", steps=[], sessions=sessions, budget_tokens=budget)
+    result = compose_context(
+        header=f"# Context: {title}", steps=[], sessions=sessions, budget_tokens=budget, budget_chars=chars
+    )
     assert count_tokens(result.markdown) <= result.tokens <= budget
-    if newest_whole_cost(f"# Context: {title}", sessions[0]) <= budget:
+    assert chars is None or utf16_length(result.markdown) <= chars
+    if chars is None and newest_whole_cost(f"# Context: {title}", sessions[0]) <= budget:
         assert result.whole[:1] == ["0"]
     considered = result.whole + result.cut + result.summarized + result.left_out
     assert sorted(considered) == sorted(s.id for s in sessions)
@@ -169,7 +173,7 @@ def test_it_cuts_the_newest_session_at_a_paragraph_with_a_marker_and_a_link(sync
 def test_older_sessions_follow_whole_then_as_title_state_and_next(synced: list[Session]) -> None:
     result = build_context("Annoris", 4000)
     assert len(result.whole) >= 1
-    assert result.summarized or result.left_out or len(result.whole) == 4
+    assert result.summarized or result.left_out or result.cut or len(result.whole) == 4
     for session_id in result.summarized:
         row = Session.objects.get(id=session_id)
         assert f"**{row.title}**" in result.markdown and row.state in result.markdown

@@ -13,7 +13,7 @@ from django.test import override_settings
 from annoris import crypto
 from annoris.sources.local import LocalSource
 from sessions_app.models import Session
-from sessions_app.services import sessions_rotate_keys
+from sessions_app.rotation import sessions_rotate_keys
 
 
 def _raw_content(session_id: object) -> str:

@@ -27,7 +27,8 @@ from sessions_app.models import Session
 from sessions_app.readpath import SessionNotFound
 from sessions_app.readpath import cache as session_cache
 from sessions_app.readpath.read import FetchResult
-from sessions_app.services import content_checksum, sessions_rotate_keys
+from sessions_app.rotation import sessions_rotate_keys
+from sessions_app.services import content_checksum
 from sync_app.engine import run_sync
 
 REDIS_STRATEGY = "annoris/2025-10-20-redis-strategy.md"
@@ -54,6 +55,27 @@ def test_it_serves_the_second_read_from_the_cache(synced: list[Session], session
     assert (again.session.text, again.session.checksum) == (session.text, session.checksum)
     assert again.session.project == session.project
     assert again.session.project.name == session.project.name
+
+
+def test_a_caller_changing_the_returned_session_does_not_change_what_the_next_reader_gets(
+    synced: list[Session], session_cache: Any
+) -> None:
+    """Every read hands out its own instance (issue #18): cache hits included."""
+    session = synced[0]
+    for expected_layer in ("database", "cache", "cache"):
+        first = Session.objects.fetch(session.id)
+        assert first.layer == expected_layer
+        first.session.title = "Changed by a caller"
+        first.session.__dict__["scribbled"] = True
+        if first.session.project is not None:
+            first.session.project.name = "Renamed by a caller"
+        second = Session.objects.fetch(session.id)
+        assert second.session is not first.session
+        assert second.session.title == session.title
+        assert "scribbled" not in second.session.__dict__
+        assert second.session.project == session.project
+        if session.project is not None:
+            assert second.session.project.name == session.project.name
 
 
 def test_it_caches_ciphertext_never_plaintext(synced: list[Session], session_cache: Any) -> None:

@@ -27,7 +27,7 @@ from annoris.sources.local import LocalSource
 from projects_app.models import Project
 from sessions_app import readpath
 from sessions_app.models import Session
-from sessions_app.readpath import cache, database, read
+from sessions_app.readpath import cache, read
 
 postgres_only = pytest.mark.postgres  # PostgreSQL refuses what SQLite stores (NUL bytes, infinity)
 
@@ -139,7 +139,7 @@ def test_a_cached_row_equals_the_database_row_field_by_field(
         content=encrypt_text(text), github_path=f"p/{sid}.md", github_sha="a" * 40, checksum="c" * 32,
         last_synced=created_at + timedelta(seconds=1), deleted_at=deleted,
     )  # fmt: skip
-    from_database = database.session_by("pk", sid)
+    from_database = read.session_by("pk", sid)
     assert from_database is not None
     assert cache.set_rows([from_database])
     from_cache = cache.get_row(sid)

@@ -62,7 +62,7 @@ def redis_proxy(redis: RedisServer) -> Iterator[TcpProxy]:
 def _env(redis_port: int, source: LocalSource) -> dict[str, str]:
     db = connection.settings_dict
     return os.environ | {
-        "DJANGO_SETTINGS_MODULE": "annoris.settings",
+        "DJANGO_SETTINGS_MODULE": "annoris.tests.settings_tuned",  # reads the tuning below
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "REDIS_SOCKET_TIMEOUT": str(TIMEOUT),

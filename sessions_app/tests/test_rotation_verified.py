@@ -16,7 +16,7 @@ from django.test import override_settings
 
 from annoris import crypto
 from sessions_app.models import Session
-from sessions_app.services import sessions_rotate_keys
+from sessions_app.rotation import sessions_rotate_keys
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,8 @@ from sessions_app.writes.idempotency import (
     idempotency_release,
     idempotency_store,
 )
-from sessions_app.writes.outbox import outbox_counts, outbox_discard, outbox_drain, outbox_retry
+from sessions_app.writes.outbox import outbox_drain
+from sessions_app.writes.outbox_actions import outbox_counts, outbox_discard, outbox_retry
 from sessions_app.writes.service import WriteOutcome, session_create, session_delete, session_update
 
 __all__ = [

@@ -1,4 +1,10 @@
-"""What a session write can be refused for; each refusal carries the status the API answers."""
+"""What a session write can be refused for: one error class, each refusal a status and a code.
+
+``WriteError`` is a domain error (``annoris.errors.DomainError``), so the API's one handler
+answers every refusal with its status and code, and the MCP tools alike. The refusals are
+named constructors (``raise PathExists("...")``): the kind is data, not a class of its own.
+``InvalidDocument`` stays a class: callers catch it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from annoris.errors import DomainError
 
 
 class WriteError(DomainError):
-    """Base class: ``code`` is the machine-readable reason, the message says it to a person."""
+    """A refused write: ``status_code`` and ``code`` say why, the message says it to a person."""
 
     status_code = 422
     code = "write_error"
@@ -15,55 +21,40 @@ class WriteError(DomainError):
 class InvalidDocument(WriteError):
     """The document or a field cannot be written (bad YAML, too large, a bad path...): 422."""
 
-    status_code = 422
-    code = "invalid_document"
+    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message, code="invalid_document", errors=errors)
 
 
-class SecretFound(WriteError):
+def SecretFound(message: str, *, errors: dict[str, list[str]] | None = None) -> WriteError:
     """The text holds something that looks like a credential: 422, nothing sent anywhere."""
-
-    status_code = 422
-    code = "secret_detected"
+    return WriteError(message, code="secret_detected", errors=errors)
 
 
-class PathExists(WriteError):
+def PathExists(message: str, *, errors: dict[str, list[str]] | None = None) -> WriteError:
     """A create whose path is taken (in the source, the database or the outbox): 409."""
-
-    status_code = 409
-    code = "path_exists"
+    return WriteError(message, status_code=409, code="path_exists", errors=errors)
 
 
-class PreconditionRequired(WriteError):
+def PreconditionRequired(message: str) -> WriteError:
     """An update or delete without ``If-Match``: 428."""
-
-    status_code = 428
-    code = "precondition_required"
+    return WriteError(message, status_code=428, code="precondition_required")
 
 
-class PreconditionFailed(WriteError):
+def PreconditionFailed(message: str) -> WriteError:
     """The file is no longer at the SHA the writer knew: 412."""
-
-    status_code = 412
-    code = "precondition_failed"
+    return WriteError(message, status_code=412, code="precondition_failed")
 
 
-class SourceRefused(WriteError):
+def SourceRefused(message: str) -> WriteError:
     """The source answered with an error that retrying will not fix (credentials, no branch): 502."""
-
-    status_code = 502
-    code = "source_refused"
+    return WriteError(message, status_code=502, code="source_refused")
 
 
-class IdempotencyMismatch(WriteError):
+def IdempotencyMismatch(message: str, *, errors: dict[str, list[str]] | None = None) -> WriteError:
     """An ``Idempotency-Key`` reused with a different request: 422."""
-
-    status_code = 422
-    code = "idempotency_key_reused"
+    return WriteError(message, code="idempotency_key_reused", errors=errors)
 
 
-class IdempotencyInProgress(WriteError):
-    """The first request with this ``Idempotency-Key`` is still running: 409."""
-
-    status_code = 409
-    code = "idempotency_key_in_progress"
-    retry_after = 1
+def IdempotencyInProgress(message: str) -> WriteError:
+    """The first request with this ``Idempotency-Key`` is still running: 409, retry in a second."""
+    return WriteError(message, status_code=409, code="idempotency_key_in_progress", retry_after=1)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from sessions_app.documents import DocumentError, parse_document
 from sessions_app.models import PendingWrite
-from sessions_app.services import SessionIdConflict, session_soft_delete_missing, session_upsert_from_source
+from sessions_app.services import SessionRefused, session_soft_delete_missing, session_upsert_from_source
 
 logger = logging.getLogger(__name__)
 
@@ -38,5 +38,5 @@ def apply_to_database(
             session_upsert_from_source(
                 session_id=session_id, path=path, sha=sha, parsed=parsed, synced_at=now
             )
-    except (DocumentError, SessionIdConflict) as exc:
+    except (DocumentError, SessionRefused) as exc:
         logger.warning("wrote %s but could not mirror it (%s); the next sync will", path, exc)

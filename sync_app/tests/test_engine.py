@@ -282,7 +282,8 @@ def test_the_bulk_upsert_writes_every_column_a_source_file_sets() -> None:
     from datetime import UTC, datetime
 
     from sessions_app.documents import parse_document
-    from sessions_app.services import _UPSERT_FIELDS, session_fields_from_source
+    from sessions_app.services import session_fields_from_source
+    from sessions_app.upsert import _UPSERT_FIELDS
 
     parsed = parse_document(b"# T\n", path="a.md", fallback_date=datetime(2025, 1, 1, tzinfo=UTC))
     fields = session_fields_from_source(path="a.md", sha="0" * 40, parsed=parsed, synced_at=parsed.created_at)

@@ -46,7 +46,7 @@ def test_it_creates_the_schedule_once_however_often_it_runs(settings: SettingsWr
         Schedule.MINUTES,
         -1,
     )
-    assert Schedule.objects.count() == 1
+    assert Schedule.objects.filter(name=SYNC_SCHEDULE_NAME).count() == 1
 
 
 @pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_it_follows_sync_schedule_and_removes_it_at_zero(settings: SettingsWrapp
     assert Schedule.objects.get(name=SYNC_SCHEDULE_NAME).minutes == 5
     settings.SYNC_SCHEDULE = 0
     assert "removed" in setup_schedule()
-    assert not Schedule.objects.exists()
+    assert not Schedule.objects.filter(name=SYNC_SCHEDULE_NAME).exists()
     assert "disabled" in setup_schedule()
 
 
@@ -76,7 +76,7 @@ def test_it_runs_a_scheduled_sync_when_due(github: GitHubEmulator, q_sync: None)
     log = SyncLog.objects.get()
     assert (log.source, log.status, log.files_synced) == ("schedule", "success", len(sample_files()))
     assert Task.objects.get().success
-    assert Schedule.objects.get().next_run > timezone.now() + timedelta(minutes=14)
+    assert Schedule.objects.get(name=SYNC_SCHEDULE_NAME).next_run > timezone.now() + timedelta(minutes=14)
     scheduler()  # not due again yet
     assert SyncLog.objects.count() == 1
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from sessions_app.models import PendingWrite
 from sessions_app.writes import outbox_counts, outbox_drain
-from sessions_app.writes.outbox import outbox_make_due
+from sessions_app.writes.outbox_actions import outbox_make_due
 
 
 class Command(BaseCommand):

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annoris.encryption import primary_key_id
+from sessions_app.rotation import RotationReport, sessions_rotate_keys
 from sessions_app.search import reindex_all
-from sessions_app.services import RotationReport, sessions_rotate_keys
 
 
 class Command(BaseCommand):

@@ -131,6 +131,7 @@ def processes(
         GITHUB_TOKEN=github.token,
         GITHUB_BRANCH="main",
         NO_PROXY="127.0.0.1,localhost",
+        DJANGO_SETTINGS_MODULE="annoris.tests.settings_tuned",  # reads the tuning below
         ANNORIS_WRITE_TIMEOUT="1",
         ANNORIS_OUTBOX_BACKOFF="0.3",
         ANNORIS_OUTBOX_MAX_BACKOFF="1",

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from annoris.oauth.schedules import ensure_purge_schedule
 from sync_app.schedules import ensure_sync_schedule
 
 
@@ -24,3 +25,5 @@ class Command(BaseCommand):
             due = schedule.next_run <= timezone.now()
             when = "as soon as a worker runs" if due else f"{schedule.next_run:%Y-%m-%d %H:%M} UTC"
             self.stdout.write(f"Sync schedule {action}: every {schedule.minutes} min, next run {when}.")
+        _, action = ensure_purge_schedule()
+        self.stdout.write(f"OAuth purge schedule {action}: hourly.")
