@@ -261,6 +261,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "annoris.api.negotiation.FastDefaultNegotiation",
     "EXCEPTION_HANDLER": "annoris.api.errors.exception_handler",
+    "VIEW_DESCRIPTION_FUNCTION": "annoris.api.root.view_description",  # docstrings as markdown
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -337,6 +338,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["annoris.formats"]  # one date style on every page: 2026-12-06 11:50 UTC
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -425,5 +427,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django_q": {"level": "WARNING"}},
+    "loggers": {
+        "django_q": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) printed each django.* line a second time, bare,
+        # beside the root handler's copy (issue #19): django.* lines go to the root handler alone.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

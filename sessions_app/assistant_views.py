@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from annoris.api.errors import ApiError
 from annoris.api.renderers import JSONRenderer
 from annoris.api.schema import ErrorSerializer
+from annoris.timestamps import iso
 from sessions_app.context import (
     CLIENT_PRESETS,
     MAX_BUDGET,
@@ -248,7 +249,7 @@ class NextStepsView(AssistantAPIView):
                         "session": {
                             "id": str(step.session_id),
                             "title": step.session_title,
-                            "created_at": step.session_created_at.isoformat(),
+                            "created_at": iso(step.session_created_at),
                             "url": step.url,
                         },
                     }

@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from annoris.breaker import CLOSED, CircuitBreaker
+from annoris.timestamps import iso
 from sessions_app import readpath
 from sync_app import drift
 from sync_app.models import SyncLog
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def _down(breaker: CircuitBreaker) -> dict[str, Any]:
-    return {"status": "down", "since": breaker.down_since.isoformat() if breaker.down_since else None}
+    return {"status": "down", "since": iso(breaker.down_since)}
 
 
 def check_database() -> dict[str, Any]:
@@ -106,7 +107,7 @@ def last_sync() -> dict[str, Any]:
     if log is None:
         return {"status": "never"}
     age = (timezone.now() - (log.finished_at or log.synced_at)).total_seconds()
-    return {"status": log.status, "at": log.synced_at.isoformat(), "age_seconds": round(age)}
+    return {"status": log.status, "at": iso(log.synced_at), "age_seconds": round(age)}
 
 
 def outbox() -> dict[str, Any]:

@@ -33,6 +33,7 @@ from annoris.crypto import DecryptionError
 from annoris.mcp import budget, shapes
 from annoris.state import per_process
 from annoris.text import NUL, SURROGATE, unstorable
+from annoris.timestamps import iso
 from projects_app.models import Project
 from projects_app.selectors import ProjectNotFound, find_project
 from sessions_app import context as session_context
@@ -257,7 +258,7 @@ def _sync_status() -> CallToolResult:
     result = shapes.SyncStatus(
         last_sync=_sync_log(last),
         last_successful_sync=_sync_log(good),
-        running_since=state.running_since.isoformat() if state and state.running_since else None,
+        running_since=iso(state.running_since) if state and state.running_since else None,
         drift=drift_report().summary(),  # at most 2 GitHub calls (a conditional listing)
     )
     return shapes.respond(result, _sync_text(result))
@@ -268,8 +269,8 @@ def _sync_log(log: SyncLog | None) -> shapes.SyncRun | None:
         return None
     return shapes.SyncRun(
         id=str(log.id),
-        started_at=log.synced_at.isoformat(),
-        finished_at=log.finished_at.isoformat() if log.finished_at else None,
+        started_at=iso(log.synced_at),
+        finished_at=iso(log.finished_at),
         trigger=log.source,
         status=log.status,
         files_synced=log.files_synced,

@@ -25,7 +25,7 @@ from annoris.api.renderers import JSONRenderer
 from annoris.api.schema import error_responses
 from annoris.crypto import DecryptionError
 from annoris.http import UUID_PATTERN, etag_matches
-from projects_app.models import Project
+from projects_app.api import PROJECT_PARAMETER, project_or_404
 from sessions_app import writes
 from sessions_app.api.filters import SessionCursorPagination, SessionFilters, SessionOrdering
 from sessions_app.api.schema import (
@@ -86,6 +86,12 @@ class SessionViewSet(viewsets.GenericViewSet):
     def get_permissions(self) -> list[BasePermission]:
         return [*super().get_permissions(), HasWriteScope()]
 
+    def get_serializer_class(self) -> type:
+        """The write shape for writes: the browsable API's form and raw-data tab show its fields."""
+        if getattr(self, "action", None) in ("create", "update", "partial_update"):
+            return SessionWriteSerializer
+        return super().get_serializer_class()
+
     def get_queryset(self) -> QuerySet[Session]:
         return Session.objects.select_related("project").defer("content")
 
@@ -106,14 +112,18 @@ class SessionViewSet(viewsets.GenericViewSet):
     @extend_schema(
         operation_id="projects_sessions_list",
         summary="List a project's sessions",
-        parameters=LIST_PARAMETERS,
+        parameters=[
+            OpenApiParameter(
+                "project_id", str, OpenApiParameter.PATH, description=PROJECT_PARAMETER.description
+            ),
+            *LIST_PARAMETERS,
+        ],
         responses={200: SessionListSerializer(many=True), **error_responses(400, 401, 403, 404, 429, 503)},
     )
     def project_sessions(self, request: Request, project_id: str) -> Response:
-        """``/api/projects/{project_id}/sessions/``: the list, for one project."""
-        if not Project.objects.filter(pk=project_id).exists():
-            raise NotFound("No such project.")
-        return self._list(request, self.get_queryset().filter(project_id=project_id))
+        """``/api/projects/{project_id}/sessions/``: the list, for one project (id, name or slug)."""
+        project = project_or_404(project_id)
+        return self._list(request, self.get_queryset().filter(project_id=project.pk))
 
     def _list(self, request: Request, queryset: QuerySet[Session]) -> Response:
         filters_ = SessionFilters(data=request.query_params)

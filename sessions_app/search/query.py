@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from annoris.crypto import DecryptionError
+from annoris.timestamps import iso
 from projects_app.models import Project
 from sessions_app.documents.folding import fold, words
 from sessions_app.models import SearchDocument, SearchPosting, Session
@@ -66,7 +67,7 @@ class SearchHit:
             "title": self.title,
             "project": self.project,
             "state": self.state,
-            "created_at": self.created_at.isoformat(),
+            "created_at": iso(self.created_at),
             "path": self.path,
             "score": self.score,
             "snippet": self.snippet,

@@ -89,7 +89,7 @@ def session_create(
     else:
         dated = draft.date_source in ("front_matter", "field")
         day = (draft.created_at if dated else now).date()
-        path = paths.path_from_pattern(project=draft.project, day=day, title=draft.title)
+        path = paths.new_session_path(project=draft.project, day=day, title=draft.title)
     parsed = _parse(text, path=path, now=now)
     source = source or write_source()
     session_id = parsed.session_id or session_id_for(source.repository, path)
