@@ -23,7 +23,7 @@ from django.db.models import Count, Sum
 from annoris.crypto import DecryptionError
 from sessions_app.models import SearchDocument, SearchPosting, Session
 
-from .terms import document_terms
+from .terms import document_terms, term_hash
 
 __all__ = [
     "B",
@@ -72,22 +72,21 @@ def index_documents(documents: Iterable[IndexDocument], *, batch_size: int = 500
     commit together; the rows must exist (the postings reference them).
     """
     key_id, key = index_key()
-    prefix_min = settings.ANNORIS_SEARCH_PREFIX_MIN
     docs = list(documents)
     if not docs:
         return 0
     ids = [doc.session_id for doc in docs]
     postings: list[SearchPosting] = []
     entries: list[SearchDocument] = []
-    analysed = [
-        (doc, *document_terms(key, f"{doc.title}\n{doc.text}", prefix_min=prefix_min)) for doc in docs
-    ]
+    analysed = [(doc, *document_terms(doc.title, doc.text)) for doc in docs]
     average = _average_length([length for _, _, length in analysed])
     for doc, counts, length in analysed:
         entries.append(SearchDocument(session_id=doc.session_id, length=length, key_id=key_id))
         norm = K1 * (1 - B + B * length / average)
         postings.extend(
-            SearchPosting(term=t, session_id=doc.session_id, tf=n, weight=n * (K1 + 1) / (n + norm))
+            SearchPosting(
+                term=term_hash(key, t), session_id=doc.session_id, tf=n, weight=n * (K1 + 1) / (n + norm)
+            )
             for t, n in counts.items()
         )
     with transaction.atomic():

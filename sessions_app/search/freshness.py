@@ -1,0 +1,30 @@
+"""How many live sessions wait to be indexed: the ``incomplete`` flag of answers and /health's lag."""
+
+from __future__ import annotations
+
+import time
+
+from sessions_app.models import Session
+
+from .index import index_key
+
+__all__ = ["forget", "index_waiting"]
+
+WAITING_TTL = 1.0  # seconds a process reuses the count: two counts per search would cost ~10 ms at 100k
+_waiting: list[float] = [0, 0.0]  # count, valid until (monotonic)
+
+
+def index_waiting() -> int:
+    """Live sessions not (yet) indexed under the current key: after a bulk import, before the
+    worker's ``index_search`` task has run, and after a key rotation until ``rotate_keys`` ends."""
+    now = time.monotonic()
+    if _waiting[1] <= now:
+        key_id, _ = index_key()
+        count = Session.objects.live().exclude(search_document__key_id=key_id).count()
+        _waiting[:] = [count, now + WAITING_TTL]
+    return int(_waiting[0])
+
+
+def forget() -> None:
+    """Drop the remembered count (indexing calls it, so its own process sees the change at once)."""
+    _waiting[:] = [0, 0.0]
