@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from sessions_app.models import Session
+from django.conf import settings
 
-from .index import index_key
+from sessions_app.models import Session
 
 __all__ = ["forget", "index_waiting"]
 
@@ -19,7 +19,7 @@ def index_waiting() -> int:
     worker's ``index_search`` task has run, and after a key rotation until ``rotate_keys`` ends."""
     now = time.monotonic()
     if _waiting[1] <= now:
-        key_id, _ = index_key()
+        key_id = settings.ANNORIS_KEYRING.keys[0][0]  # the key the index is hashed under
         count = Session.objects.live().exclude(search_document__key_id=key_id).count()
         _waiting[:] = [count, now + WAITING_TTL]
     return int(_waiting[0])

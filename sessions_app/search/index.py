@@ -23,6 +23,7 @@ from django.db.models import Count, Sum
 from annoris.crypto import DecryptionError
 from sessions_app.models import SearchDocument, SearchPosting, Session
 
+from .freshness import forget
 from .terms import document_terms, term_hash
 
 __all__ = [
@@ -94,6 +95,7 @@ def index_documents(documents: Iterable[IndexDocument], *, batch_size: int = 500
         SearchDocument.objects.filter(session_id__in=ids).delete()
         SearchDocument.objects.bulk_create(entries, batch_size=batch_size)
         SearchPosting.objects.bulk_create(postings, batch_size=batch_size)
+    transaction.on_commit(forget)
     return len(docs)
 
 
@@ -119,6 +121,7 @@ def mark_stale(session_ids: Iterable[uuid.UUID]) -> None:
     ids = list(session_ids)
     SearchPosting.objects.filter(session_id__in=ids).delete()
     SearchDocument.objects.filter(session_id__in=ids).delete()
+    transaction.on_commit(forget)
 
 
 def index_pending(*, batch_size: int = 200) -> int:

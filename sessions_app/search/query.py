@@ -26,6 +26,7 @@ from .snippets import snippet
 from .terms import term_hash
 
 __all__ = [
+    "QUERY_SYNTAX",
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
     "MAX_QUERY_CHARS",
@@ -36,6 +37,12 @@ __all__ = [
     "search_sessions",
 ]
 
+QUERY_SYNTAX = (
+    "Words to find, all of them, in any case and any form (English and Russian stems; "
+    'identifiers such as DEFAULT_AUTO_FIELD whole or in parts). "a phrase" for adjacent words, '
+    "a OR b for either, -word to leave out sessions holding it, pre* (3+ characters) for a prefix. "
+    "What cannot be honoured is listed in the answer's ignored."
+)
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10  # each result costs a decryption for its snippet

@@ -288,20 +288,40 @@ def _get_context(project: str | None, budget_tokens: int) -> dict[str, Any]:
 
 
 async def search_sessions(
-    query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="Words to find.")],
+    query: Annotated[
+        str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description=session_search.QUERY_SYNTAX)
+    ],
     project: ProjectRef | None = None,
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="The most results to return.")] = 10,
+    offset: Annotated[int, Field(ge=0, le=10_000, description="Results to skip (paging).")] = 0,
+    since: Annotated[
+        str | None,
+        Field(max_length=40, description="Only sessions created at or after this date (ISO 8601)."),
+    ] = None,
+    state: Annotated[
+        session_search.StateName | None, Field(description="Only sessions in this state.")
+    ] = None,
 ) -> dict[str, Any]:
-    """Find sessions by words in their title and body (any case, Cyrillic included), best
-    match first, each with a short snippet."""
-    return await _orm(_search_sessions, _text(query, "query"), _optional(project, "project"), limit)
+    """Find sessions by words in their title and body, and by meaning (hybrid search), best
+    match first, each with the line holding the match marked. Says which parts of the query
+    were ignored and whether sessions still wait to be indexed (incomplete)."""
+    args = (_text(query, "query"), _optional(project, "project"), limit, offset, since, state)
+    return await _orm(_search_sessions, *args)
 
 
-def _search_sessions(query: str, project: str | None, limit: int) -> dict[str, Any]:
+def _search_sessions(
+    query: str, project: str | None, limit: int, offset: int, since: str | None, state: str | None
+) -> dict[str, Any]:
     found = _project(project) if project is not None else None
-    hits, total = session_search.search_sessions(query, project=found, limit=limit)
-    results = [hit.as_dict() for hit in hits]
-    return {"results": results, "total": total}
+    try:
+        after = session_search.parse_since(since) if since is not None else None
+    except ValueError as exc:
+        raise ToolError(str(exc)) from None
+    result = session_search.run_search(
+        query, project=found, limit=limit, offset=offset, since=after, state=state
+    )
+    answer = result.as_dict()
+    return {"results": answer.pop("results"), "total": answer.pop("count"), **answer}
 
 
 def _project(reference: str) -> Project:
