@@ -37,6 +37,7 @@ from .query import (
     search_session_ids,
     search_sessions,
 )
+from .vectors import embed_pending, rotate_vectors
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -47,6 +48,8 @@ __all__ = [
     "parse_since",
     "SearchResult",
     "index_waiting",
+    "embed_pending",
+    "rotate_vectors",
     "run_search",
     "INLINE_LIMIT",
     "IndexDocument",

