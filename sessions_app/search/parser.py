@@ -19,7 +19,7 @@ from .stems import stem
 from .terms import PREFIX_MAX, PREFIX_MIN
 from .tokens import Token, tokens
 
-__all__ = ["EXACT", "PART", "STEM", "Alternative", "ParsedQuery", "best_levels", "matches", "parse"]
+__all__ = ["EXACT", "PART", "STEM", "Alternative", "ParsedQuery", "best_levels", "matches", "parse", "prune"]
 
 EXACT, STEM, PART = 3, 2, 1
 MAX_CLAUSES = 8  # words ANDed
@@ -176,6 +176,20 @@ def _exclude(parsed: ParsedQuery, alts: list[Alternative], raw: str) -> None:
 def _too_many(parsed: ParsedQuery, clauses: list[list[Alternative]]) -> bool:
     new = {t for clause in clauses for alt in clause for t in alt.terms}
     return len(parsed.all_terms() | new) > MAX_TERMS
+
+
+def prune(parsed: ParsedQuery, known: set[str]) -> ParsedQuery:
+    """Drop an identifier's scattered-parts fallback when the whole identifier is in the index
+    (``known``: the terms any session holds): the parts are only a fallback (issue #17)."""
+    clauses = []
+    for clause in parsed.clauses:
+        whole = any(alt.level == EXACT and alt.terms <= known for alt in clause)
+        clauses.append([alt for alt in clause if not (whole and _is_fallback(alt))])
+    return ParsedQuery(clauses, parsed.excluded, parsed.ignored)
+
+
+def _is_fallback(alt: Alternative) -> bool:
+    return alt.level == PART and len(alt.terms) > 1
 
 
 def best_levels(parsed: ParsedQuery, present: set[str]) -> list[int] | None:

@@ -113,7 +113,10 @@ def run_search(
     use_semantic = settings.ANNORIS_SEARCH_SEMANTIC if hybrid is None else hybrid
     if use_semantic and semantic.available() and parsed.clauses:  # nothing to search: nothing found
         keyword = _keyword(parsed, filters, semantic.CANDIDATES, 0)
-        ranked, total = semantic.fuse(query[:MAX_QUERY_CHARS], keyword, filters, limit, offset)
+        exact = EXACT * len(parsed.clauses)
+        ranked, total = semantic.fuse(
+            query[:MAX_QUERY_CHARS], keyword, filters, limit, offset, exact_tier=exact
+        )
         tiers = {sid: score // TIER for sid, score in keyword[0]}
     else:
         ranked, total = _keyword(parsed, filters, limit, offset)

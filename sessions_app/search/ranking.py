@@ -20,7 +20,7 @@ from django.db import connection
 
 from sessions_app.models import SearchDocument, SearchPosting, Session
 
-from .parser import Alternative, ParsedQuery
+from .parser import Alternative, ParsedQuery, prune
 
 __all__ = ["TIER", "Filters", "rank"]
 
@@ -45,6 +45,7 @@ def rank(
 ) -> tuple[list[tuple[uuid.UUID, float]], int]:
     """([(session id, score)] best first, total matches)."""
     frequencies = _document_frequencies(list(set(hashes.values())))
+    parsed = prune(parsed, {term for term, value in hashes.items() if value in frequencies})
     clauses = []
     for clause in parsed.clauses:
         alts = [alt for alt in clause if all(hashes[t] in frequencies for t in alt.terms)]

@@ -15,7 +15,7 @@ from annoris.api import tokens
 from sessions_app.models import Session
 from sessions_app.search import index_pending, mark_stale, run_search, search_session_ids
 from sessions_app.search.freshness import forget
-from sessions_app.search.parser import matches, parse
+from sessions_app.search.parser import matches, parse, prune
 from sessions_app.search.terms import term_set
 
 DOCS = {
@@ -38,6 +38,7 @@ DOCS = {
 
 QUERIES = [
     "DEFAULT_AUTO_FIELD",
+    "AUTO_FIELD_DEFAULT",
     "get_contents",
     "getContents",
     "default",
@@ -73,8 +74,10 @@ def corpus(db: None, tmp_path: Path) -> dict[str, Session]:
 
 def scan(query: str) -> set:
     """The reference: decrypt every live session and evaluate the parsed query on its terms."""
-    parsed = parse(query)
-    return {row.id for row in Session.objects.live() if matches(parsed, term_set(row.title, row.text))}
+    decrypted = {row.id: term_set(row.title, row.text) for row in Session.objects.all()}
+    parsed = prune(parse(query), set().union(*decrypted.values()))  # the terms the index holds
+    live = set(Session.objects.live().values_list("id", flat=True))
+    return {sid for sid, terms in decrypted.items() if sid in live and matches(parsed, terms)}
 
 
 def found(query: str) -> list:
@@ -98,6 +101,9 @@ def test_an_identifier_matches_whole_first_and_parts_as_a_fallback(corpus: dict[
         "ident"
     ]  # "default ... auto field" is no identifier
     assert names(found("get_contents"), corpus)[0] == "ident"
+    # No session holds the identifier AUTO_FIELD_DEFAULT whole: its parts in an identifier are the fallback.
+    assert names(found("AUTO_FIELD_DEFAULT"), corpus) == ["ident"]
+    assert run_search("AUTO_FIELD_DEFAULT", hybrid=False).hits[0].match == "part"
     assert "DEFAULT_AUTO_FIELD" in run_search("DEFAULT_AUTO_FIELD", hybrid=False).hits[0].snippet
 
 
