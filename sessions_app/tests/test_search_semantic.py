@@ -141,3 +141,41 @@ def test_reindex_search_rebuilds_the_vectors(embedded: list[Session], settings) 
     token = bytes(SearchVector.objects.first().ciphertext)
     vector = np.frombuffer(decrypt(token, settings.ANNORIS_KEYRING), dtype=np.int8)
     assert vector.shape == (512,) and int(np.abs(vector).max()) > 10
+
+
+def test_the_sign_bit_index_finds_what_an_exact_scan_finds_and_follows_updates(
+    db: None, tmp_path, settings
+) -> None:  # noqa: ANN001
+    """80 sessions: a bulk load (deduplicated), then an update; the top 5 equal an exact cosine scan."""
+    import sys
+    from pathlib import Path as _Path
+
+    from annoris.sources.local import LocalSource
+    from sessions_app.search.vectors import VectorIndex, store_vectors
+    from sync_app.engine import run_sync
+
+    sys.path.insert(0, str(_Path(__file__).resolve().parents[2] / "bench"))
+    from corpus import make_corpus
+
+    for path, data in make_corpus(80, seed=4, size=1500).items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    run_sync(source=LocalSource(tmp_path, repository="bench/vectors"))
+    embed_pending()
+    index, narrow = VectorIndex(), VectorIndex(rerank=20)  # narrow: the sign bits choose 20 of 80
+    vectors = {
+        v.session_id: np.frombuffer(decrypt(bytes(v.ciphertext), settings.ANNORIS_KEYRING), dtype=np.int8)
+        for v in SearchVector.objects.all()
+    }
+    for query in ("redis cache latency", "очередь задержка", "webhook signature header"):
+        q = embed([query])[0]
+        exact = sorted(vectors, key=lambda sid: -float(vectors[sid].astype(np.float32) @ q))[:5]
+        assert [sid for sid, _ in index.nearest(q, 5)] == exact
+        prefiltered = [sid for sid, _ in narrow.nearest(q, 5)]
+        assert prefiltered[0] == exact[0] and len(set(prefiltered) & set(exact)) >= 4
+    session = Session.objects.order_by("id").first()
+    store_vectors([(session.id, "Квазиморфотрон", "совсем другой текст о пчёлах и мёде")])
+    index.checked = 0.0
+    index.refresh()
+    assert len(index.ids) == 80 == len({row.tobytes() for row in index.ids})
+    assert index.nearest(embed(["совсем другой текст о пчёлах и мёде"])[0], 1)[0][0] == session.id
