@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
@@ -199,4 +200,11 @@ _index = VectorIndex()
 
 def nearest(query_text: str, k: int) -> list[tuple[uuid.UUID, float]]:
     """Sessions nearest in meaning to ``query_text`` (the process's vector index, refreshed)."""
-    return _index.nearest(embed([query_text])[0], k)
+    return _index.nearest(_query_vector(query_text), k)
+
+
+@lru_cache(maxsize=256)  # assistants repeat queries; embedding one costs 5-30 ms. Memory only.
+def _query_vector(text: str) -> np.ndarray:
+    vector = embed([text])[0]
+    vector.flags.writeable = False
+    return vector
