@@ -197,3 +197,21 @@ def test_the_api_takes_state_since_and_offset(corpus: dict[str, Session]) -> Non
     assert client.get("/api/search/", {"q": "the", "state": "unknown"}).json()["count"] == everything["count"]
     assert client.get("/api/search/", {"q": "the", "state": "done"}).json()["count"] == 0
     assert client.get("/api/search/", {"q": "the", "state": "nonsense"}).status_code == 400
+
+
+def test_query_terms_and_their_hashes_never_reach_the_logs(
+    corpus: dict[str, Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    from sessions_app.search.index import index_key
+    from sessions_app.search.terms import term_hash
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(name='assistant')[1]}")
+    secret = "Zorblatwicket"
+    with caplog.at_level("DEBUG"):
+        for query in (secret, f'"{secret} deploy"', f"{secret}*", "x" * 600, f"{secret}\x00"):
+            client.get("/api/search/", {"q": query})
+    _, key = index_key()
+    logged = caplog.text.casefold()
+    assert secret.casefold() not in logged
+    assert str(term_hash(key, "w:" + secret.casefold())) not in logged
