@@ -13,10 +13,10 @@ admin.site.index_title = "Working memory"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # The REST API: router, schema, docs, then the assistant's routes (sync_app/api/urls.py;
+    # The REST API: router, schema, docs, then the assistant's routes (annoris/api/urls.py;
     # sync_app sits at the top of the import chain).
-    path("api/", include("sync_app.api.urls")),
-    path("mcp", include("sync_app.mcp.urls")),  # MCP over streamable HTTP (issue #8)
+    path("api/", include("annoris.api.urls")),
+    path("mcp", include("annoris.mcp.urls")),  # MCP over streamable HTTP (issue #8)
     path("", include("sync_app.urls")),
     path("", landing, name="landing"),
 ]

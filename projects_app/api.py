@@ -14,11 +14,10 @@ from rest_framework.serializers import BaseSerializer
 from annoris.api.errors import ApiError
 from annoris.api.pagination import CursorPagination
 from annoris.api.schema import error_responses
+from annoris.http import UUID_PATTERN
 from projects_app import services
 from projects_app.models import Project
 from projects_app.serializers import ProjectSerializer, with_session_stats
-
-UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 
 class ProjectPagination(CursorPagination):

@@ -6,13 +6,18 @@ import difflib
 import re
 import uuid
 
+from annoris.errors import DomainError
+from annoris.text import unstorable
 from projects_app.models import Project, project_id_for
 
 MAX_REFERENCE = 255
 
 
-class ProjectNotFound(LookupError):
+class ProjectNotFound(DomainError, LookupError):
     """No project answers to a reference; the message names the closest one when there is one."""
+
+    status_code = 404
+    code = "not_found"
 
 
 def project_key(text: str) -> str:
@@ -36,7 +41,7 @@ def find_project(reference: Project | uuid.UUID | str) -> Project:
             raise ProjectNotFound(f"no project with id {reference}")
         return found
     text = str(reference).strip()
-    if not text or "\x00" in text or len(text) > MAX_REFERENCE:
+    if not text or unstorable(text) or len(text) > MAX_REFERENCE:
         raise ProjectNotFound(f"no project {text[:80]!r}")
     ids = [project_id_for(text)]  # a project's id derives from its name
     try:

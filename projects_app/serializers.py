@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from annoris.text import NUL, SURROGATE, unstorable
 from projects_app.models import Project
 
 
@@ -67,8 +68,11 @@ class ProjectSerializer(serializers.ModelSerializer):
         value = value.strip()
         if not value:
             raise serializers.ValidationError("A project needs a name.")
-        if "\x00" in value:
+        why = unstorable(value)
+        if why == NUL:
             raise serializers.ValidationError("The name contains a NUL byte.")
+        if why == SURROGATE:
+            raise serializers.ValidationError("The name is not valid Unicode text (lone surrogate).")
         return value
 
     @extend_schema_field(LastSessionSerializer(allow_null=True))

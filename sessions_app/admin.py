@@ -214,3 +214,6 @@ class SessionAdmin(ReadOnlyAdmin):
         """The sync runs that touched this file, newest first. Sync logs belong to ``sync_app``
         (which imports this app, not the reverse): its admin registers a subclass that fills this."""
         return []
+
+
+from sessions_app import outbox_admin  # noqa: E402,F401 - registers the outbox (pending writes) admin

@@ -11,6 +11,9 @@ class SessionsConfig(AppConfig):
     def ready(self) -> None:
         from sessions_app import receivers  # noqa: F401  (connects the cache invalidation)
 
-        # The read path imports the models, so the manager loads it on first use; load it now that
-        # the models are ready, so that the first read does not pay the import (~20 ms).
-        from sessions_app.readpath import read  # noqa: F401
+        # The read path imports the models, so the models cannot import it: plug it into the
+        # manager here, once the models are ready (Session.objects.fetch).
+        from sessions_app.managers import SessionManager
+        from sessions_app.readpath import read
+
+        SessionManager.read_path = read

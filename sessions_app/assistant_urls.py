@@ -1,4 +1,4 @@
-"""Routes of the assistant interface (issue #8), included under ``api/`` by sync_app/api/urls.py."""
+"""Routes of the assistant interface (issue #8), included under ``api/`` through sessions_app/api/urls.py."""
 
 from __future__ import annotations
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
-from django.db import DatabaseError
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -27,13 +25,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annoris.api.errors import ApiError
 from annoris.api.renderers import JSONRenderer
 from annoris.api.schema import ErrorSerializer
 from sessions_app.context import (
     DEFAULT_BUDGET,
     MAX_BUDGET,
     MIN_BUDGET,
-    ProjectNotFound,
     build_context,
     project_next_steps,
     resolve_project,
@@ -41,29 +39,10 @@ from sessions_app.context import (
 from sessions_app.models import SessionState
 from sessions_app.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS, QUERY_SYNTAX, run_search
 
-# --- errors (the API's one shape: annoris.api.schema.ErrorSerializer) ---------------------
-
-
-def error_response(status: int, detail: str, code: str, errors: dict[str, Any] | None = None) -> Response:
-    headers = (
-        {"Retry-After": str(max(1, round(settings.ANNORIS_BREAKER_COOLDOWN)))} if status == 503 else None
-    )
-    return Response({"detail": detail, "code": code, "errors": errors or {}}, status=status, headers=headers)
-
 
 class AssistantAPIView(APIView):
-    """Validation errors answer 400 and database outages 503, both in the API's error shape, as JSON."""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, DatabaseError):
-            return error_response(503, "The database is unavailable; try again shortly.", "unavailable")
-        if isinstance(exc, serializers.ValidationError):
-            return error_response(400, "Invalid query parameters.", "invalid", _listed(exc.detail))
-        response = super().handle_exception(exc)
-        if isinstance(response.data, dict) and "detail" in response.data and "code" not in response.data:
-            code = getattr(exc, "default_code", "error")
-            response.data = {"detail": str(response.data["detail"]), "code": code, "errors": {}}
-        return response
+    """Errors (a bad query 400, no such project 404, a database outage 503) are answered by the
+    API's one exception handler (``annoris.api.errors``), always as JSON."""
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -74,7 +53,10 @@ class AssistantAPIView(APIView):
 
     def query(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
         serializer = serializer_class(data=self.request.query_params)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            raise ApiError(
+                400, "Invalid query parameters.", code="invalid", errors=_listed(serializer.errors)
+            )
         return serializer.validated_data
 
     def link_base(self) -> str:
@@ -174,10 +156,7 @@ class ContextView(AssistantAPIView):
     )
     def get(self, request: Request) -> Response:
         params = self.query(ContextQuery)
-        try:
-            result = build_context(params.get("project"), params["budget_tokens"], link_base=self.link_base())
-        except ProjectNotFound as exc:
-            return error_response(404, str(exc), "not_found")
+        result = build_context(params.get("project"), params["budget_tokens"], link_base=self.link_base())
         headers = {
             "X-Context-Tokens": str(result.tokens),
             "X-Context-Budget": str(result.budget_tokens),
@@ -233,10 +212,7 @@ class NextStepsView(AssistantAPIView):
         },
     )
     def get(self, request: Request, project: str) -> Response:
-        try:
-            found = resolve_project(project)
-        except ProjectNotFound as exc:
-            return error_response(404, str(exc), "not_found")
+        found = resolve_project(project)  # ProjectNotFound: 404
         steps = project_next_steps(found, link_base=self.link_base())
         return Response(
             {
@@ -318,10 +294,7 @@ class SearchView(AssistantAPIView):
         params = self.query(SearchQuery)
         project = None
         if params.get("project"):
-            try:
-                project = resolve_project(params["project"])
-            except ProjectNotFound as exc:
-                return error_response(404, str(exc), "not_found")
+            project = resolve_project(params["project"])  # ProjectNotFound: 404
         found = run_search(
             params["q"],
             project=project,

@@ -8,6 +8,8 @@ from django.urls import get_script_prefix, reverse
 from rest_framework import serializers
 
 from sessions_app.models import Session, SessionState
+from sessions_app.summary import iso as _iso
+from sessions_app.summary import session_summary
 
 
 class SessionListSerializer(serializers.Serializer):
@@ -80,21 +82,7 @@ _FIELDS_ATTR = "_annoris_detail_fields"  # on the row: its small fields, as deta
 
 
 def _fields_before_url(instance: Session) -> dict[str, Any]:
-    project = instance.project if instance.project_id else None
-    return {
-        "id": str(instance.id),
-        "title": instance.title,
-        "project": project.name if project is not None else None,
-        "status": instance.status,
-        "state": instance.state,
-        "priority": instance.priority,
-        "next": instance.next_step,
-        "created_at": _iso(instance.created_at),
-        "path": instance.github_path,
-        "sha": instance.github_sha,
-        "size": instance.size,
-        "last_synced": _iso(instance.last_synced),
-    }
+    return {**session_summary(instance), "size": instance.size, "last_synced": _iso(instance.last_synced)}
 
 
 def _absolute(path: str, request: Any) -> str:
@@ -113,11 +101,3 @@ def detail_path(session_id: Any) -> str:
         _detail_paths[prefix] = (head, tail)
     head, tail = _detail_paths[prefix]
     return f"{head}{session_id}{tail}"
-
-
-def _iso(value: Any) -> str | None:
-    """DRF's datetime format (ISO 8601, UTC as 'Z')."""
-    if value is None:
-        return None
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text

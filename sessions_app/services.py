@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from django.db.models.functions import Substr
 
 from annoris import crypto
 from annoris.encryption import decrypt_text, encrypt_text, primary_key_id
+from annoris.text import NUL, SURROGATE, unstorable
 from projects_app.models import Project
 from projects_app.services import project_get_or_create
 from sessions_app import readpath, search
@@ -37,10 +37,6 @@ class SessionNotStorable(SessionRefused):
     """A value no column can hold: a path past its column's length, a NUL, a lone surrogate."""
 
 
-# Characters PostgreSQL text cannot hold (NUL) or that are not Unicode text (surrogates,
-# which is how a file name that is not UTF-8 reaches Python). SQLite would take them, so
-# the check is made here, the same on every backend.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _TEXT_COLUMNS = ("github_path", "github_sha", "title", "status", "priority", "next_step")
 
 
@@ -53,13 +49,13 @@ def session_check_storable(fields: dict[str, Any]) -> None:
             raise SessionNotStorable(
                 f"{_LABELS.get(name, name)} is {len(value)} characters long (limit {limit})"
             )
-        match = _UNSTORABLE.search(value)
-        if match:
-            what = "a NUL character" if match.group() == "\x00" else "bytes that are not UTF-8"
-            raise SessionNotStorable(f"{_LABELS.get(name, name)} contains {what}")
+        why = unstorable(value)
+        if why:
+            raise SessionNotStorable(f"{_LABELS.get(name, name)} contains {_UNSTORABLE_WHAT[why]}")
 
 
 _LABELS = {"github_path": "path", "github_sha": "blob SHA", "next_step": "next"}
+_UNSTORABLE_WHAT = {NUL: "a NUL character", SURROGATE: "bytes that are not UTF-8"}
 
 
 def content_checksum(text: str) -> str:
@@ -93,10 +89,9 @@ def session_check_path(path: str) -> None:
     limit = Session._meta.get_field("github_path").max_length
     if len(path) > limit:
         raise SessionNotStorable(f"path is {len(path)} characters long (limit {limit})")
-    match = _UNSTORABLE.search(path)
-    if match:
-        what = "a NUL character" if match.group() == "\x00" else "bytes that are not UTF-8"
-        raise SessionNotStorable(f"path contains {what}")
+    why = unstorable(path)
+    if why:
+        raise SessionNotStorable(f"path contains {_UNSTORABLE_WHAT[why]}")
 
 
 @transaction.atomic

@@ -206,5 +206,3 @@ admin.site.unregister(Session)
 admin.site.register(Session, SessionAdmin)
 admin.site.unregister(Project)
 admin.site.register(Project, ProjectAdmin)
-
-from sync_app import outbox_admin  # noqa: E402,F401 - registers the outbox (pending writes) admin

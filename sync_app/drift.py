@@ -21,9 +21,9 @@ from annoris.sources import get_source
 from annoris.sources.base import Source, SourceError
 from sessions_app import readpath
 from sessions_app.models import Session
+from sessions_app.writes import outbox_counts
 from sync_app import services
 from sync_app.models import SyncLog
-from sync_app.writes import outbox_counts
 
 __all__ = ["DriftReport", "drift_report", "drift_summary", "outbox_entries_not_landed"]
 

@@ -111,7 +111,7 @@ def last_sync() -> dict[str, Any]:
 
 def outbox() -> dict[str, Any]:
     """Writes waiting for GitHub (pending) and stopped as conflicts (see the admin's outbox)."""
-    from sync_app.writes import outbox_counts
+    from sessions_app.writes import outbox_counts
 
     counts = readpath.call_database(outbox_counts)
     return {"status": "unknown"} if counts is readpath.DOWN else counts

@@ -6,8 +6,6 @@ import uuid
 
 from django.db import models
 
-from annoris.fields import CiphertextField
-
 
 class SyncLog(models.Model):
     """One sync run, written for every run including failed ones."""
@@ -103,88 +101,3 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.delivery_id} ({self.status})"
-
-
-class PendingWrite(models.Model):
-    """The outbox: an API write accepted while GitHub could not take it, kept until it lands.
-
-    Entries of one path land in ``id`` order; a later one waits while an earlier one is
-    pending or in conflict. ``content`` is the new document, encrypted like a session's
-    (empty for a delete). ``base_sha`` is the blob SHA the write replaces (None: the path
-    must not exist); a file found at any other SHA stops the entry as a conflict.
-    """
-
-    class Operation(models.TextChoices):
-        CREATE = "create", "Create"
-        UPDATE = "update", "Update"
-        DELETE = "delete", "Delete"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        LANDED = "landed", "Landed"
-        CONFLICT = "conflict", "Conflict"
-        DISCARDED = "discarded", "Discarded"
-
-    operation = models.CharField(max_length=10, choices=Operation.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    path = models.CharField(max_length=500, db_index=True)
-    session_id = models.UUIDField(help_text="The session the write creates, changes or deletes.")
-    content = CiphertextField(blank=True, help_text="AES-256-GCM ciphertext of the new document.")
-    content_sha = models.CharField(
-        max_length=40, blank=True, help_text="Blob SHA of the new document (empty for a delete)."
-    )
-    base_sha = models.CharField(
-        max_length=40, null=True, blank=True, help_text="Blob SHA the write replaces; empty: a new file."
-    )
-    message = models.CharField(max_length=300, help_text="The commit message.")
-    requested_by = models.CharField(max_length=150, blank=True)
-    created_at = models.DateTimeField(db_index=True)
-    updated_at = models.DateTimeField()
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(db_index=True)
-    claimed_until = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="A worker is trying it until then (a lease; a dead worker's expires).",
-    )
-    last_error = models.TextField(blank=True)
-    remote_sha = models.CharField(
-        max_length=40,
-        blank=True,
-        help_text="On a conflict: the blob SHA GitHub holds instead (empty: no file).",
-    )
-    landed_at = models.DateTimeField(null=True, blank=True)
-    landed_sha = models.CharField(max_length=40, blank=True)
-    landed_commit = models.CharField(max_length=40, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        verbose_name = "pending write"
-        indexes = [models.Index(fields=["path", "status", "id"], name="pendingwrite_path_status")]
-
-    def __str__(self) -> str:
-        return f"{self.get_operation_display()} {self.path} ({self.status})"
-
-
-class IdempotencyKey(models.Model):
-    """An ``Idempotency-Key`` a client sent with a write, and the answer it got.
-
-    Unique per (owner, key), so two concurrent requests with one key cannot both run:
-    the second finds the first's row. ``response_status`` is null while the first runs.
-    """
-
-    owner = models.CharField(max_length=150, help_text="Who sent it: the token or user.")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body.")
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField(db_index=True)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    response_headers = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key")]
-        verbose_name = "idempotency key"
-
-    def __str__(self) -> str:
-        return f"{self.owner}: {self.key}"

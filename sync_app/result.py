@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from annoris.text import unstorable
+
 # Per-file lines kept in a SyncLog; counts stay exact beyond it.
 MAX_FILE_LINES = 1000
-# What a PostgreSQL text or jsonb value cannot hold: NUL, and UTF-16 surrogates (a file
-# name that is not UTF-8 reaches Python as surrogate escapes, "\udcff" for byte 0xff).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def storable_text(value: str) -> str:
     """``value`` with what no column can store written out as escapes: byte 0xff of a file
     name as ``\\xff``, a lone surrogate as ``\\ud800``, NUL as ``\\x00``. Readable, and
     the same on every database backend."""
-    if not _UNSTORABLE.search(value):
+    if not unstorable(value):  # a file name that is not UTF-8 reaches Python as "\udcff" for 0xff
         return value
     try:
         text = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:
         text = value.encode("utf-8", "backslashreplace").decode("utf-8")
     return text.replace("\x00", "\\x00")
-
-
-def unstorable(value: str) -> bool:
-    """True when ``value`` holds a character no database text column can store."""
-    return _UNSTORABLE.search(value) is not None
 
 
 def storable_json(value: Any) -> Any:

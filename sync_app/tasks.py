@@ -29,10 +29,14 @@ def sync_sessions(trigger: str = "schedule", delivery_id: str | None = None) -> 
 
 
 def outbox_drain() -> dict:
-    """Try the outbox's due writes (queued on each accepted write and by its schedule)."""
-    from sync_app.writes import outbox_drain as drain
+    """Try the outbox's due writes (queued on each accepted write and by its schedule), then
+    forget expired Idempotency-Keys."""
+    from sessions_app.writes import idempotency_purge_expired
+    from sessions_app.writes import outbox_drain as drain
 
-    return drain().as_dict()
+    report = drain().as_dict()
+    idempotency_purge_expired()
+    return report
 
 
 def index_search() -> int:

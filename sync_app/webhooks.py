@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest
 
+from annoris.text import NUL, SURROGATE, unstorable
 from sync_app import services
 from sync_app.models import WebhookDelivery
 
@@ -205,12 +206,11 @@ def json_depth(text: str) -> int:
 
 def _storable(name: str, value: str) -> str:
     """``value`` unless a database column could not hold it (NUL, lone surrogates): then 400."""
-    if "\x00" in value:
+    why = unstorable(value)
+    if why == NUL:
         raise Refused(400, f"{name} contains a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Refused(400, f"{name} is not valid Unicode (lone surrogate)") from None
+    if why == SURROGATE:
+        raise Refused(400, f"{name} is not valid Unicode (lone surrogate)")
     return value
 
 

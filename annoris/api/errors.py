@@ -22,6 +22,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from annoris.errors import DomainError
+
 logger = logging.getLogger("annoris.api")
 
 API_PREFIX = "/api/"
@@ -67,11 +69,21 @@ def api_error(
 
 def unavailable(detail: str = "The database is unavailable; try again shortly.") -> Response:
     """503 with ``Retry-After`` (an outage, never bad input)."""
-    return api_error(503, detail, code="unavailable", headers={"Retry-After": _retry_after()})
+    return api_error(503, detail, code="unavailable", headers=retry_after(503))
 
 
-def _retry_after() -> str:
-    return str(max(1, round(settings.ANNORIS_BREAKER_COOLDOWN)))
+def retry_after(status_code: int, seconds: float | None = None) -> dict[str, str]:
+    """The ``Retry-After`` header an answer carries, computed here only: the given seconds, or
+    for a 503 (an outage) the breaker's cool-down, when a dead layer is tried again."""
+    if seconds is None and status_code == 503:
+        seconds = settings.ANNORIS_BREAKER_COOLDOWN
+    return {} if seconds is None else {"Retry-After": str(max(1, round(seconds)))}
+
+
+def domain_error(exc: DomainError) -> Response:
+    """A domain error (it carries its status and code) in the error shape."""
+    headers = retry_after(exc.status_code, exc.retry_after)
+    return api_error(exc.status_code, str(exc), code=exc.code, errors=exc.errors, headers=headers)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
@@ -82,6 +94,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.APIException):
         response = _from_api_exception(exc)
+    elif isinstance(exc, DomainError):
+        response = domain_error(exc)
     elif isinstance(exc, DatabaseError):
         logger.warning("API request failed on the database: %s", exc)
         response = unavailable()
@@ -98,8 +112,8 @@ def _from_api_exception(exc: exceptions.APIException) -> Response:
         headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
     if getattr(exc, "wait", None) is not None:
         headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
-    if exc.status_code == 503 and "Retry-After" not in headers:
-        headers["Retry-After"] = _retry_after()
+    if "Retry-After" not in headers:
+        headers.update(retry_after(exc.status_code))
     if isinstance(exc, ApiError):
         body = error_body(str(exc.detail), _code(exc.detail), exc.errors)
     elif isinstance(exc.detail, dict | list):

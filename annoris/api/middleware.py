@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from annoris.api.errors import API_PREFIX, json_error
+from annoris.text import unstorable
 
 logger = logging.getLogger("annoris.api")
 
@@ -65,21 +66,13 @@ def _refuse_query(request: HttpRequest) -> HttpResponse | None:
     bad: dict[str, list[str]] = {}
     for name, values in request.GET.lists():
         for value in (name, *values):
-            if "\x00" in value or _has_surrogate(value):
+            if unstorable(value):
                 bad.setdefault(name.replace("\x00", "\\x00"), []).append(
                     "Contains a NUL byte or an invalid character."
                 )
     if not bad:
         return None
     return json_error(400, "Invalid characters in query parameters.", "invalid", errors=bad)
-
-
-def _has_surrogate(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def _is_json(response: HttpResponse) -> bool:

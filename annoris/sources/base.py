@@ -89,6 +89,11 @@ class SourceUnavailable(SourceError):
     """The source cannot be reached or refuses service for now."""
 
 
+class SourceForbidden(SourceUnavailable):
+    """The source refuses these credentials (a bad token, a missing permission): retrying,
+    or queueing a write for later, will not help until an operator fixes them."""
+
+
 @runtime_checkable
 class Source(Protocol):
     """Where session files live. ``repository`` names it for session ids.
@@ -99,6 +104,7 @@ class Source(Protocol):
     """
 
     repository: str
+    kind: str  # what it is, as X-Annoris-Source names it: "github" or "local"
 
     def list_files(self) -> Listing:
         """All session files with their blob SHAs (one call, ETag-cached where possible)."""

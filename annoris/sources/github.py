@@ -47,6 +47,8 @@ _SYMLINK = "120000"
 class GitHubSource:
     """Session files matching ``glob`` on ``branch`` of the client's repository."""
 
+    kind = "github"
+
     def __init__(
         self,
         client: GitHubClient,

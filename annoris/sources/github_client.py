@@ -21,7 +21,13 @@ from urllib.parse import quote
 
 import requests
 
-from annoris.sources.base import SourceConflict, SourceError, SourceNotFound, SourceUnavailable
+from annoris.sources.base import (
+    SourceConflict,
+    SourceError,
+    SourceForbidden,
+    SourceNotFound,
+    SourceUnavailable,
+)
 
 DOCS = "https://docs.github.com/en/rest"
 # Wait for a primary limit that says nothing about when it resets (GITHUB.md 6: "wait at
@@ -60,7 +66,7 @@ class NotFound(GitHubError, SourceNotFound):
     """404: no such repository, branch, path or object (or no access to a private one)."""
 
 
-class Unauthorized(GitHubError, SourceUnavailable):
+class Unauthorized(GitHubError, SourceForbidden):
     """401 bad credentials, or 403 missing permission: retrying will not help."""
 
 

@@ -75,6 +75,8 @@ class LocalSource:
     ``Listing.skipped`` with the reason.
     """
 
+    kind = "local"
+
     def __init__(
         self,
         root: str | Path,

@@ -83,7 +83,7 @@ def test_the_preloaded_app_has_imported_what_a_first_request_needs() -> None:
     URLconf, the read path or redis-py on its first request (that was ~180 ms, the API's p99)."""
     probe = (
         "import sys, annoris.wsgi; "
-        "print(' '.join(m for m in ('sync_app.api.urls', 'sessions_app.readpath.read', 'redis', "
+        "print(' '.join(m for m in ('annoris.api.urls', 'sessions_app.readpath.read', 'redis', "
         "'django_redis.client') if m not in sys.modules))"
     )
     env = _production_env(REDIS_URL="redis://127.0.0.1:1/0", ALLOWED_HOSTS="127.0.0.1")

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from annoris.text import NUL, unstorable
+
 from .errors import DocumentError
 
 __all__ = [
@@ -30,7 +32,6 @@ MAX_FRONT_MATTER_BYTES = 64 * 1024
 MAX_FRONT_MATTER_DEPTH = 20
 MAX_FRONT_MATTER_NODES = 5_000
 MAX_FRONT_MATTER_SECONDS = 1.0
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Top-level folders that hold sessions rather than name a project.
 GENERIC_FOLDERS = frozenset({"sessions", "session", "notes", "logs", "docs"})
@@ -136,8 +137,9 @@ class _BoundedLoader(yaml.SafeLoader):
 def _refuse_unstorable(value: Any, depth: int = 0) -> None:
     """DocumentError for a NUL or a lone surrogate anywhere in the parsed front matter."""
     if isinstance(value, str):
-        if "\0" in value or _SURROGATE.search(value):
-            kind = "a NUL character" if "\0" in value else "a lone surrogate (not Unicode text)"
+        why = unstorable(value)
+        if why:
+            kind = "a NUL character" if why == NUL else "a lone surrogate (not Unicode text)"
             raise DocumentError(f"front matter contains {kind}")
     elif isinstance(value, dict):
         for key, item in value.items():

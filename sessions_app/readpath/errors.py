@@ -1,24 +1,33 @@
-"""What a read can fail with. Each error carries the HTTP status an API answers it with."""
+"""What a read can fail with: the sessions layer's one "not found" and one "unavailable".
+
+Each carries the HTTP status and code the API answers it with (``annoris.errors.DomainError``);
+the writes raise the same ``SessionNotFound`` for a session they cannot find.
+"""
 
 from __future__ import annotations
 
+from annoris.errors import DomainError
 
-class ReadError(Exception):
+
+class ReadError(DomainError):
     """Base of the read path's errors; ``status_code`` is what the API answers."""
 
     status_code = 500
+    code = "error"
 
 
 class SessionNotFound(ReadError):
     """No layer that answered has the session (or it was deleted from the repository)."""
 
     status_code = 404
+    code = "not_found"
 
 
 class SessionUnavailable(ReadError):
     """Neither the database nor the source could answer, and the cache did not have it (an outage)."""
 
     status_code = 503
+    code = "unavailable"
 
 
 class SessionUnreadable(ReadError):
@@ -27,3 +36,4 @@ class SessionUnreadable(ReadError):
     opens for it, and only this one read fails."""
 
     status_code = 422
+    code = "unreadable"

@@ -28,7 +28,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from annoris import crypto
-from annoris.sources.base import Source, session_id_for
+from annoris.sources.base import Source, SourceUnavailable, session_id_for
 from sessions_app.models import Session
 from sessions_app.readpath import cache, database, invalidation, writeback
 from sessions_app.readpath import source as source_layer
@@ -146,7 +146,7 @@ def _from_source(
     """Read from the source and write back; ``absent`` is raised when the source does not have it."""
     try:
         hit = find()
-    except source_layer.SourceDown as exc:
+    except SourceUnavailable as exc:
         if not database_down:
             raise SessionNotFound("not in the database; the source cannot be asked now") from None
         raise SessionUnavailable(
@@ -159,7 +159,7 @@ def _from_source(
     if database_down or _database(lambda: writeback.apply(hit), f"the file {hit.path!r}") is DOWN:
         writeback.queue(hit)
         cache.set_rows([row])  # the source is the master copy: newer than anything cached
-    return _result(row, source_layer.layer_name(src), started)
+    return _result(row, src.kind, started)
 
 
 def _result(row: Session, layer: str, started: float) -> FetchResult:

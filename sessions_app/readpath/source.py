@@ -22,7 +22,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from annoris.sources import get_source
-from annoris.sources.base import Source, SourceError, SourceNotFound, git_blob_sha, session_id_for
+from annoris.sources.base import (
+    Source,
+    SourceError,
+    SourceNotFound,
+    SourceUnavailable,
+    git_blob_sha,
+    session_id_for,
+)
 from projects_app.models import Project, project_id_for
 from sessions_app.documents import DocumentError, ParsedDocument, parse_document
 from sessions_app.models import Session
@@ -31,10 +38,6 @@ from sessions_app.readpath.errors import SessionUnreadable
 from sessions_app.services import session_fields_from_source
 
 logger = logging.getLogger("annoris.readpath.source")
-
-
-class SourceDown(Exception):
-    """The source could not answer (unreachable, failing, rate limited, or its breaker is open)."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +77,8 @@ def _build_source() -> Source:
     )
 
 
-def layer_name(source: Source) -> str:
-    """What ``X-Annoris-Source`` says for this source: ``github`` or ``local``."""
-    return "github" if type(source).__name__ == "GitHubSource" else "local"
-
-
 def find_by_id(session_id: uuid.UUID, *, source: Source, hint: str | None = None) -> SourceHit | None:
-    """The file holding ``session_id``, or None when the source does not have it. Raises SourceDown."""
+    """The file holding ``session_id``, or None when the source does not have it. Raises SourceUnavailable."""
     if hint:
         hit = read_path(hint, source=source)
         if hit is not None and hit.session_id == session_id:
@@ -135,7 +133,7 @@ def _guarded(call):  # type: ignore[no-untyped-def]
     """Run a source call through the breaker; SourceNotFound passes through as an answer."""
     breaker = _state.STATE.source_breaker
     if not breaker.allow():
-        raise SourceDown(f"the source is skipped after a failure ({breaker.last_error})")
+        raise SourceUnavailable(f"the source is skipped after a failure ({breaker.last_error})")
     try:
         result = call()
     except SourceNotFound:
@@ -143,6 +141,6 @@ def _guarded(call):  # type: ignore[no-untyped-def]
         raise
     except (SourceError, OSError, ValueError) as exc:  # ValueError: a garbled answer
         breaker.record_failure(exc)
-        raise SourceDown(str(exc)) from None
+        raise SourceUnavailable(str(exc)) from None
     breaker.record_success()
     return result

@@ -24,8 +24,9 @@ from annoris import crypto
 from annoris.sources.base import git_blob_sha
 from annoris.sources.local import LocalSource
 from sessions_app.models import Session
-from sessions_app.readpath import FetchResult, SessionNotFound
+from sessions_app.readpath import SessionNotFound
 from sessions_app.readpath import cache as session_cache
+from sessions_app.readpath.read import FetchResult
 from sessions_app.services import content_checksum, sessions_rotate_keys
 from sync_app.engine import run_sync
 

@@ -27,7 +27,7 @@ from annoris.sources.local import LocalSource
 from projects_app.models import Project
 from sessions_app import readpath
 from sessions_app.models import Session
-from sessions_app.readpath import cache, database
+from sessions_app.readpath import cache, database, read
 
 postgres_only = pytest.mark.postgres  # PostgreSQL refuses what SQLite stores (NUL bytes, infinity)
 
@@ -172,11 +172,11 @@ def test_a_row_cached_from_the_source_while_the_database_was_down_is_replaced_by
     assert session is not None
     Project.objects.filter(pk=session.project_id).update(status="paused", priority=7, target_revenue=100)
     readpath.breakers()["database"].record_failure("database cut")  # as after a refused connection
-    result = readpath.fetch(session.id)  # from the source, cached with what the file knows
+    result = read.fetch(session.id)  # from the source, cached with what the file knows
     assert result.layer == "local"
     clock.advance(settings.ANNORIS_BREAKER_COOLDOWN)  # the database answers the next probe
     with django_capture_on_commit_callbacks(execute=True):  # the test's transaction never commits
-        readpath.fetch(session.id)  # applies the queued write-back: the database already has it
-    cached = readpath.fetch(session.id)
+        read.fetch(session.id)  # applies the queued write-back: the database already has it
+    cached = read.fetch(session.id)
     assert cached.layer == "cache"
     assert _fields(cached.session.project) == _fields(Project.objects.get(pk=session.project_id))

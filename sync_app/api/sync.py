@@ -13,11 +13,10 @@ from rest_framework.response import Response
 
 from annoris.api.pagination import CursorPagination
 from annoris.api.schema import header
+from annoris.http import UUID_PATTERN
 from sync_app.api.serializers import SyncLogSerializer, SyncLogSummarySerializer, SyncQueuedSerializer
 from sync_app.control import sync_request
 from sync_app.models import SyncLog
-
-UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 
 class SyncPagination(CursorPagination):

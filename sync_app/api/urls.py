@@ -1,41 +1,12 @@
-"""The API's routes (included under ``api/`` by annoris/urls.py): trailing slashes everywhere.
-
-The router's routes come first (sessions, projects, sync: the most used, and each pattern
-tried costs a read ~1 µs), then the assistant's (context, search, next steps, drift), then a
-JSON 404 for anything else. No two patterns overlap, so the order only changes speed.
-"""
+"""The sync API's routes: the sync viewset (on the /api/ router, see annoris/api/urls.py) and drift."""
 
 from __future__ import annotations
 
-from django.urls import include, path, re_path
-from rest_framework.routers import DefaultRouter
+from django.urls import path
 
-from annoris.api.errors import not_found
-from annoris.api.schema import DocsView, SchemaView
-from projects_app.api import UUID_PATTERN, ProjectViewSet
-from sync_app.api.sessions import SessionViewSet
 from sync_app.api.sync import SyncViewSet
+from sync_app.drift_views import DriftView
 
+routes = [("sync", SyncViewSet, "sync")]
 
-class Router(DefaultRouter):
-    include_root_view = True
-    include_format_suffixes = False  # ?format= only: /api/sessions.json would be one more surface
-
-
-router = Router()
-router.register("sessions", SessionViewSet, basename="session")
-router.register("projects", ProjectViewSet, basename="project")
-router.register("sync", SyncViewSet, basename="sync")
-
-urlpatterns = [
-    path("schema/", SchemaView.as_view(), name="api-schema"),
-    path("docs/", DocsView.as_view(), name="api-docs"),
-    re_path(
-        rf"^projects/(?P<project_id>{UUID_PATTERN})/sessions/$",
-        SessionViewSet.as_view({"get": "project_sessions"}),
-        name="project-sessions",
-    ),
-    *router.urls,
-    path("", include("sync_app.assistant_urls")),  # context, search, next steps, drift (issue #8)
-    re_path(r"^.*$", not_found),  # anything else under /api/: a JSON 404, never Django's HTML page
-]
+urlpatterns = [path("sync/drift/", DriftView.as_view(), name="sync-drift")]

@@ -1,0 +1,1 @@
+"""The sessions API: one viewset over the read path and the write services."""

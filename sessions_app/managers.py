@@ -1,0 +1,60 @@
+"""``Session.objects``: ordinary Django querysets plus the read path's ``fetch``.
+
+The read path (``sessions_app.readpath.read``) imports the model, so the model's module
+cannot import it, not even inside a function: ``SessionsConfig.ready()`` plugs it in as
+``SessionManager.read_path`` once the models are loaded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from types import ModuleType
+from typing import TYPE_CHECKING, ClassVar
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from annoris.sources.base import Source
+    from projects_app.models import Project
+    from sessions_app.models import Session  # noqa: F401 - the manager's type parameter
+    from sessions_app.readpath.read import FetchResult
+
+
+class SessionQuerySet(models.QuerySet):
+    def live(self) -> SessionQuerySet:
+        """Sessions whose file is still in the repository (not soft-deleted)."""
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self) -> SessionQuerySet:
+        return self.filter(deleted_at__isnull=False)
+
+    def for_project(self, project: Project) -> SessionQuerySet:
+        return self.filter(project=project)
+
+    def changed_since(self, moment: datetime) -> SessionQuerySet:
+        return self.filter(last_synced__gt=moment)
+
+
+class SessionManager(models.Manager.from_queryset(SessionQuerySet)):  # type: ignore[misc]
+    """``live()``, ``for_project()``, ``changed_since()`` chain as usual; ``get()`` stays the plain
+    database lookup. ``fetch*`` go through the read path (sessions_app.readpath.read).
+    """
+
+    read_path: ClassVar[ModuleType]  # sessions_app.readpath.read, set by SessionsConfig.ready()
+
+    def fetch(self, session_id: uuid.UUID | str, *, source: Source | None = None) -> FetchResult:
+        """The live session ``session_id``, trying the cache, then the database, then the source.
+
+        Returns FetchResult(session, layer, elapsed_ms). Raises SessionNotFound,
+        SessionUnavailable (an outage) or SessionUnreadable (its data cannot be served).
+        The session is read-only: a cache hit may hand the same instance to every read of
+        this process until the cached value changes (copy it, or ``get()`` it, to change it).
+        """
+        return self.read_path.fetch(session_id, source=source)
+
+    def fetch_by_path(
+        self, path: str, *, sha: str | None = None, source: Source | None = None
+    ) -> FetchResult:
+        """The live session stored at ``path``, in the same order as ``fetch`` (see readpath)."""
+        return self.read_path.fetch_by_path(path, sha=sha, source=source)

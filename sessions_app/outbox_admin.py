@@ -1,0 +1,76 @@
+"""Admin for the outbox: what waits for GitHub, what stopped as a conflict, and what to do.
+
+Conflicts are shown first-class: the kept content (decrypted, escaped) beside the SHA
+GitHub held instead, with actions to retry (write the kept version over the version shown,
+which conflicts again if GitHub changed once more) or discard.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from annoris.crypto import DecryptionError
+from annoris.encryption import decrypt_text
+from sessions_app.models import PendingWrite
+from sessions_app.writes import outbox_discard, outbox_retry
+
+_COLOURS = {"pending": "#1565c0", "conflict": "#c62828", "landed": "#2e7d32", "discarded": "#555"}
+
+
+@admin.register(PendingWrite)
+class PendingWriteAdmin(admin.ModelAdmin):
+    list_display = (
+        "id", "created_at", "operation", "path", "status_badge", "attempts", "next_attempt_at", "error_short",
+    )  # fmt: skip
+    list_filter = ("status", "operation")
+    search_fields = ("path", "session_id")
+    ordering = ("-id",)
+    date_hierarchy = "created_at"
+    actions = ("retry", "discard")
+    fields = (
+        "operation", "status_badge", "path", "session_id", "base_sha", "content_sha", "remote_sha",
+        "message", "requested_by", "created_at", "updated_at", "attempts", "next_attempt_at",
+        "claimed_until", "last_error", "landed_at", "landed_sha", "landed_commit", "kept_content",
+    )  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: PendingWrite) -> str:
+        colour = _COLOURS.get(obj.status, "#555")
+        return format_html('<strong style="color:{}">{}</strong>', colour, obj.get_status_display())
+
+    @admin.display(description="last error")
+    def error_short(self, obj: PendingWrite) -> str:
+        return obj.last_error[:120]
+
+    @admin.display(description="content kept in the outbox")
+    def kept_content(self, obj: PendingWrite) -> str:
+        if not obj.content:
+            return "— (a delete)"
+        try:
+            text = decrypt_text(obj.content)
+        except DecryptionError:
+            return "(cannot be decrypted with the configured keys)"
+        return format_html('<pre style="white-space:pre-wrap">{}</pre>', text)
+
+    @admin.action(description="Retry the selected writes now (a conflict: over the GitHub version shown)")
+    def retry(self, request: HttpRequest, queryset: QuerySet[PendingWrite]) -> None:
+        count = outbox_retry(list(queryset))
+        self.message_user(request, f"{count} write(s) queued to be tried again.", messages.SUCCESS)
+
+    @admin.action(description="Discard the selected writes (GitHub keeps its version)")
+    def discard(self, request: HttpRequest, queryset: QuerySet[PendingWrite]) -> None:
+        count = outbox_discard(list(queryset))
+        self.message_user(request, f"{count} write(s) discarded; their content stays here.", messages.WARNING)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PendingWrite | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PendingWrite | None = None) -> bool:
+        return False  # nothing accepted is ever lost: discard keeps the row
