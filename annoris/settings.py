@@ -174,11 +174,10 @@ ANNORIS_SOURCE_LISTING_TTL = 30.0
 # --- Assistant interface: context, next steps, search (issue #8) --------------------
 # Newest sessions a context or a next-steps list reads (and decrypts), per request.
 ANNORIS_CONTEXT_SESSIONS = env.int("ANNORIS_CONTEXT_SESSIONS", default=30)
-# Index word prefixes of this many characters and more (up to 12) so that "redi*" finds
-# "redis"; 0 (the default) indexes whole words only. Changing it needs `reindex_search`.
-ANNORIS_SEARCH_PREFIX_MIN = 0
 if ANNORIS_CONTEXT_SESSIONS < 1:
     raise ConfigurationError("ANNORIS_CONTEXT_SESSIONS must be >= 1")
+# Hybrid search: keyword ranking fused with a sentence model's similarity (issue #17).
+ANNORIS_SEARCH_SEMANTIC = env.bool("ANNORIS_SEARCH_SEMANTIC", default=True)
 
 # --- Session source (GitHub or a local directory) ------------------------------
 

@@ -118,6 +118,16 @@ def outbox() -> dict[str, Any]:
     return {"status": "unknown"} if counts is readpath.DOWN else counts
 
 
+def search_index() -> dict[str, Any]:
+    """Live sessions waiting to be indexed for search (the index lag; 0 when all are searchable)."""
+    from sessions_app.search import index_waiting
+
+    waiting = readpath.call_database(index_waiting)
+    if waiting is readpath.DOWN:
+        return {"status": "unknown"}
+    return {"status": "behind" if waiting else "ok", "waiting": waiting}
+
+
 def health_report() -> tuple[bool, dict[str, Any]]:
     """(healthy, report). Healthy means reads can be served: the database or the source answers."""
     report = {
@@ -128,6 +138,7 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         "last_sync": last_sync(),
         "drift": drift.drift_summary(),  # counts of the last drift report (issue #8); no source call
         "outbox": outbox(),
+        "search_index": search_index(),
     }
     layers = [report[name]["status"] for name in ("database", "cache", "source")]
     healthy = report["database"]["status"] == "connected" or report["source"]["status"] == "connected"

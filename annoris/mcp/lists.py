@@ -195,18 +195,39 @@ def _activity_text(result: shapes.Activity, project: str | None) -> str:
 
 
 async def search_sessions(
-    query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="Words to find.")],
+    query: Annotated[
+        str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description=session_search.QUERY_SYNTAX)
+    ],
     project: ProjectRef | None = None,
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="The most results to return.")] = 10,
+    offset: Annotated[int, Field(ge=0, le=10_000, description="Results to skip (paging).")] = 0,
+    since: Annotated[
+        str | None,
+        Field(max_length=40, description="Only sessions created at or after this date (ISO 8601)."),
+    ] = None,
+    state: Annotated[
+        session_search.StateName | None, Field(description="Only sessions in this state.")
+    ] = None,
 ) -> Annotated[CallToolResult, shapes.SearchResults]:
-    """Find sessions by words in their title and body (any case, Cyrillic included), best
-    match first, each with a short snippet."""
-    return await _orm(_search_sessions, _text(query, "query"), _optional(project, "project"), limit)
+    """Find sessions by words in their title and body and by meaning (hybrid search), best
+    match first, each with the line holding the match marked. Says which parts of the query
+    were ignored and whether sessions still wait to be indexed (incomplete)."""
+    args = (_text(query, "query"), _optional(project, "project"), limit, offset, since, state)
+    return await _orm(_search_sessions, *args)
 
 
-def _search_sessions(query: str, project: str | None, limit: int) -> CallToolResult:
+def _search_sessions(
+    query: str, project: str | None, limit: int, offset: int, since: str | None, state: str | None
+) -> CallToolResult:
     found = _project(project) if project is not None else None
-    hits, total = session_search.search_sessions(query, project=found, limit=limit)
+    try:
+        after = session_search.parse_since(since) if since is not None else None
+    except ValueError as exc:
+        raise ToolError(str(exc)) from None
+    searched = session_search.run_search(
+        query, project=found, limit=limit, offset=offset, since=after, state=state
+    )
+    total = searched.total
     results = [
         shapes.SearchResult(
             id=str(hit.session_id),
@@ -216,12 +237,23 @@ def _search_sessions(query: str, project: str | None, limit: int) -> CallToolRes
             state=hit.state,
             snippet=hit.snippet,
         )
-        for hit in hits
+        for hit in searched.hits
     ]
 
     def answer(k: int) -> tuple[shapes.SearchResults, str]:
-        result = shapes.SearchResults(results=results[:k], total=total)
+        result = shapes.SearchResults(
+            results=results[:k],
+            total=total,
+            offset=offset,
+            ignored=searched.ignored,
+            incomplete=searched.waiting > 0,
+            waiting_to_index=searched.waiting,
+        )
         lines = [f"{total} sessions match; best first:" if total else "No session matches."]
+        if result.ignored:
+            lines.append(f"Ignored: {'; '.join(result.ignored)}.")
+        if result.incomplete:
+            lines.append(f"Incomplete: {searched.waiting} sessions still wait to be indexed.")
         for r in result.results:
             lines.append(
                 f"- {r.title} ({r.project or 'no project'}, {r.date}, {r.state}) <{session_uri(r.id)}>"

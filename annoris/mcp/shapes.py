@@ -115,6 +115,10 @@ class SearchResults(BaseModel):
 
     results: list[SearchResult]
     total: int = Field(description="How many sessions match in all.")
+    offset: int = Field(default=0, description="Results skipped before these (paging).")
+    ignored: list[str] = Field(default_factory=list, description="Parts of the query that were not honoured.")
+    incomplete: bool = Field(default=False, description="True while some sessions wait to be indexed.")
+    waiting_to_index: int = Field(default=0, description="Sessions not yet searchable.")
 
 
 class ContextCounts(BaseModel):
