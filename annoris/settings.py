@@ -174,11 +174,10 @@ ANNORIS_SOURCE_LISTING_TTL = 30.0
 # --- Assistant interface: context, next steps, search (issue #8) --------------------
 # Newest sessions a context or a next-steps list reads (and decrypts), per request.
 ANNORIS_CONTEXT_SESSIONS = env.int("ANNORIS_CONTEXT_SESSIONS", default=30)
-# Index word prefixes of this many characters and more (up to 12) so that "redi*" finds
-# "redis"; 0 (the default) indexes whole words only. Changing it needs `reindex_search`.
-ANNORIS_SEARCH_PREFIX_MIN = 0
 if ANNORIS_CONTEXT_SESSIONS < 1:
     raise ConfigurationError("ANNORIS_CONTEXT_SESSIONS must be >= 1")
+# Hybrid search: keyword ranking fused with a sentence model's similarity (issue #17).
+ANNORIS_SEARCH_SEMANTIC = env.bool("ANNORIS_SEARCH_SEMANTIC", default=True)
 
 # --- Session source (GitHub or a local directory) ------------------------------
 
@@ -264,6 +263,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "annoris.api.negotiation.FastDefaultNegotiation",
     "EXCEPTION_HANDLER": "annoris.api.errors.exception_handler",
+    "VIEW_DESCRIPTION_FUNCTION": "annoris.api.root.view_description",  # docstrings as markdown
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -342,6 +342,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["annoris.formats"]  # one date style on every page: 2026-12-06 11:50 UTC
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -430,5 +431,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django_q": {"level": "WARNING"}},
+    "loggers": {
+        "django_q": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) printed each django.* line a second time, bare,
+        # beside the root handler's copy (issue #19): django.* lines go to the root handler alone.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

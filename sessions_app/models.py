@@ -125,6 +125,26 @@ class SearchPosting(models.Model):
         return f"term {self.term} x{self.tf} in {self.session_id}"
 
 
+class SearchVector(models.Model):
+    """A session's sentence embedding for search by meaning, AES-GCM encrypted under the keyring.
+
+    The plaintext (512 int8 components) exists only in the memory of the processes that search.
+    """
+
+    session = models.OneToOneField(
+        Session, primary_key=True, on_delete=models.CASCADE, related_name="search_vector"
+    )
+    ciphertext = models.BinaryField(help_text="Encrypted int8 embedding (annoris.crypto token).")
+    key_id = models.CharField(max_length=32, help_text="Keyring key the vector is encrypted under.")
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = "search vector"
+
+    def __str__(self) -> str:
+        return f"vector of {self.session_id}"
+
+
 class CacheInvalidation(models.Model):
     """A session whose cached copy must be refreshed: written in the transaction that changed it,
     deleted once the cache took the new row (see sessions_app/readpath/invalidation.py)."""

@@ -35,7 +35,7 @@ from annoris.sources.base import (
     git_blob_sha,
     session_id_for,
 )
-from sessions_app.documents import DocumentError, ParsedDocument, parse_document
+from sessions_app.documents import DocumentError, ParsedDocument, edits, parse_document
 from sessions_app.models import PendingWrite, Session
 from sessions_app.readpath.errors import SessionNotFound
 from sessions_app.writes import acceptance, document, outcome, paths, pending, secrets
@@ -81,6 +81,7 @@ def session_create(
     """Write a new session document; PathExists when its path is taken anywhere."""
     fields = fields or {}
     refuse_secrets(content=content, fields={**fields, "path": path})
+    content, fields = _merge_fields(content, fields)  # the body's own fields are never overridden
     text = document.compose(content, fields)
     now = timezone.now()
     draft = _parse(text, path=path or "session.md", now=now)
@@ -89,7 +90,7 @@ def session_create(
     else:
         dated = draft.date_source in ("front_matter", "field")
         day = (draft.created_at if dated else now).date()
-        path = paths.path_from_pattern(project=draft.project, day=day, title=draft.title)
+        path = paths.new_session_path(project=draft.project, day=day, title=draft.title)
     parsed = _parse(text, path=path, now=now)
     source = source or write_source()
     session_id = parsed.session_id or session_id_for(source.repository, path)
@@ -145,11 +146,13 @@ def session_update(
     path: str | None = None,
     requested_by: str = "",
     source: Source | None = None,
+    keep_front_matter: bool = False,
 ) -> WriteOutcome:
     """Replace a session's document (``content``) and/or set fields in its front matter.
 
     ``if_match`` must be the blob SHA the writer last saw (428 without, 412 when stale).
     Without ``content`` the current document is kept and only ``fields`` change (PATCH).
+    With ``keep_front_matter``, a ``content`` without front matter keeps the current block.
     """
     fields = fields or {}
     row = _live_row(session_id)
@@ -162,6 +165,8 @@ def session_update(
     current_sha, current_text = _current(row, queue)
     _check_precondition(if_match, current_sha)
     refuse_secrets(content=content, fields=fields)
+    if content is not None and keep_front_matter:
+        content = edits.keep_front_matter(current_text, content)
     text = document.compose(content if content is not None else current_text, fields)
     if content is None:
         refuse_secrets(content=text, fields={})  # the document as it will be sent
@@ -240,6 +245,8 @@ def refuse_secrets(*, content: str | None, fields: dict[str, Any]) -> None:
     if content:
         errors["content"] = [str(finding) for finding in secrets.scan_text(content)]
     for name, value in fields.items():
+        if isinstance(value, list):  # save_session's next steps
+            value = "\n".join(map(str, value))
         if isinstance(value, str) and value:
             errors[name] = [finding.kind for finding in secrets.scan_text(value)]
     errors = {name: found for name, found in errors.items() if found}
@@ -340,6 +347,13 @@ def _refuse_if_not_outage(exc: SourceUnavailable) -> None:
     it (502) tells the operator now instead of filling the outbox with writes that cannot land."""
     if isinstance(exc, SourceForbidden):
         raise SourceRefused(f"The source refused the write: {exc}") from None
+
+
+def _merge_fields(content: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    try:
+        return edits.merge_fields(content, fields)
+    except edits.EditError as exc:
+        raise InvalidDocument(str(exc), errors={"content": [str(exc)]}) from None
 
 
 def _parse(text: str, *, path: str, now: datetime) -> ParsedDocument:

@@ -120,3 +120,15 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+@pytest.mark.django_db
+def test_a_second_setup_never_announces_a_run_in_the_past(settings: SettingsWrapper) -> None:
+    settings.SYNC_SCHEDULE = 15
+    setup_schedule()
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Schedule.objects.filter(name=SYNC_SCHEDULE_NAME).update(next_run=an_hour_ago)  # no worker ran since
+    second = setup_schedule()
+    assert "next run as soon as a worker runs" in second
+    assert f"{an_hour_ago:%H:%M}" not in second
+    assert Schedule.objects.get(name=SYNC_SCHEDULE_NAME).next_run > an_hour_ago
