@@ -46,10 +46,11 @@ def _clean_cache() -> Iterator[None]:
 def _fresh_api_memory() -> Iterator[None]:
     """No token remembered and no throttle counted from another test (process-local state)."""
     if settings.configured:
-        from annoris.api import throttling, tokens
+        from annoris.api import auth_failures, throttling, tokens
 
         tokens.reset()
         throttling.buckets.clear()
+        auth_failures.failures.clear()
     yield
 
 

@@ -216,6 +216,9 @@ ANNORIS_OUTBOX_BACKOFF = 5.0
 ANNORIS_OUTBOX_MAX_BACKOFF = 600.0
 ANNORIS_OUTBOX_LEASE = 60.0
 ANNORIS_OUTBOX_DRAIN_SECONDS = 20.0
+# A write GitHub never answered may still land: wait this long before sending it again (#20;
+# GitHub cuts a request off after 10 s server-side, so a minute leaves a wide margin).
+ANNORIS_OUTBOX_SETTLE_SECONDS = 60.0
 # How long an Idempotency-Key is remembered (s), and after how long a request that never
 # finished (its process died) stops holding its key.
 ANNORIS_IDEMPOTENCY_TTL = env.int("ANNORIS_IDEMPOTENCY_TTL", default=24 * 3600)
@@ -254,7 +257,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "annoris.api.parsers.JSONParser",  # DRF's, with a non-recursive depth limit (#20)
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -302,6 +305,8 @@ ANNORIS_TOKEN_CACHE = ANNORIS_SESSION_CACHE  # where that shared memory lives (N
 # Requests per token and per web process (process-local counters: no Redis round trip;
 # with N processes a token may make N times this). Empty: no throttling.
 ANNORIS_API_THROTTLE_RATE = env.str("ANNORIS_API_THROTTLE_RATE", default="1200/min")
+# Failed authentications per client IP and web process before tokens from it get 429 (#20).
+ANNORIS_AUTH_FAILURE_RATE = env.str("ANNORIS_AUTH_FAILURE_RATE", default="60/min")
 # Largest request body under /api/ (413 above it).
 ANNORIS_API_MAX_BODY_BYTES = env.int("ANNORIS_API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 

@@ -47,7 +47,7 @@ class SessionListSerializer(serializers.Serializer):
 class SessionDetailSerializer(SessionListSerializer):
     """A session with its checksum and decrypted document (``content``)."""
 
-    checksum = serializers.CharField(help_text="MD5 hex of the document.")
+    checksum = serializers.CharField(help_text="Keyed checksum (HMAC-SHA256, 32 hex) of the document.")
     deleted_at = serializers.DateTimeField(allow_null=True)
     content = serializers.CharField(help_text="The markdown document.")
 

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from annoris.api.browsers import wants_html
 from sync_app import webhooks
 from sync_app.health import health_report
+from sync_app.health_access import may_see_details, public
 from sync_app.templatetags.annoris_health import health_rows
 
 
@@ -21,10 +22,11 @@ def health(request: HttpRequest) -> HttpResponse:
     ``Accept``, no ``?format=json``), so the landing page's link is no dead end."""
     healthy, report = health_report()
     status = 200 if healthy else 503
+    shown = report if may_see_details(request) else public(report)  # counts: staff or a token (#20)
     if request.GET.get("format") != "json" and wants_html(request):
-        context = {"overall": report.get("status", ""), "rows": health_rows(report)}
+        context = {"overall": shown.get("status", ""), "rows": health_rows(shown)}
         return render(request, "sync_app/health.html", context, status=status)
-    return JsonResponse(report, status=status)
+    return JsonResponse(shown, status=status)
 
 
 @csrf_exempt  # GitHub cannot send a CSRF token; the HMAC signature authenticates the call

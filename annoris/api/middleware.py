@@ -1,6 +1,7 @@
 """Guards in front of every /api/ view (issue #7), cheap enough for the hot read path.
 
 - a body over ``ANNORIS_API_MAX_BODY_BYTES`` (by ``Content-Length``) is 413 before it is read;
+- a query string over ``MAX_QUERY_CHARS`` is a JSON 414 (gunicorn's HTML one comes later);
 - a NUL byte or a lone surrogate in a query parameter is 400 (PostgreSQL cannot store NUL,
   and such a value must not reach a query and come back as "database unavailable");
 - an exception that escapes a view, or any non-JSON error page Django makes (CSRF failure,
@@ -23,6 +24,7 @@ from annoris.text import unstorable
 
 logger = logging.getLogger("annoris.api")
 
+MAX_QUERY_CHARS = 4096  # no API query needs more; gunicorn's request line limit is set above it
 REASONS = {400: "bad_request", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
 
 
@@ -70,6 +72,9 @@ def _refuse_query(request: HttpRequest) -> HttpResponse | None:
     raw = request.META.get("QUERY_STRING")
     if not raw:
         return None
+    if len(raw) > MAX_QUERY_CHARS:  # before gunicorn's own (HTML) 414 at 8,190 (#20)
+        detail = f"The query string is {len(raw)} characters; the limit is {MAX_QUERY_CHARS}."
+        return json_error(414, detail, "uri_too_long")
     bad: dict[str, list[str]] = {}
     for name, values in request.GET.lists():
         for value in (name, *values):

@@ -129,7 +129,8 @@ _build_lock = threading.Lock()
 
 @csrf_exempt  # token-authenticated JSON-RPC; DRF's SessionAuthentication still enforces CSRF
 def mcp_endpoint(request: HttpRequest) -> HttpResponseBase:
-    """``POST /mcp``: one JSON-RPC message (or batch) in, its JSON answer out."""
+    """``POST /mcp``: one JSON-RPC message in, its JSON answer out. A batch (a JSON array) is
+    refused with 400 and a JSON-RPC "invalid request": MCP 2025-06-18 removed batching (#20)."""
     if request.method != "POST":  # stateless: no SSE stream to GET, no session to DELETE
         return _error(405, -32000, "Only POST is served at /mcp (stateless, JSON responses).", allow="POST")
     grant = _authenticate(request)
@@ -141,6 +142,8 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponseBase:
         body = request.body
     except (RequestDataTooBig, RawPostDataException):
         return _error(413, -32600, "The request body is too large.")
+    if body.lstrip()[:1] == b"[":  # answered here: the SDK's own refusal quotes the whole input
+        return _error(400, -32600, "JSON-RPC batches are not accepted; send one message per request.")
     try:
         status, headers, content = async_to_sync(_serve)(_scope(request, grant), body)
     except TimeoutError:  # the SDK did not answer within MCP_TIMEOUT

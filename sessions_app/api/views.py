@@ -28,6 +28,7 @@ from annoris.http import UUID_PATTERN, etag_matches
 from projects_app.api import PROJECT_PARAMETER, project_or_404
 from sessions_app import writes
 from sessions_app.api.filters import SessionCursorPagination, SessionFilters, SessionOrdering
+from sessions_app.api.pending_reads import pending_or
 from sessions_app.api.schema import (
     COMMON_ERRORS,
     DETAIL_HEADERS,
@@ -94,6 +95,14 @@ class SessionViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[Session]:
         return Session.objects.select_related("project").defer("content")
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        """A read the read path answered 404 or 503 may be of a create still in the outbox: that
+        is served pending (#20 finding 11); every other answer is left as it is."""
+        if getattr(self, "action", None) == "retrieve" and response.status_code in (404, 503):
+            if hasattr(request, "accepted_renderer"):
+                response = pending_or(request, self.kwargs["id"], response)
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def get_renderers(self) -> list[renderers.BaseRenderer]:
         if getattr(self, "action", None) == "retrieve":

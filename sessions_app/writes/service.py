@@ -29,6 +29,7 @@ from annoris.sources.base import (
     SourceError,
     SourceForbidden,
     SourceNotFound,
+    SourceOutcomeUnknown,
     SourceUnavailable,
     WriteResult,
     git_blob_sha,
@@ -37,7 +38,7 @@ from annoris.sources.base import (
 from sessions_app.documents import DocumentError, ParsedDocument, edits, parse_document
 from sessions_app.models import PendingWrite, Session
 from sessions_app.readpath.errors import SessionNotFound
-from sessions_app.writes import document, paths, secrets
+from sessions_app.writes import acceptance, document, outcome, paths, pending, secrets
 from sessions_app.writes.errors import (
     InvalidDocument,
     PathExists,
@@ -93,17 +94,26 @@ def session_create(
     parsed = _parse(text, path=path, now=now)
     source = source or write_source()
     session_id = parsed.session_id or session_id_for(source.repository, path)
-    _refuse_taken(path, session_id)
-    message = _message("Create", path, requested_by)
+    with acceptance.held(session_id=session_id, path=path):  # one create per path and per id
+        _refuse_taken(path, session_id)
+        return _create(path, session_id, text, _message("Create", path, requested_by), requested_by, source)
+
+
+def _create(
+    path: str, session_id: uuid.UUID, text: str, message: str, requested_by: str, source: Source
+) -> WriteOutcome:
     try:
         result = source.write(path, text.encode("utf-8"), sha=None, message=message)
     except SourceConflict:
-        raise PathExists(f"{path} already exists in the source; choose another path or title.") from None
+        result = outcome.already_there(source, path, text)  # an earlier try of this very create (#20)
+        if result is None:
+            raise PathExists(f"{path} already exists in the source; choose another path or title.") from None
     except SourceUnavailable as exc:
         _refuse_if_not_outage(exc)
         entry = outbox_enqueue(
             operation=PendingWrite.Operation.CREATE, path=path, session_id=session_id, text=text,
             base_sha=None, message=message, requested_by=requested_by, error=str(exc),
+            unknown=isinstance(exc, SourceOutcomeUnknown),
         )  # fmt: skip
         return WriteOutcome("create", session_id, path, entry.content_sha, queued=entry)
     except SourceError as exc:
@@ -120,11 +130,13 @@ def _refuse_taken(path: str, session_id: uuid.UUID) -> None:
         raise PathExists(f"The front matter id {session_id} belongs to another session.")
     if outbox_open_entries(path):
         raise PathExists(f"A queued write (outbox) already goes to {path}; choose another path or title.")
+    acceptance.refuse_queued_id(session_id)
 
 
 # -- update -----------------------------------------------------------------------------------
 
 
+@acceptance.one_at_a_time  # checks and acceptance of one session's writes never interleave
 def session_update(
     *,
     session_id: uuid.UUID,
@@ -199,6 +211,7 @@ def _keep_identity(text: str, row: Session, source: Source) -> str:
 # -- delete -----------------------------------------------------------------------------------
 
 
+@acceptance.one_at_a_time
 def session_delete(
     *, session_id: uuid.UUID, if_match: str | None, requested_by: str = "", source: Source | None = None
 ) -> WriteOutcome:
@@ -258,8 +271,8 @@ def _check_precondition(if_match: str | None, current_sha: str) -> None:
 
 
 def _live_row(session_id: uuid.UUID) -> Session:
-    row = Session.objects.live().filter(id=session_id).first()
-    if row is None:
+    row = Session.objects.live().filter(id=session_id).first() or pending.stand_in(session_id)
+    if row is None:  # neither a row nor a create waiting in the outbox (#20 finding 11)
         raise SessionNotFound("No such session.")
     return row
 
@@ -292,6 +305,7 @@ def _queue_behind(
     entry = outbox_enqueue(
         operation=operation, path=row.github_path, session_id=row.id, text=text, base_sha=base_sha,
         message=message, requested_by=requested_by, error=reason, attempted=error is not None,
+        unknown=isinstance(error, SourceOutcomeUnknown),
     )  # fmt: skip
     sha = entry.content_sha or None
     return WriteOutcome(operation, row.id, row.github_path, sha, queued=entry)

@@ -91,8 +91,9 @@ def test_it_coalesces_webhooks_during_a_sync_into_one_followup(
     worker.start()
     try:
         _wait_for(lambda: github.call_count(endpoint="blob") > 0)
-        github.commit_files({CHANGED: sample_files()[CHANGED] + b"\nPushed during the sync.\n"})
-        for n in range(3):
+        for n in range(3):  # three pushes (three commits): a replay of one push would queue nothing (#20)
+            pushed = sample_files()[CHANGED] + b"\nPushed during the sync.\n" + f"Push {n}.\n".encode()
+            github.commit_files({CHANGED: pushed})
             response = post_webhook(push_payload(github), delivery=f"during-{n}")
             assert response.status_code == 202  # queued; the running sync will run once more
         assert SyncLog.objects.count() == 1  # nothing ran beside the stalled sync
