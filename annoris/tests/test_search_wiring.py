@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.test import Client as DjangoClient
 
-from annoris.mcp.tools import _search_sessions
+from annoris.api import tokens
+from annoris.mcp.lists import _search_sessions as _search_tool
 from annoris.sources.local import LocalSource
 from sessions_app.search import index_pending, mark_stale
 from sessions_app.search.freshness import forget
@@ -17,6 +18,11 @@ def synced(db: None, local_source: LocalSource) -> None:
     run_sync(source=local_source)
     index_pending()
     forget()
+
+
+def _search_sessions(*args: object) -> dict:
+    """The tool's structured answer (what an MCP client reads as structuredContent)."""
+    return _search_tool(*args).structured_content
 
 
 def test_the_mcp_tool_pages_filters_and_says_what_it_ignored(synced: None, settings) -> None:  # noqa: ANN001
@@ -38,6 +44,12 @@ def test_the_mcp_tool_pages_filters_and_says_what_it_ignored(synced: None, setti
 
 def test_health_shows_the_index_lag(synced: None) -> None:
     from sessions_app.models import Session
+
+    token = tokens.issue(name="ops", scope=tokens.READ)[1]  # the counts need a token or staff
+
+    class Client:  # noqa: D401 - /health as an operator with a token reads it
+        def get(self, path: str) -> object:
+            return DjangoClient().get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
 
     assert Client().get("/health").json()["search_index"] == {"status": "ok", "waiting": 0}
     mark_stale(Session.objects.values_list("id", flat=True)[:3])
