@@ -33,6 +33,8 @@ class SessionEditSerializer(serializers.Serializer):
     )  # fmt: skip
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not any(attrs.values()):  # the browsable API's form posts the edit fieldset empty
+            return {}
         problem = writes.Edit(**attrs).problem()
         if problem:
             raise serializers.ValidationError(problem)

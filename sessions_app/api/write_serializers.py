@@ -61,6 +61,8 @@ class SessionWriteSerializer(serializers.Serializer):
         return {"content": EXAMPLE_DOCUMENT}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("edit") == {}:  # an empty edit (the HTML form's blank fieldset) is no edit
+            del attrs["edit"]
         if self.partial and not attrs:
             raise serializers.ValidationError("Nothing to change: send content or at least one field.")
         if "edit" in attrs and (len(attrs) > 1 or not self.partial):

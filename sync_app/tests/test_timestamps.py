@@ -73,16 +73,23 @@ def test_sessions_search_next_steps_sync_and_mcp_write_one_format(secret: str) -
         "search": api.get("/api/search/", {"q": "redis"}).json(),
         "next steps": api.get("/api/projects/annoris/next-steps/").json(),
         "sync": api.post("/api/sync/").json() and api.get("/api/sync/").json(),
-        "mcp search": mcp_call(secret, "search_sessions", {"query": "redis"}),
-        "mcp next steps": mcp_call(secret, "next_steps", {"project": "Annoris"}),
         "mcp sync": mcp_call(secret, "sync_status", {}),
-        "mcp projects": mcp_call(secret, "list_projects", {}),
     }
     for where, body in sources.items():
         found = stamps(body, names)
         assert found, f"{where}: no timestamp in {body}"
         bad = [value for value in found if not ISO_Z.match(value)]
         assert not bad, f"{where}: {bad}"
+    # MCP search, next steps and projects name a day only (fewer tokens): a date, never a
+    # timestamp in another format.
+    days = [
+        *mcp_call(secret, "search_sessions", {"query": "redis"})["results"],
+        *mcp_call(secret, "next_steps", {"project": "Annoris"})["next_steps"],
+        *mcp_call(secret, "list_projects", {})["projects"],
+    ]
+    day = re.compile(r"\d{4}-\d{2}-\d{2}")
+    assert days and all(day.fullmatch(row.get("date") or row.get("last_activity")) for row in days)
+    assert not stamps({"rows": days}, names)
     # The same moment reads the same wherever it comes from.
     listed = {row["id"]: row["created_at"] for row in sources["sessions"]["results"]}
     hits = sources["search"]["results"]
