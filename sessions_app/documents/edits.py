@@ -7,8 +7,9 @@ matter and every other byte stay as they were, line endings included.
 
 ``merge_fields`` decides which fields a save writes into the front matter when the body
 already says some of them, and ``keep_front_matter`` gives a replacement document the
-front matter of the one it replaces when it has none. Every refusal is an ``EditError``
-whose message is one sentence saying what to change.
+front matter of the one it replaces when it has none. Every refusal is an ``EditError`` (the
+documents layer's one error, ``DocumentError``, under the name edits read by) whose message is
+one sentence saying what to change.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ _ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(?P<text>.+?)\s*$")
 NEXT_HEADING = "Next steps"
 
 
-class EditError(ValueError):
-    """An edit that cannot be made as asked; the message says what to change."""
+# An edit that cannot be made as asked; the message says what to change. The callers turn it
+# into the same 422 as a document that cannot be parsed, so it is that error, not a class of its own.
+EditError = DocumentError
 
 
 @dataclass(frozen=True)
