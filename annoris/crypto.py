@@ -23,6 +23,8 @@ import pybase64
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from annoris.errors import ConfigurationError
+
 PREFIX = "enc:v1:"
 NONCE_BYTES = 12  # 96-bit nonce, the size GCM is designed for
 KEY_BYTES = 32  # AES-256
@@ -34,8 +36,9 @@ DEVELOPMENT_KEY_ID = "dev-insecure"
 DEVELOPMENT_KEYRING = f"{DEVELOPMENT_KEY_ID}:ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcmVhbC1kYXQ"
 
 
-class KeyringError(Exception):
-    """The configured keyring is malformed."""
+# The configured keyring (or a key id given to generate_key) is malformed: a malformed
+# environment variable, which settings and manage.py already report as ConfigurationError.
+KeyringError = ConfigurationError
 
 
 class DecryptionError(Exception):

@@ -172,10 +172,9 @@ ANNORIS_SOURCE_RETRIES = 1
 ANNORIS_SOURCE_LISTING_TTL = 30.0
 
 # --- Assistant interface: context, next steps, search (issue #8) --------------------
-# Newest sessions a context or a next-steps list reads (and decrypts), per request.
-ANNORIS_CONTEXT_SESSIONS = env.int("ANNORIS_CONTEXT_SESSIONS", default=30)
-if ANNORIS_CONTEXT_SESSIONS < 1:
-    raise ConfigurationError("ANNORIS_CONTEXT_SESSIONS must be >= 1")
+# Newest sessions a context or a next-steps list reads (and decrypts), per request: tuning,
+# not a deployment choice (the budgets cut what is shown; this bounds what is decrypted).
+ANNORIS_CONTEXT_SESSIONS = 30
 # Hybrid search: keyword ranking fused with a sentence model's similarity (issue #17).
 ANNORIS_SEARCH_SEMANTIC = env.bool("ANNORIS_SEARCH_SEMANTIC", default=True)
 
@@ -220,8 +219,8 @@ ANNORIS_OUTBOX_DRAIN_SECONDS = 20.0
 # GitHub cuts a request off after 10 s server-side, so a minute leaves a wide margin).
 ANNORIS_OUTBOX_SETTLE_SECONDS = 60.0
 # How long an Idempotency-Key is remembered (s), and after how long a request that never
-# finished (its process died) stops holding its key.
-ANNORIS_IDEMPOTENCY_TTL = env.int("ANNORIS_IDEMPOTENCY_TTL", default=24 * 3600)
+# finished (its process died) stops holding its key. A day covers any client's retries.
+ANNORIS_IDEMPOTENCY_TTL = 24 * 3600
 ANNORIS_IDEMPOTENCY_LOCK_SECONDS = 120
 
 # --- Task queue (django-q2) -----------------------------------------------------
@@ -299,8 +298,8 @@ SPECTACULAR_SETTINGS = {
 ANNORIS_TOKEN_RECHECK = env.float("ANNORIS_TOKEN_RECHECK", default=30.0)
 # While the database is down, tokens verified within this many seconds (by any process,
 # shared hashed through the cache layer) still authenticate; also the longest a token
-# revoked mid-outage lives on.
-ANNORIS_TOKEN_MEMORY_TTL = env.int("ANNORIS_TOKEN_MEMORY_TTL", default=3600)
+# revoked mid-outage lives on. An hour: outages shorter than that go unnoticed by clients.
+ANNORIS_TOKEN_MEMORY_TTL = 3600
 ANNORIS_TOKEN_CACHE = ANNORIS_SESSION_CACHE  # where that shared memory lives (None: process only)
 # Requests per token and per web process (process-local counters: no Redis round trip;
 # with N processes a token may make N times this). Empty: no throttling.
@@ -322,8 +321,9 @@ OAUTH2_PROVIDER = oauth_config.provider_settings(
     access_token_seconds=env.int("ANNORIS_OAUTH_ACCESS_TOKEN_SECONDS", default=3600),  # an hour
 )
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named: connections point at it
-# Dynamic registrations accepted per client IP and hour (each one is a database row).
-ANNORIS_OAUTH_REGISTRATIONS_PER_HOUR = env.int("ANNORIS_OAUTH_REGISTRATIONS_PER_HOUR", default=20)
+# Dynamic registrations accepted per client IP and hour (each one is a database row); a
+# connector registers once, so 20 is generous for people and small for a flood.
+ANNORIS_OAUTH_REGISTRATIONS_PER_HOUR = 20
 # Tests only: client metadata documents may be fetched from loopback addresses. Refused with DEBUG off.
 ANNORIS_OAUTH_CIMD_ALLOW_LOOPBACK = env.bool("ANNORIS_OAUTH_CIMD_ALLOW_LOOPBACK", default=False)
 if ANNORIS_OAUTH_CIMD_ALLOW_LOOPBACK and not DEBUG:

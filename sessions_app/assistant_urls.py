@@ -6,10 +6,11 @@ from django.urls import path
 
 from sessions_app import assistant_views as views
 from sessions_app.activity_views import ActivityView
+from sessions_app.search_views import SearchView
 
 urlpatterns = [
     path("context/", views.ContextView.as_view(), name="context"),
-    path("search/", views.SearchView.as_view(), name="search"),
+    path("search/", SearchView.as_view(), name="search"),
     path("activity/", ActivityView.as_view(), name="activity"),
     path("projects/<str:project>/next-steps/", views.NextStepsView.as_view(), name="project-next-steps"),
 ]

@@ -13,16 +13,15 @@ import time
 from collections import Counter
 from typing import Any
 
-from django.conf import settings
-
 from annoris.sources import get_source
 from annoris.sources.base import Source, SourceError
 from sessions_app import search
 from sessions_app.models import Session
 from sync_app import services
 from sync_app.apply import Progress, Run, apply_plan
+from sync_app.delete_guard import DeleteGuard, check_deletes
 from sync_app.lock import SyncLock
-from sync_app.plan import SyncPlan, plan_sync
+from sync_app.plan import plan_sync
 from sync_app.result import SyncResult
 
 logger = logging.getLogger(__name__)
@@ -30,10 +29,6 @@ logger = logging.getLogger(__name__)
 
 class SyncAlreadyRunning(Exception):
     """Another sync holds the lock."""
-
-
-class DeleteGuard(Exception):
-    """The run would delete more sessions than SYNC_MAX_DELETE_RATIO allows."""
 
 
 # How long a queued trigger waits for a busy run to end before leaving its work to the
@@ -209,7 +204,7 @@ def _run_once(
         result.revision = listing.revision or ""
         _note_skipped(result, listing)
         plan = plan_sync(listing, known=_known(), failed=failed, full=full)
-        _check_deletes(plan, allow=allow_deletes)
+        check_deletes(plan, allow=allow_deletes)
         apply_plan(Run(source=source, result=result, failed=failed), plan, progress)
     except (SourceError, DeleteGuard) as exc:
         result.error = str(exc)
@@ -258,27 +253,6 @@ def _note_skipped(result: SyncResult, listing: Any) -> None:
     """Entries the source saw but left out (special files, links leaving the folder)."""
     for path, reason in listing.skipped:
         result.skip(path, reason)
-
-
-def _check_deletes(plan: SyncPlan, *, allow: bool) -> None:
-    """Refuse a run that would delete too many of the live sessions (like rsync's --max-delete).
-
-    An empty or wrong source (an unmounted folder, an emptied branch) looks like every
-    file deleted; such a run deletes nothing and changes nothing else either.
-    """
-    ratio = float(getattr(settings, "SYNC_MAX_DELETE_RATIO", 0.5))
-    if allow or not plan.to_delete or ratio >= 1:
-        return
-    live = Session.objects.live().count()
-    count = len(plan.to_delete)
-    if count < live and count <= ratio * live:
-        return
-    share = "all" if count >= live else f"{count / live:.0%}"
-    raise DeleteGuard(
-        f"refused to delete {count} of {live} live sessions ({share}; SYNC_MAX_DELETE_RATIO={ratio:g}), "
-        "so nothing was changed. Check that SESSIONS_SOURCE (folder, repository, branch) is the right "
-        "one; if the deletions are meant, run `manage.py sync_github --allow-deletes` once."
-    )
 
 
 def _usage(source: Source) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import random
-import tarfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -41,6 +40,7 @@ from annoris.sources.github_answers import (
     rate_limit_wait,
     said,
 )
+from annoris.sources.github_tarball import archive_files
 
 DOCS = "https://docs.github.com/en/rest"
 
@@ -195,20 +195,7 @@ class GitHubClient:
         # requests follows the 302 to codeload; it drops Authorization when the host changes,
         # which is right: the codeload URL carries its own short-lived grant.
         resp = self._request("GET", f"/tarball/{quote(ref, safe='/')}", endpoint="tarball", stream=True)
-        try:
-            # "r|gz" reads the stream once, front to back: memory stays at one member.
-            with tarfile.open(fileobj=resp.raw, mode="r|gz", encoding="utf-8") as archive:
-                for member in archive:
-                    if not member.isfile():
-                        continue  # directories, symlinks, submodules
-                    _, _, path = member.name.partition("/")  # drop "<owner>-<repo>-<sha>/"
-                    handle = archive.extractfile(member)
-                    if path and handle is not None:
-                        yield path, handle.read()
-        except (requests.RequestException, tarfile.TarError, OSError, EOFError) as exc:
-            raise Unavailable(f"GitHub archive download failed for {ref}: {type(exc).__name__}") from None
-        finally:
-            resp.close()
+        yield from archive_files(resp, ref)
 
     # -- HTTP -------------------------------------------------------------------------
 

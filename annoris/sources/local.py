@@ -9,7 +9,6 @@ either. FIFOs, sockets and devices are skipped unopened. No file is read past ``
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -27,6 +26,7 @@ from annoris.sources.base import (
     git_blob_sha,
     matches_glob,
 )
+from annoris.sources.unread import file_kind, stand_in_sha
 
 # The largest file a source reads (bytes). The document parser refuses bigger files
 # anyway (sessions_app.documents.MAX_DOCUMENT_BYTES, kept equal by a test); a source
@@ -36,28 +36,6 @@ MAX_FILE_BYTES = 1_000_000
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: should a FIFO be swapped in between lstat and open, the open does not hang.
 _FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-_KINDS = {
-    stat.S_IFIFO: "a FIFO (named pipe)",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFLNK: "a symbolic link (links are not followed)",
-    stat.S_IFDIR: "a folder",
-}
-
-
-def _kind(mode: int) -> str:
-    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-
-
-def stand_in_sha(reason: str, info: os.stat_result) -> str:
-    """A 40-hex id for a file listed without being read (too large, unreadable).
-
-    It is not a git blob SHA: it changes when the file's size or mtime does, so a
-    failure recorded against it is retried once the file changes.
-    """
-    seed = f"annoris-unread {reason} {info.st_size} {info.st_mtime_ns} {info.st_ino}"
-    return hashlib.sha1(seed.encode()).hexdigest()  # noqa: S324 - an id, not security
 
 
 class LocalSource:
@@ -150,7 +128,7 @@ class LocalSource:
                 if stat.S_ISREG(info.st_mode):
                     yield rel, info, None
                 else:
-                    yield rel, None, f"skipped: {_kind(info.st_mode)}"
+                    yield rel, None, f"skipped: {file_kind(info.st_mode)}"
             pending.extend(reversed(subdirs))
 
     def _scan(self, rel_dir: str) -> list[tuple[str, os.stat_result]]:
@@ -210,7 +188,7 @@ class LocalSource:
             if stat.S_ISLNK(info.st_mode):
                 raise SourceNotFound(f"{path} is a symbolic link; links are not followed")
             if not stat.S_ISREG(info.st_mode):
-                raise SourceError(f"{path}: {_kind(info.st_mode)}, not read")
+                raise SourceError(f"{path}: {file_kind(info.st_mode)}, not read")
             self._check_size(path, info.st_size)
             fd = os.open(parts[-1], _FILE, dir_fd=dir_fd)
         except OSError as exc:
@@ -221,7 +199,7 @@ class LocalSource:
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):  # swapped since the lstat
-                raise SourceError(f"{path}: {_kind(info.st_mode)}, not read")
+                raise SourceError(f"{path}: {file_kind(info.st_mode)}, not read")
             chunks, size = [], 0
             while size <= self.max_bytes:
                 chunk = os.read(fd, min(1 << 20, self.max_bytes + 1 - size))

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client as DjangoClient
 
 from annoris.api import tokens
-from annoris.mcp.lists import _search_sessions as _search_tool
+from annoris.mcp.search_tool import _search_sessions as _search_tool
 from annoris.sources.local import LocalSource
 from sessions_app.search import index_pending, mark_stale
 from sessions_app.search.freshness import forget

@@ -7,15 +7,15 @@ matter and every other byte stay as they were, line endings included.
 
 ``merge_fields`` decides which fields a save writes into the front matter when the body
 already says some of them, and ``keep_front_matter`` gives a replacement document the
-front matter of the one it replaces when it has none. Every refusal is an ``EditError``
-whose message is one sentence saying what to change.
+front matter of the one it replaces when it has none. Every refusal is an ``EditError`` (the
+documents layer's one error, ``DocumentError``, under the name edits read by) whose message is
+one sentence saying what to change.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -23,7 +23,17 @@ from .closing import close_step
 from .dates import parse_human_date
 from .errors import DocumentError
 from .fields import bold_fields, front_matter
-from .folding import words
+from .lines import (
+    HEADING,
+    as_lines,
+    ensure_ending,
+    find_section,
+    heading_lines,
+    heading_name,
+    is_blank,
+    outside_fences,
+    split_front_matter,
+)
 from .nextsteps import step_key
 
 __all__ = [
@@ -35,8 +45,6 @@ __all__ = [
     "replace_section",
 ]
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _OPEN_TASK = re.compile(r"^(?P<lead>\s*(?:[-*+]|\d{1,3}[.)])\s+\[) (?P<rest>\]\s+(?P<text>.+?))\s*$")
 _DONE_TASK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+\[[xX]\]\s+(?P<text>.+?)\s*$")
 _NEXT_FIELD = re.compile(
@@ -46,79 +54,9 @@ _ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(?P<text>.+?)\s*$")
 NEXT_HEADING = "Next steps"
 
 
-class EditError(ValueError):
-    """An edit that cannot be made as asked; the message says what to change."""
-
-
-@dataclass(frozen=True)
-class _Line:
-    index: int
-    text: str  # without its line ending
-
-
-# -- the document as lines ---------------------------------------------------------------------
-
-
-def _split(text: str) -> tuple[str, list[str], str]:
-    """(front matter block as written, body lines with their endings, the newline to use)."""
-    newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.splitlines(keepends=True)
-    if lines and lines[0].rstrip("\r\n") == "---":
-        for index in range(1, len(lines)):
-            if lines[index].rstrip("\r\n") in ("---", "..."):
-                return "".join(lines[: index + 1]), lines[index + 1 :], newline
-    return "", lines, newline
-
-
-def _outside_fences(lines: list[str]) -> Iterator[_Line]:
-    fence: str | None = None
-    for index, raw in enumerate(lines):
-        line = raw.rstrip("\r\n")
-        match = _FENCE.match(line)
-        if match:
-            fence = match.group(1) if fence is None else (None if match.group(1) == fence else fence)
-            continue
-        if fence is None:
-            yield _Line(index, line)
-
-
-def _headings(lines: list[str]) -> list[tuple[int, int, str]]:
-    """(line index, level, text) of each ``#`` heading outside code fences."""
-    found = []
-    for line in _outside_fences(lines):
-        match = _HEADING.match(line.text)
-        if match:
-            found.append((line.index, len(match.group(1)), match.group(2)))
-    return found
-
-
-def _name(text: str) -> str:
-    return " ".join(words(text))
-
-
-def _section(lines: list[str], heading: str) -> tuple[int, int]:
-    """(heading line, end line exclusive) of the first section whose heading reads ``heading``."""
-    wanted = _name(heading.lstrip("#"))
-    headings = _headings(lines)
-    for position, (index, level, text) in enumerate(headings):
-        if _name(text) == wanted and wanted:
-            end = next((i for i, lvl, _ in headings[position + 1 :] if lvl <= level), len(lines))
-            return index, end
-    names = ", ".join(repr(text.strip()) for _, _, text in headings[:12]) or "none"
-    raise EditError(f"No section is headed {heading.strip()[:80]!r}; the headings are: {names}.")
-
-
-def _as_lines(text: str, newline: str) -> list[str]:
-    return [line + newline for line in text.strip("\r\n").replace("\r\n", "\n").split("\n")]
-
-
-def _ensure_ending(lines: list[str], newline: str) -> None:
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines[-1] += newline
-
-
-def _blank(line: str) -> bool:
-    return not line.strip()
+# An edit that cannot be made as asked; the message says what to change. The callers turn it
+# into the same 422 as a document that cannot be parsed, so it is that error, not a class of its own.
+EditError = DocumentError
 
 
 # -- edits -------------------------------------------------------------------------------------
@@ -130,16 +68,16 @@ def append(text: str, paragraph: str, *, section: str | None = None) -> str:
     that list (no blank line between)."""
     if not paragraph.strip():
         raise EditError("The paragraph to append is empty; send some text.")
-    head, lines, newline = _split(text)
-    end = len(lines) if section is None else _section(lines, section)[1]
+    head, lines, newline = split_front_matter(text)
+    end = len(lines) if section is None else find_section(lines, section)[1]
     before, after = lines[:end], lines[end:]
-    while section is not None and before and _blank(before[-1]) and len(before) > 1:
+    while section is not None and before and is_blank(before[-1]) and len(before) > 1:
         after.insert(0, before.pop())  # the blank lines that close the section stay after it
-    _ensure_ending(before, newline)
-    added = _as_lines(paragraph, newline)
+    ensure_ending(before, newline)
+    added = as_lines(paragraph, newline)
     continues_list = bool(before) and all(_ITEM.match(line) for line in (before[-1], added[0]))
-    gap = [newline] if before and not _blank(before[-1]) and not continues_list else []
-    if after and not _blank(after[0]):
+    gap = [newline] if before and not is_blank(before[-1]) and not continues_list else []
+    if after and not is_blank(after[0]):
         added.append(newline)
     return head + "".join(before + gap + added + after)
 
@@ -147,11 +85,11 @@ def append(text: str, paragraph: str, *, section: str | None = None) -> str:
 def replace_section(text: str, heading: str, content: str) -> str:
     """``text`` with the lines under ``heading`` (up to the next heading of the same or a higher
     level) replaced by ``content``; the heading line itself stays."""
-    head, lines, newline = _split(text)
-    start, end = _section(lines, heading)
-    _ensure_ending(lines, newline)
+    head, lines, newline = split_front_matter(text)
+    start, end = find_section(lines, heading)
+    ensure_ending(lines, newline)
     tail = lines[end:]
-    body = [newline, *_as_lines(content, newline)] if content.strip() else []
+    body = [newline, *as_lines(content, newline)] if content.strip() else []
     if tail:
         body.append(newline)
     return head + "".join(lines[: start + 1] + body + tail)
@@ -168,7 +106,7 @@ def check_step(text: str, step: str) -> str:
     wanted = step_key(step)
     if not wanted:
         raise EditError("The step to check off is empty; send its text.")
-    _, lines, _ = _split(text)
+    _, lines, _ = split_front_matter(text)
     candidates = [*_front_matter_next(text, lines), *_open_items(lines)]
     exact = [c for c in candidates if step_key(c[1]) == wanted]
     partial = [c for c in candidates if f" {wanted} " in f" {step_key(c[1])} "]
@@ -190,12 +128,12 @@ def _open_items(lines: list[str]) -> Iterator[tuple[int, str, bool | None]]:
     in_next = False
     level = 0
     closed = {step_key(m.group("text")) for m in map(_DONE_TASK.match, lines) if m}
-    for line in _outside_fences(lines):
+    for line in outside_fences(lines):
         field = _NEXT_FIELD.match(line.text)
         if field and step_key(field.group("text")) not in closed:
             yield line.index, field.group("text"), None
             continue
-        heading = _HEADING.match(line.text)
+        heading = HEADING.match(line.text)
         if heading:
             depth = len(heading.group(1))
             if not in_next or depth <= level:
@@ -230,7 +168,7 @@ _NEXT_NAMES = frozenset(
 
 
 def _is_next_heading(text: str) -> bool:
-    return _name(text) in _NEXT_NAMES
+    return heading_name(text) in _NEXT_NAMES
 
 
 # -- saving with fields --------------------------------------------------------------------------
@@ -239,10 +177,10 @@ def _is_next_heading(text: str) -> bool:
 def keep_front_matter(current: str, replacement: str) -> str:
     """``replacement`` as sent, or, when it has no front matter, with ``current``'s block
     (byte for byte) in front of it: a model that resends the body keeps the fields."""
-    block, _, _ = _split(replacement)
+    block, _, _ = split_front_matter(replacement)
     if block:
         return replacement
-    current_block, _, _ = _split(current)
+    current_block, _, _ = split_front_matter(current)
     return current_block + replacement if current_block else replacement
 
 
@@ -304,12 +242,12 @@ def _steps(value: Any) -> Iterable[str]:
 
 
 def _add_steps(markdown: str, steps: list[str]) -> str:
-    _, lines, _ = _split(markdown)
+    _, lines, _ = split_front_matter(markdown)
     present = {step_key(item) for _, item, _ in _open_items(lines)}
     new = [f"- [ ] {' '.join(s.split())}" for s in steps if step_key(s) not in present]
     if not new:
         return markdown
-    heading = next((text for _, _, text in _headings(lines) if _is_next_heading(text)), None)
+    heading = next((text for _, _, text in heading_lines(lines) if _is_next_heading(text)), None)
     if heading is not None:
         return append(markdown, "\n".join(new), section=heading)
     return append(markdown, f"## {NEXT_HEADING}\n\n" + "\n".join(new))

@@ -1,4 +1,4 @@
-"""The limits and the one error of session-document parsing."""
+"""The limits and the one error of session-document parsing and editing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ MAX_DOCUMENT_BYTES = 1_000_000
 
 
 class DocumentError(ValueError):
-    """A file that cannot be turned into a session.
+    """A file that cannot be turned into a session, or an edit that cannot be made to one
+    (``edits.EditError`` is this class).
 
     The message says why in one line, e.g. ``'binary file'``,
     ``'not valid UTF-8 at byte 1234'`` or

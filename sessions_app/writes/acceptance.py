@@ -38,12 +38,9 @@ _local_guard = threading.Lock()
 T = TypeVar("T")
 
 
-class WriteInProgress(WriteError):
+def WriteInProgress(message: str) -> WriteError:  # reads as the refusal it makes, like PathExists
     """Another write of this session or path is still being accepted: 409, retry shortly."""
-
-    status_code = 409
-    code = "write_in_progress"
-    retry_after = 1
+    return WriteError(message, status_code=409, code="write_in_progress", retry_after=1)
 
 
 def lock_wait() -> float:

@@ -19,7 +19,6 @@ A worker killed mid-try leaves a lease that expires after ``ANNORIS_OUTBOX_LEASE
 from __future__ import annotations
 
 import logging
-import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -46,12 +45,12 @@ from annoris.sources.base import (
 from sessions_app.models import PendingWrite
 from sessions_app.writes import outcome
 from sessions_app.writes.mirror import apply_to_database
+from sessions_app.writes.outbox_schedule import SCHEDULE_NAME as SCHEDULE_NAME  # tests name it from here
+from sessions_app.writes.outbox_schedule import backoff, kick, wake_at
 from sessions_app.writes.source import remote_sha, write_source
 
 logger = logging.getLogger(__name__)
 
-SCHEDULE_NAME = "annoris.outbox_drain"
-TASK = "sync_app.tasks.outbox_drain"
 OPEN = (PendingWrite.Status.PENDING, PendingWrite.Status.CONFLICT)
 _BATCH = 50
 
@@ -101,39 +100,6 @@ def outbox_enqueue(
         wake_at(entry.next_attempt_at)  # durable with the entry: a lost task is not a lost write
         transaction.on_commit(kick)
     return entry
-
-
-def kick() -> None:
-    """Queue a drain now (best effort: the schedule runs one anyway)."""
-    try:
-        from django_q.tasks import async_task
-
-        async_task(TASK)
-    except Exception:  # the broker is the database; if it failed, the schedule still stands
-        logger.warning("could not queue an outbox drain; the schedule will run it", exc_info=True)
-
-
-def wake_at(when: datetime) -> None:
-    """Make the drain schedule run no later than ``when`` (created on first use, once a minute after)."""
-    from django_q.models import Schedule
-
-    updated = Schedule.objects.filter(name=SCHEDULE_NAME, next_run__gt=when).update(next_run=when)
-    if updated or Schedule.objects.filter(name=SCHEDULE_NAME).exists():
-        return
-    Schedule.objects.create(
-        name=SCHEDULE_NAME,
-        func=TASK,
-        schedule_type=Schedule.MINUTES,
-        minutes=1,
-        repeats=-1,
-        next_run=when,
-    )
-
-
-def backoff(attempts: int) -> float:
-    """Seconds before try ``attempts + 1``: exponential from ANNORIS_OUTBOX_BACKOFF, capped, +-20%."""
-    base, cap = settings.ANNORIS_OUTBOX_BACKOFF, settings.ANNORIS_OUTBOX_MAX_BACKOFF
-    return min(base * 2 ** max(attempts - 1, 0), cap) * random.uniform(0.8, 1.2)
 
 
 # -- draining -----------------------------------------------------------------------------
