@@ -30,6 +30,7 @@ from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import Resource
 from rest_framework import exceptions
@@ -38,6 +39,7 @@ from rest_framework.settings import api_settings
 
 from annoris.api.errors import retry_after
 from annoris.mcp import errors, lists, prompts, tools, writing
+from annoris.mcp.stdio import answering_parse_errors
 from annoris.oauth.resources import challenge
 
 logger = logging.getLogger("annoris.mcp")
@@ -61,6 +63,18 @@ class AnnorisMCP(MCPServer):
 
     async def list_resources(self) -> list[Resource]:
         return [*await super().list_resources(), *await tools.recent_sessions()]
+
+    async def run_stdio_async(self) -> None:
+        """stdio, answering an unparseable line with a JSON-RPC parse error (see ``stdio``).
+
+        The SDK's own method is the same minus ``answering_parse_errors``; it reaches the
+        low-level server through the parent's attribute, as this override must too: the SDK
+        offers no public way to put a step between its stdio streams and the server loop.
+        """
+        async with stdio_server() as (read_stream, write_stream):
+            async with answering_parse_errors(read_stream, write_stream) as messages:
+                lowlevel = self._lowlevel_server
+                await lowlevel.run(messages, write_stream, lowlevel.create_initialization_options())
 
     arguments: dict[str, list[str]]  # tool name -> its argument names, set by get_server
 

@@ -8,6 +8,7 @@ module and committed, so the subprocesses see it; the database is flushed afterw
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -401,6 +402,40 @@ def test_stdio_lists_the_tools_reads_a_session_and_lets_the_operator_write(world
     saved = save.structured_content
     assert (world["folder"] / saved["path"]).read_bytes() == b"# New\n"  # no fields: byte for byte
     (world["folder"] / saved["path"]).unlink()  # the other tests see the samples only
+
+
+def test_stdio_answers_a_line_that_is_not_json_rpc_with_a_parse_error_and_keeps_serving(world: dict) -> None:
+    """JSON-RPC 2.0: an unparseable message gets error -32700 with a null id; the SDK alone drops it."""
+    lines = [
+        "this is not json",
+        '{"jsonrpc": "2.0", "id": 1, "method": "ping"',  # cut short
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 7,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "test", "version": "1"},
+                },
+            }
+        ),
+    ]
+    done = subprocess.run(
+        [sys.executable, "manage.py", "mcp"],
+        cwd=BASE_DIR,
+        env=world["env"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert [answer.get("id") for answer in answers] == [None, None, 7], done.stdout
+    for answer in answers[:2]:
+        assert answer["error"]["code"] == -32700 and "JSON-RPC" in answer["error"]["message"]
+    assert answers[2]["result"]["serverInfo"]["name"] == "annoris"
 
 
 def test_the_command_has_help_text() -> None:

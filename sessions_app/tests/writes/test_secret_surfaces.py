@@ -128,6 +128,7 @@ def _rest_surfaces(writer: APIClient, row: Session, line: str, kind: str) -> dic
         "PATCH body": ("patch", detail, {"content": _document(line)}),
         "PATCH title": ("patch", detail, {"title": line}),
         "PATCH project": ("patch", detail, {"project": line}),
+        "PATCH edit": ("patch", detail, {"edit": {"append": line}}),
     }
     answers = {}
     for surface, (method, url, body) in sent.items():
@@ -139,6 +140,8 @@ def _rest_surfaces(writer: APIClient, row: Session, line: str, kind: str) -> dic
 
 def _rest_refused_right(surface: str, answer: tuple[int, Any, str], kind: str) -> bool:
     status, errors, _ = answer
+    if surface == "PATCH edit":  # the edited document's line: wherever the append landed
+        return status == 422 and any(problem.endswith(f": {kind}") for problem in errors.get("content", []))
     field = surface.split()[1].replace("body", "content")
     expected = f"line 4: {kind}" if field == "content" else kind
     return status == 422 and expected in errors.get(field, [])
@@ -163,6 +166,10 @@ def test_it_refuses_each_secret_on_every_write_surface_and_never_echoes_it(
         "MCP update markdown": (
             "update_session",
             {"id": str(row.id), "markdown": _document(line), "expected_sha": row.github_sha},
+        ),
+        "MCP edit append": (
+            "edit_session",
+            {"id": str(row.id), "expected_sha": row.github_sha, "append": line},
         ),
     }
     tool_answers = {surface: _mcp(mcp, token, tool, args) for surface, (tool, args) in calls.items()}
