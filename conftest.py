@@ -24,9 +24,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Tests marked ``postgres`` skip unless DATABASE_URL is PostgreSQL (see ``make test``)."""
     if not settings.configured or settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
-    skip = pytest.mark.skip(
-        reason="needs PostgreSQL: `make test` runs it when 127.0.0.1:5432 answers, or set DATABASE_URL"
-    )
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL, or run `make test TEST_SERVICES=on`")
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(skip)
@@ -48,10 +46,11 @@ def _clean_cache() -> Iterator[None]:
 def _fresh_api_memory() -> Iterator[None]:
     """No token remembered and no throttle counted from another test (process-local state)."""
     if settings.configured:
-        from annoris.api import throttling, tokens
+        from annoris.api import auth_failures, throttling, tokens
 
         tokens.reset()
         throttling.buckets.clear()
+        auth_failures.failures.clear()
     yield
 
 

@@ -23,6 +23,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = max_requests // 10
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
+# gunicorn answers a longer request line with its own HTML 414; the API's JSON 414 for a query
+# over 4,096 characters (annoris/api/middleware.py) must come first, so this is gunicorn's maximum.
+limit_request_line = int(os.environ.get("GUNICORN_LIMIT_REQUEST_LINE", "8190"))
 accesslog = "-"
 errorlog = "-"
 # No query string (it may carry a search term), no user agent; the request id ties a line to the app's.
@@ -43,7 +46,10 @@ _formatters = {
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "annoris.logs.GunicornRequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "annoris.logs.GunicornRequestIdFilter"},
+        "no_query": {"()": "annoris.log_scrub.QueryStringFilter"},  # error lines name no ?query (#20)
+    },
     "formatters": {"app": _formatters[_format]},
     "handlers": {
         "stdout": {
@@ -56,7 +62,7 @@ logconfig_dict = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stderr",
             "formatter": "app",
-            "filters": ["request_id"],
+            "filters": ["request_id", "no_query"],
         },
     },  # fmt: skip
     "loggers": {

@@ -174,11 +174,10 @@ ANNORIS_SOURCE_LISTING_TTL = 30.0
 # --- Assistant interface: context, next steps, search (issue #8) --------------------
 # Newest sessions a context or a next-steps list reads (and decrypts), per request.
 ANNORIS_CONTEXT_SESSIONS = env.int("ANNORIS_CONTEXT_SESSIONS", default=30)
-# Index word prefixes of this many characters and more (up to 12) so that "redi*" finds
-# "redis"; 0 (the default) indexes whole words only. Changing it needs `reindex_search`.
-ANNORIS_SEARCH_PREFIX_MIN = 0
 if ANNORIS_CONTEXT_SESSIONS < 1:
     raise ConfigurationError("ANNORIS_CONTEXT_SESSIONS must be >= 1")
+# Hybrid search: keyword ranking fused with a sentence model's similarity (issue #17).
+ANNORIS_SEARCH_SEMANTIC = env.bool("ANNORIS_SEARCH_SEMANTIC", default=True)
 
 # --- Session source (GitHub or a local directory) ------------------------------
 
@@ -217,6 +216,9 @@ ANNORIS_OUTBOX_BACKOFF = 5.0
 ANNORIS_OUTBOX_MAX_BACKOFF = 600.0
 ANNORIS_OUTBOX_LEASE = 60.0
 ANNORIS_OUTBOX_DRAIN_SECONDS = 20.0
+# A write GitHub never answered may still land: wait this long before sending it again (#20;
+# GitHub cuts a request off after 10 s server-side, so a minute leaves a wide margin).
+ANNORIS_OUTBOX_SETTLE_SECONDS = 60.0
 # How long an Idempotency-Key is remembered (s), and after how long a request that never
 # finished (its process died) stops holding its key.
 ANNORIS_IDEMPOTENCY_TTL = env.int("ANNORIS_IDEMPOTENCY_TTL", default=24 * 3600)
@@ -255,12 +257,13 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "annoris.api.parsers.JSONParser",  # DRF's, with a non-recursive depth limit (#20)
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "annoris.api.negotiation.FastDefaultNegotiation",
     "EXCEPTION_HANDLER": "annoris.api.errors.exception_handler",
+    "VIEW_DESCRIPTION_FUNCTION": "annoris.api.root.view_description",  # docstrings as markdown
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -302,6 +305,8 @@ ANNORIS_TOKEN_CACHE = ANNORIS_SESSION_CACHE  # where that shared memory lives (N
 # Requests per token and per web process (process-local counters: no Redis round trip;
 # with N processes a token may make N times this). Empty: no throttling.
 ANNORIS_API_THROTTLE_RATE = env.str("ANNORIS_API_THROTTLE_RATE", default="1200/min")
+# Failed authentications per client IP and web process before tokens from it get 429 (#20).
+ANNORIS_AUTH_FAILURE_RATE = env.str("ANNORIS_AUTH_FAILURE_RATE", default="60/min")
 # Largest request body under /api/ (413 above it).
 ANNORIS_API_MAX_BODY_BYTES = env.int("ANNORIS_API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 
@@ -337,6 +342,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["annoris.formats"]  # one date style on every page: 2026-12-06 11:50 UTC
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -425,5 +431,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django_q": {"level": "WARNING"}},
+    "loggers": {
+        "django_q": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) printed each django.* line a second time, bare,
+        # beside the root handler's copy (issue #19): django.* lines go to the root handler alone.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

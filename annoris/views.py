@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
@@ -25,3 +26,9 @@ def landing(request: HttpRequest) -> HttpResponse:
         "health": _url("health"),
     }
     return render(request, "annoris/landing.html", {"links": links})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on pages that name no icon: Annoris's SVG icon."""
+    return HttpResponsePermanentRedirect(static("annoris/favicon.svg"))

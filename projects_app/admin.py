@@ -27,6 +27,7 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     readonly_fields = ("id", "last_updated")
     change_form_template = "admin/projects_app/project/change_form.html"
+    change_list_template = "admin/annoris/change_list.html"  # Annoris's admin.css (headers that wrap)
     # Sessions listed on a project's page (newest first); the list links to all of them.
     SESSIONS_SHOWN = 50
 
@@ -39,13 +40,27 @@ class ProjectAdmin(admin.ModelAdmin):
         url = reverse("admin:sessions_app_session_changelist") + f"?project__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, obj.session_total)
 
-    @admin.display(description="revenue")
+    fieldsets = (
+        (None, {"fields": ("name", "status", "priority")}),
+        (
+            "Revenue",
+            {
+                "fields": ("current_revenue", "target_revenue"),
+                "description": "What the project earns now and what it aims for (leave both empty when it "
+                "is not about revenue). The project list shows them as “Revenue: now / target” and "
+                "“Progress to target”: now ÷ target.",
+            },
+        ),
+        (None, {"fields": ("id", "last_updated")}),
+    )
+
+    @admin.display(description="revenue: now / target")
     def revenue(self, obj: Project) -> str:
         if obj.target_revenue is None:
             return "—"
         return f"{obj.current_revenue or 0:,.2f} / {obj.target_revenue:,.2f}"
 
-    @admin.display(description="progress")
+    @admin.display(description="progress to target")
     def progress(self, obj: Project) -> str:
         fraction = obj.revenue_progress
         if fraction is None:

@@ -52,6 +52,14 @@ class LiveFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProjectFilter(admin.RelatedFieldListFilter):
+    """ "By project", where sessions whose document names no project read "No project", not "-"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.empty_value_display = "No project"
+
+
 class DocumentDateFilter(admin.DateFieldListFilter):
     """Django's date filter, titled "By date" (the document's date) rather than "By created at"."""
 
@@ -61,9 +69,13 @@ class DocumentDateFilter(admin.DateFieldListFilter):
 
 
 def written_date(session: Session) -> str:
-    """The date as the document gave it: the day, plus its time of day only when it gave one."""
-    day = formats.date_format(session.created_at, "j M Y")
-    return f"{day}, {session.created_time}" if session.created_time else day
+    """The date as the document gave it, in the pages' one style: the day (2025-10-24), plus its
+    time of day only when it gave one (2025-10-22 21:15, or 2025-10-24, night)."""
+    day = formats.date_format(session.created_at, "DATE_FORMAT")
+    written = session.created_time
+    if not written:
+        return day
+    return f"{day} {written}" if written[:1].isdigit() else f"{day}, {written.lower()}"
 
 
 def github_web_url() -> str:
@@ -83,12 +95,12 @@ def body_search_ids(term: str) -> list[Any]:
 class SessionAdmin(ReadOnlyAdmin):
     list_display = ("title_and_path", "project", "state_badge", "date_written", "present")
     list_display_links = ("title_and_path",)
-    list_filter = (LiveFilter, "project", "state", ("created_at", DocumentDateFilter))
+    list_filter = (LiveFilter, ("project", ProjectFilter), "state", ("created_at", DocumentDateFilter))
     list_select_related = ("project",)
     search_fields = ("title", "github_path", "status", "next_step")
     search_help_text = "Words from the title, the document body, the path, status or next step (any case)."
     date_hierarchy = "created_at"
-    ordering = ("-created_at",)
+    ordering = ("-created_at", "github_path")  # same day and time (or none written): by path
     change_form_template = "admin/sessions_app/session/change_form.html"
     readonly_fields = (
         "title", "project", "status", "state_badge", "priority", "next_html", "date_written", "github_path",

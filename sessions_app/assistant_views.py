@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from annoris.api.errors import ApiError
 from annoris.api.renderers import JSONRenderer
 from annoris.api.schema import ErrorSerializer
+from annoris.timestamps import iso
 from sessions_app.context import (
     CLIENT_PRESETS,
     MAX_BUDGET,
@@ -38,7 +39,8 @@ from sessions_app.context import (
     project_next_steps,
     resolve_project,
 )
-from sessions_app.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS, search_sessions
+from sessions_app.models import SessionState
+from sessions_app.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS, QUERY_SYNTAX, run_search
 
 
 class AssistantAPIView(APIView):
@@ -248,7 +250,7 @@ class NextStepsView(AssistantAPIView):
                         "session": {
                             "id": str(step.session_id),
                             "title": step.session_title,
-                            "created_at": step.session_created_at.isoformat(),
+                            "created_at": iso(step.session_created_at),
                             "url": step.url,
                         },
                     }
@@ -262,12 +264,14 @@ class NextStepsView(AssistantAPIView):
 
 
 class SearchQuery(serializers.Serializer):
-    q = serializers.CharField(
-        max_length=MAX_QUERY_CHARS, help_text="Words to find (all of them), in any case; Cyrillic and Latin."
-    )
+    q = serializers.CharField(max_length=MAX_QUERY_CHARS, help_text=QUERY_SYNTAX)
     project = serializers.CharField(required=False, max_length=255, help_text="Project name or id.")
     limit = serializers.IntegerField(required=False, default=DEFAULT_LIMIT, min_value=1, max_value=MAX_LIMIT)
     offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10_000)
+    state = serializers.ChoiceField(
+        choices=SessionState.choices, required=False, help_text="Only this state."
+    )
+    since = serializers.DateTimeField(required=False, help_text="Only sessions created at or after this.")
 
 
 SearchHitSerializer = inline_serializer(
@@ -281,7 +285,8 @@ SearchHitSerializer = inline_serializer(
         "created_at": serializers.DateTimeField(),
         "path": serializers.CharField(),
         "score": serializers.FloatField(),
-        "snippet": serializers.CharField(),
+        "match": serializers.CharField(help_text="exact, stem, part or meaning"),
+        "snippet": serializers.CharField(help_text="The line holding the match, the match in **."),
         "url": serializers.URLField(),
     },
 )
@@ -301,6 +306,9 @@ class SearchView(AssistantAPIView):
                     "query": serializers.CharField(),
                     "count": serializers.IntegerField(),
                     "results": SearchHitSerializer,
+                    "ignored": serializers.ListField(child=serializers.CharField()),
+                    "incomplete": serializers.BooleanField(),
+                    "waiting_to_index": serializers.IntegerField(required=False),
                 },
             ),
             400: OpenApiResponse(ErrorSerializer, description="Missing, overlong or malformed q, bad limit."),
@@ -313,11 +321,16 @@ class SearchView(AssistantAPIView):
         project = None
         if params.get("project"):
             project = resolve_project(params["project"])  # ProjectNotFound: 404
-        hits, total = search_sessions(
-            params["q"], project=project, limit=params["limit"], offset=params["offset"]
+        found = run_search(
+            params["q"],
+            project=project,
+            state=params.get("state"),
+            since=params.get("since"),
+            limit=params["limit"],
+            offset=params["offset"],
         )
+        answer = found.as_dict()
         base = self.link_base()
-        results = [
-            hit.as_dict() | {"url": base + reverse("session-detail", args=[hit.session_id])} for hit in hits
-        ]
-        return Response({"query": params["q"], "count": total, "results": results})
+        for hit in answer["results"]:
+            hit["url"] = base + reverse("session-detail", args=[hit["id"]])
+        return Response({"query": params["q"], **answer})

@@ -51,7 +51,10 @@ class Session(models.Model):
     content = CiphertextField(help_text="AES-256-GCM ciphertext of the document.")
     github_path = models.CharField("path", max_length=500, unique=True)
     github_sha = models.CharField("blob SHA", max_length=40)
-    checksum = models.CharField(max_length=32, help_text="MD5 hex of the plaintext.")
+    checksum = models.CharField(
+        max_length=32,
+        help_text="Keyed checksum (HMAC-SHA256, 32 hex) of the plaintext.",
+    )
     size = models.PositiveIntegerField(default=0, help_text="Size of the document in bytes (UTF-8).")
     last_synced = models.DateTimeField()
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -122,6 +125,26 @@ class SearchPosting(models.Model):
         return f"term {self.term} x{self.tf} in {self.session_id}"
 
 
+class SearchVector(models.Model):
+    """A session's sentence embedding for search by meaning, AES-GCM encrypted under the keyring.
+
+    The plaintext (512 int8 components) exists only in the memory of the processes that search.
+    """
+
+    session = models.OneToOneField(
+        Session, primary_key=True, on_delete=models.CASCADE, related_name="search_vector"
+    )
+    ciphertext = models.BinaryField(help_text="Encrypted int8 embedding (annoris.crypto token).")
+    key_id = models.CharField(max_length=32, help_text="Keyring key the vector is encrypted under.")
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = "search vector"
+
+    def __str__(self) -> str:
+        return f"vector of {self.session_id}"
+
+
 class CacheInvalidation(models.Model):
     """A session whose cached copy must be refreshed: written in the transaction that changed it,
     deleted once the cache took the new row (see sessions_app/readpath/invalidation.py)."""
@@ -181,6 +204,12 @@ class PendingWrite(models.Model):
         max_length=40,
         blank=True,
         help_text="On a conflict: the blob SHA GitHub holds instead (empty: no file).",
+    )
+    outcome_unknown_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A try was sent and never answered (a timeout): GitHub may still apply it. The next "
+        "try first looks whether it landed, and sends again only after ANNORIS_OUTBOX_SETTLE_SECONDS.",
     )
     landed_at = models.DateTimeField(null=True, blank=True)
     landed_sha = models.CharField(max_length=40, blank=True)

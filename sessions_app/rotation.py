@@ -14,6 +14,7 @@ from django.db.models.functions import Substr
 
 from annoris import crypto
 from annoris.encryption import decrypt_text, encrypt_text, primary_key_id
+from annoris.keyed_checksum import keyed_checksum
 from sessions_app import readpath
 from sessions_app.models import Session
 
@@ -60,12 +61,12 @@ def sessions_rotate_keys(
             )
             if last is not None:
                 todo = todo.filter(pk__gt=last)
-            rows = list(todo.select_for_update().only("id", "content")[:batch_size])
+            rows = list(todo.select_for_update().only("id", "content", "checksum")[:batch_size])
             if not rows:
                 break
             last = rows[-1].pk
             done = [row for row in rows if _reencrypt(row, report)]
-            Session.objects.bulk_update(done, ["content"])
+            Session.objects.bulk_update(done, ["content", "checksum"])
             readpath.sessions_changed([row.id for row in done])  # the old ciphertext must not outlive its key
         report.rotated += len(done)
         if progress:
@@ -106,7 +107,8 @@ def _verify_rotation(report: RotationReport, primary: str, batch_size: int) -> N
 def _reencrypt(row: Session, report: RotationReport) -> bool:
     try:
         old_key = crypto.key_id_of(row.content)
-        row.content = encrypt_text(decrypt_text(row.content))
+        text = decrypt_text(row.content)
+        row.content, row.checksum = encrypt_text(text), keyed_checksum(text)  # both under the new key
     except crypto.DecryptionError as exc:
         report.failed[str(row.id)] = str(exc)
         return False

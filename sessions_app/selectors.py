@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from projects_app.selectors import ProjectNotFound, find_project
 from sessions_app.models import Session
 
 
@@ -31,7 +32,11 @@ def filter_sessions(queryset: QuerySet[Session], params: dict[str, Any]) -> Quer
 
 
 def _project_q(value: str) -> Q:
+    """A project by id, name, slug or folder (``find_project``); an unknown one matches nothing."""
     try:
-        return Q(project_id=uuid.UUID(value))
-    except ValueError:
-        return Q(project__name__iexact=value.strip())
+        return Q(project_id=find_project(value).pk)
+    except ProjectNotFound:
+        return Q(project_id=_NO_PROJECT)
+
+
+_NO_PROJECT = uuid.UUID(int=0)

@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 from django.urls import get_script_prefix, reverse
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from sessions_app.models import Session, SessionState
@@ -13,6 +14,9 @@ from sessions_app.summary import iso as _iso
 from sessions_app.summary import session_summary
 
 
+# Schema names: "SessionSummary" (a list's row; its page is "PaginatedSessionSummaryList", not
+# "PaginatedSessionListList") and "SessionDetail" (set again: the subclass would inherit the name).
+@extend_schema_serializer(component_name="SessionSummary")
 class SessionListSerializer(serializers.Serializer):
     """A session without its document: what a list shows.
 
@@ -39,10 +43,11 @@ class SessionListSerializer(serializers.Serializer):
         return list_representation(instance, self.context.get("request"))
 
 
+@extend_schema_serializer(component_name="SessionDetail")
 class SessionDetailSerializer(SessionListSerializer):
     """A session with its checksum and decrypted document (``content``)."""
 
-    checksum = serializers.CharField(help_text="MD5 hex of the document.")
+    checksum = serializers.CharField(help_text="Keyed checksum (HMAC-SHA256, 32 hex) of the document.")
     deleted_at = serializers.DateTimeField(allow_null=True)
     content = serializers.CharField(help_text="The markdown document.")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -12,6 +11,7 @@ from django.db.models import Q
 
 from annoris.encryption import encrypt_text
 from annoris.errors import DomainError
+from annoris.keyed_checksum import keyed_checksum
 from annoris.text import NUL, SURROGATE, unstorable
 from projects_app.models import Project
 from projects_app.services import project_get_or_create
@@ -66,8 +66,9 @@ _UNSTORABLE_WHAT = {NUL: "a NUL character", SURROGATE: "bytes that are not UTF-8
 
 
 def content_checksum(text: str) -> str:
-    """MD5 hex of the plaintext, as stored in ``Session.checksum``."""
-    return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - a checksum, not security
+    """The keyed checksum of the plaintext, as stored in ``Session.checksum`` (never a bare MD5,
+    which would confirm a guessed document to whoever holds the database: issue #20)."""
+    return keyed_checksum(text)
 
 
 def session_fields_from_source(

@@ -6,8 +6,9 @@ adds the size, the last sync and the URL.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from annoris.timestamps import iso  # the one timestamp format (ISO 8601, UTC as 'Z'), re-exported
 
 if TYPE_CHECKING:
     from sessions_app.models import Session
@@ -28,11 +29,3 @@ def session_summary(session: Session) -> dict[str, Any]:
         "path": session.github_path,
         "sha": session.github_sha,
     }
-
-
-def iso(value: datetime | None) -> str | None:
-    """DRF's datetime format (ISO 8601, UTC as 'Z')."""
-    if value is None:
-        return None
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text

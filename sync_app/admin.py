@@ -23,11 +23,14 @@ from projects_app.models import Project
 from sessions_app import admin as sessions_admin
 from sessions_app.context import project_next_steps
 from sessions_app.models import Session
+from sync_app.control import sync_request
 from sync_app.history import file_history, file_rows
 from sync_app.models import SyncLog, WebhookDelivery
-from sync_app.services import sync_enqueue
 
-_STATUS_COLOURS = {"success": "#2e7d32", "partial": "#ef6c00", "failed": "#c62828", "running": "#1565c0"}
+_STATUS_COLOURS = {
+    "success": "#2e7d32", "partial": "#ef6c00", "failed": "#c62828", "running": "#1565c0",
+    "queued": "#1565c0",
+}  # fmt: skip
 
 
 def _commit_link(revision: str) -> str:
@@ -141,6 +144,12 @@ class SyncLogAdmin(ReadOnlyAdmin):
         url = reverse("admin:sessions_app_session_change", args=[session_pk])
         return format_html('<a href="{}"><code>{}</code></a>', url, path_)
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The list; while a sync is queued or running, it reloads itself until the sync ends."""
+        following = SyncLog.objects.filter(status__in=[SyncLog.Status.QUEUED, SyncLog.Status.RUNNING])
+        context = {"sync_in_progress": following.exists(), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=context)
+
     def get_urls(self) -> list[URLPattern]:
         sync_now = self.admin_site.admin_view(require_POST(self.sync_now))
         return [path("sync-now/", sync_now, name="sync_app_synclog_sync_now"), *super().get_urls()]
@@ -150,11 +159,13 @@ class SyncLogAdmin(ReadOnlyAdmin):
         if not request.user.is_superuser:
             raise PermissionDenied
         try:
-            sync_enqueue(trigger=SyncLog.Source.MANUAL)
+            sync_request(trigger=SyncLog.Source.MANUAL)
         except Exception as exc:  # the queue (database) refused: say so, do not 500
             self.message_user(request, f"Could not queue a sync: {type(exc).__name__}", messages.ERROR)
         else:
-            self.message_user(request, "Sync queued; its log appears here when it runs.", messages.SUCCESS)
+            self.message_user(
+                request, "Sync queued; this page follows its log until it finishes.", messages.SUCCESS
+            )
         return HttpResponseRedirect(reverse("admin:sync_app_synclog_changelist"))
 
 

@@ -1,4 +1,5 @@
-"""Asking for a sync from outside the engine (the API): queue it, coalescing with a running one."""
+"""Asking for a sync from outside the engine (the API, the admin's "Sync now"): queue it, with its
+log made at once so the requester can follow it, or coalesce with the run that is going."""
 
 from __future__ import annotations
 
@@ -6,28 +7,26 @@ import uuid
 from dataclasses import dataclass
 
 from sync_app.models import SyncLog, SyncState
-from sync_app.services import sync_enqueue
+from sync_app.services import sync_enqueue, sync_log_queue
 
 
 @dataclass(frozen=True)
 class SyncRequested:
     task_id: str
     coalesced: bool  # a run was going: the engine runs it once more when it ends
-    log_id: uuid.UUID | None  # the running run's log, or the finished run's when the queue ran it at once
+    log_id: uuid.UUID | None  # the running run's log when coalesced, else this request's own log
 
 
 def sync_request(*, trigger: str = SyncLog.Source.API) -> SyncRequested:
-    """Queue a sync in django-q2 (the task coalesces with a running sync: ``if_busy="queue"``)."""
-    from django_q.tasks import result
-
+    """Queue a sync in django-q2. When no run is going, its SyncLog is created now (``queued``)
+    and the task's run fills it in; when one is, the task coalesces with it (the engine runs once
+    more) and the running run's log is the one to follow."""
     running = SyncState.objects.filter(pk=1, running_since__isnull=False).values_list(
         "running_log_id", flat=True
     )
     running_log = next(iter(running), None)
-    coalesced = bool(running)
-    task_id = sync_enqueue(trigger=trigger)
-    if coalesced:
-        return SyncRequested(task_id, True, running_log)
-    finished = result(task_id)  # only there already when the queue runs tasks inline (Q_SYNC)
-    log_id = finished.get("log_id") if isinstance(finished, dict) else None
-    return SyncRequested(task_id, False, uuid.UUID(str(log_id)) if log_id else None)
+    if running:
+        return SyncRequested(sync_enqueue(trigger=trigger), True, running_log)
+    log = sync_log_queue(source=trigger)
+    task_id = sync_enqueue(trigger=trigger, log_id=str(log.id))
+    return SyncRequested(task_id, False, log.id)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from annoris.sources import get_source
 from annoris.sources.base import Source, SourceError
+from annoris.timestamps import iso
 from sessions_app import readpath
 from sessions_app.models import Session
 from sessions_app.writes import outbox_counts
@@ -64,14 +65,14 @@ class DriftReport:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["in_sync"] = self.in_sync
-        data["checked_at"] = self.checked_at.isoformat()
-        data["last_sync_at"] = self.last_sync_at.isoformat() if self.last_sync_at else None
+        data["checked_at"] = iso(self.checked_at)
+        data["last_sync_at"] = iso(self.last_sync_at)
         return data
 
     def summary(self) -> dict[str, Any]:
         """The counts /health shows."""
         return {
-            "checked_at": self.checked_at.isoformat(),
+            "checked_at": iso(self.checked_at),
             "in_sync": self.in_sync,
             **self.counts,
             "outbox_pending": self.outbox_pending,

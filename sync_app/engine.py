@@ -52,6 +52,7 @@ def run_sync(
     progress: Progress | None = None,
     if_busy: str = "raise",
     allow_deletes: bool = False,
+    log_id: str | None = None,
 ) -> SyncResult | None:
     """Run one sync (and the follow-up runs triggers queued meanwhile); returns the first run's result.
 
@@ -65,6 +66,9 @@ def run_sync(
 
     ``allow_deletes`` lifts the delete guard (``SYNC_MAX_DELETE_RATIO``) for this call.
     A dry run lists and compares only: it reads no file and writes nothing.
+
+    ``log_id`` is a log made ``queued`` when the sync was requested: the first run fills it
+    in; when another run covers this call instead, it is closed as ``coalesced``.
     """
     source = source or get_source()
     if dry_run:
@@ -79,18 +83,21 @@ def run_sync(
             # already looked for triggers and would not see this one.
             held = lock.acquire() if if_busy == "queue" else _wait_for(lock)
             if not held:
+                services.sync_log_coalesce(log_id=log_id)
                 return None  # the busy run, or the trigger already waiting, covers this one
             trigger = services.sync_take_pending()
             if not trigger:
+                services.sync_log_coalesce(log_id=log_id)
                 return None  # the run we waited for ran the follow-up itself
         first: SyncResult | None = None
         while True:
             logger.info("sync started (trigger %s%s)", trigger, ", full" if full else "")
-            result = _run_once(source, trigger, full, progress, allow_deletes)
+            result = _run_once(source, trigger, full, progress, allow_deletes, log_id)
             _log_finished(result)
             _queue_search_index(result)
             first = first or result
             full = allow_deletes = False
+            log_id = None
             # Release first, then look for a trigger: one that arrives after the look finds
             # the lock free and runs itself, so none is left behind.
             lock.release()
@@ -180,10 +187,15 @@ def _dry_run(source: Source, trigger: str, full: bool) -> SyncResult:
 
 
 def _run_once(
-    source: Source, trigger: str, full: bool, progress: Progress | None, allow_deletes: bool
+    source: Source,
+    trigger: str,
+    full: bool,
+    progress: Progress | None,
+    allow_deletes: bool,
+    log_id: str | None = None,
 ) -> SyncResult:
     started, usage = time.monotonic(), _usage(source)
-    log = services.sync_log_start(source=trigger)
+    log = services.sync_log_take(log_id=log_id, source=trigger)
     result = SyncResult(trigger=trigger, full=full, log_id=str(log.id))
     source_state = getattr(source, "state", None)
     failed: dict[str, dict] = {}

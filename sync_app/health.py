@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from annoris.breaker import CLOSED, CircuitBreaker
+from annoris.timestamps import iso
 from sessions_app import readpath
 from sync_app import drift
 from sync_app.models import SyncLog
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def _down(breaker: CircuitBreaker) -> dict[str, Any]:
-    return {"status": "down", "since": breaker.down_since.isoformat() if breaker.down_since else None}
+    return {"status": "down", "since": iso(breaker.down_since)}
 
 
 def check_database() -> dict[str, Any]:
@@ -106,7 +107,7 @@ def last_sync() -> dict[str, Any]:
     if log is None:
         return {"status": "never"}
     age = (timezone.now() - (log.finished_at or log.synced_at)).total_seconds()
-    return {"status": log.status, "at": log.synced_at.isoformat(), "age_seconds": round(age)}
+    return {"status": log.status, "at": iso(log.synced_at), "age_seconds": round(age)}
 
 
 def outbox() -> dict[str, Any]:
@@ -115,6 +116,16 @@ def outbox() -> dict[str, Any]:
 
     counts = readpath.call_database(outbox_counts)
     return {"status": "unknown"} if counts is readpath.DOWN else counts
+
+
+def search_index() -> dict[str, Any]:
+    """Live sessions waiting to be indexed for search (the index lag; 0 when all are searchable)."""
+    from sessions_app.search import index_waiting
+
+    waiting = readpath.call_database(index_waiting)
+    if waiting is readpath.DOWN:
+        return {"status": "unknown"}
+    return {"status": "behind" if waiting else "ok", "waiting": waiting}
 
 
 def health_report() -> tuple[bool, dict[str, Any]]:
@@ -127,6 +138,7 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         "last_sync": last_sync(),
         "drift": drift.drift_summary(),  # counts of the last drift report (issue #8); no source call
         "outbox": outbox(),
+        "search_index": search_index(),
     }
     layers = [report[name]["status"] for name in ("database", "cache", "source")]
     healthy = report["database"]["status"] == "connected" or report["source"]["status"] == "connected"

@@ -17,6 +17,8 @@ class SyncLog(models.Model):
         API = "api", "API"
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"  # requested (API, "Sync now"); the worker's run fills it in
+        COALESCED = "coalesced", "Coalesced"  # requested while another run went; that one covered it
         RUNNING = "running", "Running"
         SUCCESS = "success", "Success"
         PARTIAL = "partial", "Partial"
@@ -38,7 +40,7 @@ class SyncLog(models.Model):
         verbose_name = "sync log"
 
     def __str__(self) -> str:
-        return f"{self.get_source_display()} sync at {self.synced_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+        return f"{self.get_source_display()} sync at {self.synced_at:%Y-%m-%d %H:%M} UTC ({self.status})"
 
 
 class SyncState(models.Model):

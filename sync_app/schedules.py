@@ -8,6 +8,7 @@ net. It is declared here and written idempotently by ``manage.py setup_schedule`
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import timezone
 from django_q.models import Schedule
 
 SYNC_SCHEDULE_NAME = "annoris.sync_sessions"
@@ -29,4 +30,10 @@ def ensure_sync_schedule() -> tuple[Schedule | None, str]:
             "repeats": -1,
         },
     )
+    now = timezone.now()
+    if schedule.next_run is None or schedule.next_run < now:
+        # Due while no worker ran (a second `make run`): the worker runs it once when it starts
+        # (catch_up is off), so "now" is the truth, not a time in the past.
+        schedule.next_run = now
+        schedule.save(update_fields=["next_run"])
     return schedule, "created" if created else "updated"

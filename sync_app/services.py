@@ -30,6 +30,33 @@ def sync_log_start(*, source: str) -> SyncLog:
     return SyncLog.objects.create(source=source, synced_at=timezone.now(), status=SyncLog.Status.RUNNING)
 
 
+def sync_log_queue(*, source: str) -> SyncLog:
+    """The log of a sync that was requested and waits for a worker (``queued``), so that the
+    requester can follow it from the start; the task's run takes it over (``sync_log_take``)."""
+    return SyncLog.objects.create(source=source, synced_at=timezone.now(), status=SyncLog.Status.QUEUED)
+
+
+def sync_log_take(*, log_id: str | None, source: str) -> SyncLog:
+    """The log a starting run writes: the queued one it was asked with (now ``running``, its
+    start time the run's), else a new one."""
+    if log_id:
+        queued = SyncLog.objects.filter(pk=log_id, status=SyncLog.Status.QUEUED)
+        if queued.update(status=SyncLog.Status.RUNNING, synced_at=timezone.now()):
+            return SyncLog.objects.get(pk=log_id)
+    return sync_log_start(source=source)
+
+
+def sync_log_coalesce(*, log_id: str | None) -> None:
+    """Close a queued log whose request another run covers (one was running or waiting)."""
+    if not log_id:
+        return
+    SyncLog.objects.filter(pk=log_id, status=SyncLog.Status.QUEUED).update(
+        status=SyncLog.Status.COALESCED,
+        finished_at=timezone.now(),
+        details={"note": "A sync was already running or waiting when this one started; it covered it."},
+    )
+
+
 def sync_log_finish(
     *, log: SyncLog, status: str, files_synced: int, errors: int, revision: str, details: dict[str, Any]
 ) -> SyncLog:

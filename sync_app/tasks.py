@@ -9,18 +9,21 @@ from sync_app import services
 from sync_app.engine import run_sync
 
 
-def sync_sessions(trigger: str = "schedule", delivery_id: str | None = None) -> dict | None:
+def sync_sessions(
+    trigger: str = "schedule", delivery_id: str | None = None, log_id: str | None = None
+) -> dict | None:
     """Run a sync; if one is running, ask for one more run (coalescing) and return None.
 
     The run that covers a webhook delivery marks it done or failed (see
     ``services.webhook_deliveries_settle``); should the run not even start,
     ``delivery_id`` is marked failed here so that GitHub's redelivery runs it again.
+    ``log_id``: the log made ``queued`` when the sync was requested, which the run fills in.
     """
     # In a worker, a trigger that finds a sync running waits for it (so a run that dies
     # still leaves this trigger its sync); run in-line (Q_SYNC, inside a web request),
     # it must not block, and leaves the follow-up to the running sync.
     try:
-        result = run_sync(trigger=trigger, if_busy="queue" if Conf.SYNC else "wait")
+        result = run_sync(trigger=trigger, if_busy="queue" if Conf.SYNC else "wait", log_id=log_id)
     except Exception as exc:
         if delivery_id:
             services.webhook_delivery_fail(delivery_id=delivery_id, error=f"{type(exc).__name__}: {exc}")

@@ -14,6 +14,8 @@ the signature is verified:
 5. ``ping``: 200. A ``push`` to the tracked branch is recorded by ``X-GitHub-Delivery``
    and a sync queued in django-q2: 202. A delivery id accepted before: 200, not queued
    again; one that failed before is processed again (GitHub's redelivery keeps the id).
+   The same push (ref and ``after``) under another delivery id while one of it is queued
+   or done: a replay, recorded as ignored, 200 (``webhook_replay``).
    Other branches, tags, deletions and other events: recorded as ignored, 200.
 """
 
@@ -23,9 +25,7 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,20 +33,15 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest
 
+from annoris.jsondepth import MAX_JSON_DEPTH, json_depth
 from annoris.text import NUL, SURROGATE, unstorable
-from sync_app import services
+from sync_app import services, webhook_replay
 from sync_app.models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
 FORM = "application/x-www-form-urlencoded"
 MAX_DELIVERY_ID = 100  # WebhookDelivery.delivery_id; GitHub's GUIDs are 36 characters
-# Deepest JSON nesting accepted. GitHub's push payloads nest about 5 levels; Python's json
-# recurses per level and a signed body 100,000 levels deep raised RecursionError (a 500).
-MAX_JSON_DEPTH = 64
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_BRACKETS = str.maketrans({"[": "(", "{": "(", "]": ")", "}": ")"})
-_STEP = {"(": 1, ")": -1}
 
 
 @dataclass(frozen=True)
@@ -193,17 +188,6 @@ def parse_payload(body: bytes, *, content_type: str) -> dict[str, Any]:
     return data
 
 
-def json_depth(text: str) -> int:
-    """The deepest bracket nesting of a JSON text, found without recursion (strings skipped).
-
-    Linear and in C for the heavy parts: strings are cut out with one regex, the rest is
-    reduced to its brackets, and the running depth is a prefix sum. Malformed text may
-    count deeper than json would parse; it fails either way.
-    """
-    brackets = re.sub(r"[^()]", "", _JSON_STRING.sub("", text).translate(_BRACKETS))
-    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
-
-
 def _storable(name: str, value: str) -> str:
     """``value`` unless a database column could not hold it (NUL, lone surrogates): then 400."""
     why = unstorable(value)
@@ -230,17 +214,23 @@ def receive(*, event: str, delivery_id: str, payload: dict[str, Any]) -> Reply:
         return Reply(200, f"ignored: event {event!r} is not synced")
     # Every string that reaches a column is checked first: bad input is 400, never a
     # database error answered as 503 "database unavailable".
-    ref = _storable("ref", str(payload.get("ref") or ""))
-    after = _storable("after", str(payload.get("after") or ""))
+    ref = _storable("ref", str(payload.get("ref") or ""))[:255]
+    after = _storable("after", str(payload.get("after") or ""))[:40]
     status, reason = classify(event, payload, branch=settings.GITHUB_BRANCH)
-    delivery, fresh = services.webhook_delivery_record(
-        delivery_id=delivery_id,
-        event=event[:100],
-        ref=ref[:255],
-        after=after[:40],
-        status=status,
-        error=reason,
-    )
+    with webhook_replay.push_serialised(ref, after):
+        if status == WebhookDelivery.Status.QUEUED:
+            earlier = webhook_replay.earlier_delivery(ref=ref, after=after, delivery_id=delivery_id)
+            if earlier is not None:
+                status = WebhookDelivery.Status.IGNORED
+                reason = f"replay of push {after[:12]}, already taken by delivery {earlier.delivery_id}"
+        delivery, fresh = services.webhook_delivery_record(
+            delivery_id=delivery_id,
+            event=event[:100],
+            ref=ref,
+            after=after,
+            status=status,
+            error=reason,
+        )
     if not fresh:
         return Reply(200, f"already handled ({delivery.status})")
     if status == WebhookDelivery.Status.IGNORED:

@@ -11,7 +11,7 @@ from typing import Any
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from annoris.api import tokens
+from annoris.api import auth_failures, tokens
 from annoris.api.tokens import TokenAuth
 
 KEYWORDS = ("bearer", "token")
@@ -54,12 +54,15 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         keyword, _, token = header.partition(" ")
         if keyword.lower() not in KEYWORDS:
             return None  # another scheme (e.g. Basic): not ours
+        auth_failures.refuse_if_throttled(request)  # before any query: a guesser costs nothing (#20)
         token = token.strip()
         if not token or " " in token or len(token) > 200:
+            auth_failures.record_failure(request)
             raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
         try:
             auth = tokens.verify(token)
         except tokens.InvalidToken:  # TokenCheckUnavailable (503) is an APIException already
+            auth_failures.record_failure(request)
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired token.") from None
         return TokenUser(auth), auth
 

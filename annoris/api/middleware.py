@@ -1,10 +1,13 @@
 """Guards in front of every /api/ view (issue #7), cheap enough for the hot read path.
 
 - a body over ``ANNORIS_API_MAX_BODY_BYTES`` (by ``Content-Length``) is 413 before it is read;
+- a query string over ``MAX_QUERY_CHARS`` is a JSON 414 (gunicorn's HTML one comes later);
 - a NUL byte or a lone surrogate in a query parameter is 400 (PostgreSQL cannot store NUL,
   and such a value must not reach a query and come back as "database unavailable");
 - an exception that escapes a view, or any non-JSON error page Django makes (CSRF failure,
-  disallowed host, a 404 from the URL resolver), is answered in the API's JSON error shape.
+  disallowed host, a 404 from the URL resolver), is answered in the API's JSON error shape
+  (an error a view rendered as HTML for a browser keeps its detail and code);
+- a browser without credentials goes to the login page instead (``annoris.api.browsers``).
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from annoris.api.browsers import login_instead
 from annoris.api.errors import API_PREFIX, json_error
 from annoris.text import unstorable
 
 logger = logging.getLogger("annoris.api")
 
+MAX_QUERY_CHARS = 4096  # no API query needs more; gunicorn's request line limit is set above it
 REASONS = {400: "bad_request", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
 
 
@@ -34,8 +39,12 @@ class ApiGuardMiddleware:
         if refused is not None:
             return refused
         response = self.get_response(request)
-        if response.status_code >= 400 and not _is_json(response):
-            return _as_json(response)
+        if response.status_code >= 400:
+            login = login_instead(request, response)
+            if login is not None:
+                return login
+            if not _is_json(response):
+                return _as_json(response)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -63,6 +72,9 @@ def _refuse_query(request: HttpRequest) -> HttpResponse | None:
     raw = request.META.get("QUERY_STRING")
     if not raw:
         return None
+    if len(raw) > MAX_QUERY_CHARS:  # before gunicorn's own (HTML) 414 at 8,190 (#20)
+        detail = f"The query string is {len(raw)} characters; the limit is {MAX_QUERY_CHARS}."
+        return json_error(414, detail, "uri_too_long")
     bad: dict[str, list[str]] = {}
     for name, values in request.GET.lists():
         for value in (name, *values):
@@ -81,11 +93,19 @@ def _is_json(response: HttpResponse) -> bool:
 
 def _as_json(response: HttpResponse) -> HttpResponse:
     status = response.status_code
+    data = getattr(response, "data", None)  # a DRF error rendered as HTML: keep what it said
+    if isinstance(data, dict) and {"detail", "code"} <= data.keys():
+        replaced = json_error(status, str(data["detail"]), str(data["code"]), errors=data.get("errors"))
+        return _copy_headers(response, replaced)
     detail = {
         403: "Forbidden (for a browser session: the CSRF token is missing or wrong).",
         404: "Not found.",
     }.get(status, getattr(response, "reason_phrase", "") or "Error")
     replaced = json_error(status, detail, REASONS.get(status, "error"))
+    return _copy_headers(response, replaced)
+
+
+def _copy_headers(response: HttpResponse, replaced: HttpResponse) -> HttpResponse:
     for header in ("Allow", "Retry-After", "WWW-Authenticate"):
         if header in response:
             replaced[header] = response[header]

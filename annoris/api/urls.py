@@ -11,19 +11,13 @@ so the order only changes speed.
 from __future__ import annotations
 
 from django.urls import path, re_path
-from rest_framework.routers import DefaultRouter
 
 from annoris.api.errors import not_found
+from annoris.api.root import Router  # its root lists every route, described for people (#19)
 from annoris.api.schema import DocsView, SchemaView
 from projects_app import api_urls as projects
 from sessions_app.api import urls as sessions
 from sync_app.api import urls as sync
-
-
-class Router(DefaultRouter):
-    include_root_view = True
-    include_format_suffixes = False  # ?format= only: /api/sessions.json would be one more surface
-
 
 router = Router()
 for prefix, viewset, basename in (*sessions.routes, *projects.routes, *sync.routes):

@@ -15,6 +15,7 @@ stdio: ``manage.py mcp`` runs ``get_server().run("stdio")`` for a local operator
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import threading
@@ -27,7 +28,8 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import Resource
 from rest_framework import exceptions
@@ -35,7 +37,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from annoris.api.errors import retry_after
-from annoris.mcp import tools
+from annoris.mcp import errors, lists, prompts, tools, writing
 from annoris.oauth.resources import challenge
 
 logger = logging.getLogger("annoris.mcp")
@@ -47,16 +49,46 @@ MAX_BODY_BYTES = 2 * tools.MAX_MARKDOWN_BYTES + 64 * 1024  # a save_session call
 MCP_TIMEOUT = 20.0  # s per request: answered (504) before gunicorn's 30 s kills the worker
 INSTRUCTIONS = (
     "Annoris keeps your working memory: one markdown session document per work session. "
-    "At the start of a session call get_context; read a whole session with read_session; "
-    "save what you did with save_session (update_session needs the SHA you read)."
+    "At the start of a session call get_context; see what happened lately with recent_activity; "
+    "read a whole session with read_session; save what you did with save_session (the prompt "
+    "save_this_session says how), and change a few lines with edit_session (it needs the sha you read)."
 )
 
 
 class AnnorisMCP(MCPServer):
-    """The SDK's server, whose resource list also names the most recent sessions."""
+    """The SDK's server, whose resource list also names the most recent sessions, and whose
+    tool errors are one plain sentence (no pydantic dump, no "Error executing tool" prefix)."""
 
     async def list_resources(self) -> list[Resource]:
         return [*await super().list_resources(), *await tools.recent_sessions()]
+
+    arguments: dict[str, list[str]]  # tool name -> its argument names, set by get_server
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context | None = None
+    ) -> Any:  # the SDK's CallToolResult | InputRequiredResult
+        known = self.arguments.get(name)
+        unknown = sorted(set(arguments) - set(known)) if known is not None else []
+        if unknown:  # pydantic would drop it silently: say so, the model meant something by it
+            listed = ", ".join(known) or "none"
+            raise ToolError(f"{unknown[0]!r} is not an argument of {name}; its arguments are: {listed}.")
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError:
+            raise  # a bug: the SDK answers a generic message and logs the traceback
+        except ToolError as exc:
+            raise ToolError(errors.sentence(exc, name)) from exc.__cause__
+
+
+def describe(fn: Any, description: str | None = None) -> str:
+    """A tool's description as clean sentences: the docstring's paragraphs, each on one line."""
+    text = description or inspect.cleandoc(fn.__doc__ or "")
+    lines = (
+        [" ".join(paragraph.split()) for paragraph in text.split("\n\n")]
+        if not description
+        else text.split("\n")
+    )
+    return "\n".join(line for line in lines if line)
 
 
 @functools.cache
@@ -71,8 +103,15 @@ def get_server() -> AnnorisMCP:
         # sync worker until gunicorn kills it. Nothing here changes lists at run time anyway.
         subscriptions=False,
     )
-    for fn, title, hints in tools.TOOLS:
-        server.add_tool(fn, title=title, annotations=hints, structured_output=True)
+    server.arguments = {}
+    reads = [(*tool, None) for tool in (tools.TOOLS[0], *lists.TOOLS, *tools.TOOLS[1:])]  # context first
+    for fn, title, hints, description in reads + writing.TOOLS:
+        text = describe(fn, description)
+        server.add_tool(fn, title=title, description=text, annotations=hints, structured_output=True)
+        server.arguments[fn.__name__] = [p for p in inspect.signature(fn).parameters if p != "ctx"]
+    server.prompt(name="save_this_session", title="Save this session", description=prompts.DESCRIPTION)(
+        prompts.save_this_session
+    )
     server.resource(
         tools.SESSION_URI,
         name="session",
@@ -90,7 +129,8 @@ _build_lock = threading.Lock()
 
 @csrf_exempt  # token-authenticated JSON-RPC; DRF's SessionAuthentication still enforces CSRF
 def mcp_endpoint(request: HttpRequest) -> HttpResponseBase:
-    """``POST /mcp``: one JSON-RPC message (or batch) in, its JSON answer out."""
+    """``POST /mcp``: one JSON-RPC message in, its JSON answer out. A batch (a JSON array) is
+    refused with 400 and a JSON-RPC "invalid request": MCP 2025-06-18 removed batching (#20)."""
     if request.method != "POST":  # stateless: no SSE stream to GET, no session to DELETE
         return _error(405, -32000, "Only POST is served at /mcp (stateless, JSON responses).", allow="POST")
     grant = _authenticate(request)
@@ -102,6 +142,8 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponseBase:
         body = request.body
     except (RequestDataTooBig, RawPostDataException):
         return _error(413, -32600, "The request body is too large.")
+    if body.lstrip()[:1] == b"[":  # answered here: the SDK's own refusal quotes the whole input
+        return _error(400, -32600, "JSON-RPC batches are not accepted; send one message per request.")
     try:
         status, headers, content = async_to_sync(_serve)(_scope(request, grant), body)
     except TimeoutError:  # the SDK did not answer within MCP_TIMEOUT

@@ -1,12 +1,15 @@
-"""What the assistant can call over MCP: thin tools over the services, with bounded inputs.
+"""The MCP tools' common ground (grants, bounds, the ORM bridge) and the reading tools:
+get_context, read_session, sync_status and the session resources. Lists are in ``lists.py``.
 
 Each tool is an ``async`` function that validates its arguments, runs the synchronous
 service through ``_orm`` (Django's ``sync_to_async``: under the HTTP bridge the ORM runs on
-the request's own thread, with Django's connection handling) and returns a JSON object.
-A failure the caller can act on is a ``ToolError``: the SDK answers it as a tool result with
-``isError`` and the message, never as a protocol error or a 500.
+the request's own thread, with Django's connection handling) and answers a ``CallToolResult``
+built by ``shapes.respond``: structuredContent of the tool's declared output model and one
+text block, each within the tool's budget (``budget.py``). A failure the caller can act on
+is a ``ToolError`` whose message is one sentence: the SDK answers it as a tool result with
+``isError``, never as a protocol error or a 500.
 
-Writes (``save_session``, ``update_session``) need the ``write`` scope over HTTP (see
+The writes live in ``writing.py``; they need the ``write`` scope over HTTP (see
 ``require_write``); over stdio the caller is the local operator and may do everything.
 
 The tools call the same services as the REST API: the context, next steps and search of
@@ -15,31 +18,29 @@ The tools call the same services as the REST API: the context, next steps and se
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, close_old_connections
-from django.db.models import Count, Max, Q
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
-from mcp.types import Resource, ToolAnnotations
+from mcp.types import CallToolResult, Resource, ToolAnnotations
 from pydantic import Field
 
 from annoris.crypto import DecryptionError
-from annoris.errors import DomainError
+from annoris.mcp import budget, shapes
 from annoris.state import per_process
 from annoris.text import NUL, SURROGATE, unstorable
+from annoris.timestamps import iso
 from projects_app.models import Project
+from projects_app.selectors import ProjectNotFound, find_project
 from sessions_app import context as session_context
-from sessions_app import search as session_search
-from sessions_app import writes
 from sessions_app.models import Session
 from sessions_app.readpath import SessionNotFound, SessionUnavailable
 from sessions_app.readpath.read import FetchResult
-from sessions_app.summary import session_summary
+from sessions_app.writes import InvalidDocument
 from sessions_app.writes.paths import check_path
 from sync_app.drift import drift_report
 from sync_app.models import SyncLog, SyncState
@@ -62,10 +63,12 @@ class Grant:
 MAX_MARKDOWN_BYTES = 512 * 1024  # a session document; ~50x the largest shipped sample
 MAX_QUERY_CHARS = 200
 MAX_LIMIT = 50
-MAX_PROJECTS = 500
+MAX_PAGE = 100
 MIN_BUDGET, MAX_BUDGET = 50, 50_000
 
-ProjectRef = Annotated[str, Field(max_length=255, description="A project's name (any case) or its id.")]
+ProjectRef = Annotated[
+    str, Field(max_length=255, description="A project's name, slug or folder name (any case), or its id.")
+]
 Markdown = Annotated[
     str, Field(min_length=1, max_length=MAX_MARKDOWN_BYTES, description="The whole session document.")
 ]
@@ -79,6 +82,7 @@ CREATES = ToolAnnotations(
 REPLACES = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
 )
+SESSION_URI = "annoris://sessions/{id}"
 
 
 class SessionMissing(ToolError):
@@ -127,6 +131,12 @@ def require_write(ctx: Context, tool: str) -> None:
     raise ToolError(f"{tool} needs a token with the write scope; this token may only read.")
 
 
+def _caller(ctx: Context) -> str:
+    request = ctx.request_context.request
+    grant = getattr(request, "scope", {}).get(GRANT_KEY) if request is not None else None
+    return f"mcp:{grant.user}" if grant is not None else "mcp:stdio"
+
+
 def _text(value: str, field: str) -> str:
     """``value`` as storable text: no NUL byte, no lone surrogate (PostgreSQL refuses both)."""
     why = unstorable(value)
@@ -146,285 +156,237 @@ async def read_session(
         str | None,
         Field(max_length=500, description="The session's path in the repository, e.g. sessions/x.md."),
     ] = None,
-) -> dict[str, Any]:
-    """Read one session document, whole, by id or by path (give exactly one).
-
-    Answers the document (markdown) with its metadata, and says which layer served it
-    (cache, database, github or local) and how long that took.
-    """
+    offset: Annotated[
+        int, Field(ge=0, description="Where to start reading (a next_offset from an earlier answer).")
+    ] = 0,
+) -> Annotated[CallToolResult, shapes.SessionRead]:
+    """Read one session document, whole, by id or by path (give exactly one). Answers the
+    markdown with its metadata (its sha is the expected_sha of a later change) and the layer
+    that served it. A very long document comes in parts: pass next_offset as offset."""
     if (id is None) == (path is None):
         raise ToolError("Give exactly one of id or path.")
     if path is not None:
         _check_path(_text(path, "path"))
-    return await _orm(_read_session, id, path)
+    return await _orm(_read_session, id, path, offset)
 
 
 def _check_path(path: str) -> None:
     try:
         check_path(path)  # the write path's rule: relative, no '.'/'..'/hidden segment, SESSIONS_GLOB
-    except writes.InvalidDocument:
+    except InvalidDocument:
         raise ToolError("path must be a relative path to a .md file inside the repository.") from None
 
 
-def _read_session(session_id: str | None, path: str | None) -> dict[str, Any]:
+def _fetch(session_id: str | None, path: str | None) -> FetchResult:
     try:
-        found = (
-            Session.objects.fetch(_text(session_id, "id"))
-            if session_id
-            else Session.objects.fetch_by_path(path)
-        )
+        if session_id:
+            return Session.objects.fetch(_text(session_id, "id"))
+        return Session.objects.fetch_by_path(path)
     except SessionNotFound:
         raise SessionMissing(
-            f"No session with {'id' if session_id else 'path'} {session_id or path!r}."
+            f"No session has {'id' if session_id else 'path'} {session_id or path!r}; "
+            "find one with search_sessions or recent_activity."
         ) from None
     except SessionUnavailable as exc:
         raise ToolError(f"The session cannot be read right now: {exc}") from None
-    return _session_result(found)
 
 
-def _session_result(found: FetchResult) -> dict[str, Any]:
-    session = found.session
+def _markdown_of(session: Session) -> str:
     try:
-        markdown = session.text
+        return session.text
     except DecryptionError:
         raise ToolError("The session cannot be decrypted with the configured keys.") from None
+
+
+def _read_session(session_id: str | None, path: str | None, offset: int) -> CallToolResult:
+    found = _fetch(session_id, path)
+    session, markdown = found.session, _markdown_of(found.session)
+    if offset > len(markdown):
+        raise ToolError(f"offset {offset} is past the end of the document ({len(markdown)} characters).")
+    room = budget.READ_SESSION - 400  # the metadata around the markdown
+    while True:  # JSON escapes (\n, quotes) cost tokens too: shrink until both forms fit
+        part = budget.cut(markdown[offset:], room)
+        end = offset + len(part)
+        result = shapes.SessionRead(
+            **_summary(session),
+            priority=session.priority,
+            path=session.github_path,
+            sha=session.github_sha,
+            served_by=found.layer,
+            elapsed_ms=round(found.elapsed_ms, 2),
+            markdown=part,
+            truncated=end < len(markdown),
+            next_offset=end if end < len(markdown) else None,
+        )
+        note = f"\n\n[Part of the document: read on with offset={end}.]" if result.truncated else ""
+        over = budget.json_tokens(result.model_dump(mode="json")) - budget.READ_SESSION
+        if over <= 0 or room <= 1000:
+            return shapes.respond(result, part + note)
+        room -= over + 100
+
+
+def _summary(session: Session) -> dict[str, Any]:
     return {
-        **session_summary(session),
-        "served_by": found.layer,
-        "elapsed_ms": round(found.elapsed_ms, 2),
-        "markdown": markdown,
+        "id": str(session.id),
+        "title": session.title,
+        "project": session.project.name if session.project_id and session.project else None,
+        "date": f"{session.created_at:%Y-%m-%d}",
+        "state": session.state,
+        "status": session.status,
+        "next": session.next_step,
     }
 
 
-# --- list_projects -----------------------------------------------------------------------------
-
-
-async def list_projects() -> dict[str, Any]:
-    """List the projects, highest priority first, with status, session count and last session date."""
-    return await _orm(_list_projects)
-
-
-def _list_projects() -> dict[str, Any]:
-    live = Q(sessions__deleted_at__isnull=True)
-    rows = list(
-        Project.objects.annotate(
-            session_count=Count("sessions", filter=live),
-            last_session_at=Max("sessions__created_at", filter=live),
-        )[: MAX_PROJECTS + 1]
-    )
-    projects = [
-        {
-            "id": str(p.id),
-            "name": p.name,
-            "status": p.status,
-            "priority": p.priority,
-            "session_count": p.session_count,
-            "last_session_at": p.last_session_at.isoformat() if p.last_session_at else None,
-        }
-        for p in rows[:MAX_PROJECTS]
-    ]
-    return {"projects": projects, "truncated": len(rows) > MAX_PROJECTS}
+def session_uri(session_id: object) -> str:
+    return SESSION_URI.format(id=session_id)
 
 
 # --- sync_status -------------------------------------------------------------------------------
 
 
-async def sync_status() -> dict[str, Any]:
+async def sync_status() -> Annotated[CallToolResult, shapes.SyncStatus]:
     """Report the last sync (when, how it went, how many files) and the drift between the
     database and the repository now: files changed or not yet synced, rows whose file is
     gone, writes waiting in the outbox."""
     return await _orm(_sync_status)
 
 
-def _sync_status() -> dict[str, Any]:
+def _sync_status() -> CallToolResult:
     last = SyncLog.objects.first()
     good = SyncLog.objects.filter(status__in=[SyncLog.Status.SUCCESS, SyncLog.Status.PARTIAL]).first()
     state = SyncState.objects.filter(pk=1).first()
-    return {
-        "last_sync": _sync_log(last),
-        "last_successful_sync": _sync_log(good),
-        "running_since": state.running_since.isoformat() if state and state.running_since else None,
-        "drift": drift_report().summary(),  # at most 2 GitHub calls (a conditional listing)
-    }
+    result = shapes.SyncStatus(
+        last_sync=_sync_log(last),
+        last_successful_sync=_sync_log(good),
+        running_since=iso(state.running_since) if state and state.running_since else None,
+        drift=drift_report().summary(),  # at most 2 GitHub calls (a conditional listing)
+    )
+    return shapes.respond(result, _sync_text(result))
 
 
-def _sync_log(log: SyncLog | None) -> dict[str, Any] | None:
+def _sync_log(log: SyncLog | None) -> shapes.SyncRun | None:
     if log is None:
         return None
-    return {
-        "id": str(log.id),
-        "started_at": log.synced_at.isoformat(),
-        "finished_at": log.finished_at.isoformat() if log.finished_at else None,
-        "trigger": log.source,
-        "status": log.status,
-        "files_synced": log.files_synced,
-        "errors": log.errors,
-        "revision": log.revision,
-    }
+    return shapes.SyncRun(
+        id=str(log.id),
+        started_at=iso(log.synced_at),
+        finished_at=iso(log.finished_at),
+        trigger=log.source,
+        status=log.status,
+        files_synced=log.files_synced,
+        errors=log.errors,
+        revision=log.revision or None,
+    )
 
 
-# --- Context, search, next steps ----------------------------------------------------------------
+def _sync_text(result: shapes.SyncStatus) -> str:
+    last = result.last_sync
+    lines = [
+        f"Last sync: {last.status}, {last.files_synced} files, {last.errors} errors, at {last.started_at}."
+        if last
+        else "No sync has run yet."
+    ]
+    if result.running_since:
+        lines.append(f"A sync is running since {result.running_since}.")
+    drift = ", ".join(f"{k}: {v}" for k, v in result.drift.items() if k != "checked_at")
+    lines.append(f"Drift now: {drift}.")
+    return "\n".join(lines)
+
+
+# --- Context ----------------------------------------------------------------
 
 
 async def get_context(
     project: ProjectRef | None = None,
     budget_tokens: Annotated[
-        int, Field(ge=MIN_BUDGET, le=MAX_BUDGET, description="The most tokens the context may take.")
-    ] = 2500,
-) -> dict[str, Any]:
-    """Load what to know at the start of a work session: the project's name, status and
-    priority, its open next steps and its sessions (newest first, the newest whole when it
-    fits), never more than budget_tokens. Without a project: the most recently active ones."""
-    return await _orm(_get_context, _optional(project, "project"), budget_tokens)
-
-
-def _get_context(project: str | None, budget_tokens: int) -> dict[str, Any]:
+        int | None,
+        Field(
+            ge=budget.MIN_CONTEXT,
+            le=MAX_BUDGET,
+            description="The most tokens the context may take (default 2500).",
+        ),
+    ] = None,
+    budget_chars: Annotated[
+        int | None,
+        Field(
+            ge=session_context.MIN_CHARS,
+            le=session_context.MAX_CHARS,
+            description="The most characters the context may take.",
+        ),
+    ] = None,
+    client: Annotated[
+        Literal["claude-code", "codex", "chatgpt"] | None,
+        Field(description="Fit what this client shows: claude-code 10,000 characters, codex 2,500 tokens."),
+    ] = None,
+) -> Annotated[CallToolResult, shapes.Context]:
+    """Load what to know at the start of a work session: the project's status, its open next
+    steps and its sessions (newest first, the newest whole when it fits), within the budget.
+    Without a project: the most recently active ones. Session links are annoris://sessions/{id}
+    resources."""
     try:
-        return session_context.build_context(project, budget_tokens).as_dict()
-    except (session_context.ProjectNotFound, session_context.BudgetOutOfRange) as exc:
+        tokens_budget, chars = session_context.context_limits(budget_tokens, budget_chars, client)
+    except session_context.BudgetOutOfRange as exc:
         raise ToolError(str(exc)) from None
+    return await _orm(_get_context, _optional(project, "project"), tokens_budget, chars)
 
 
-async def search_sessions(
-    query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="Words to find.")],
-    project: ProjectRef | None = None,
-    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="The most results to return.")] = 10,
-) -> dict[str, Any]:
-    """Find sessions by words in their title and body (any case, Cyrillic included), best
-    match first, each with a short snippet."""
-    return await _orm(_search_sessions, _text(query, "query"), _optional(project, "project"), limit)
-
-
-def _search_sessions(query: str, project: str | None, limit: int) -> dict[str, Any]:
-    found = _project(project) if project is not None else None
-    hits, total = session_search.search_sessions(query, project=found, limit=limit)
-    results = [hit.as_dict() for hit in hits]
-    return {"results": results, "total": total}
+def _get_context(project: str | None, budget_tokens: int, chars: int | None) -> CallToolResult:
+    """The context within both budgets as the text block AND as structuredContent: the JSON
+    around the markdown (escapes, counts) is paid for by building the context smaller."""
+    target, target_chars = budget_tokens, chars
+    while True:
+        try:
+            built = session_context.build_context(
+                project, target, budget_chars=target_chars, links=session_context.resource_link
+            )
+        except (session_context.ProjectNotFound, session_context.BudgetOutOfRange) as exc:
+            raise ToolError(str(exc)) from None
+        result = shapes.Context(
+            markdown=built.markdown,
+            tokens=budget.tokens(built.markdown),
+            budget_tokens=budget_tokens,
+            token_counter=built.counter,
+            projects=built.projects,
+            sessions=shapes.ContextCounts(
+                whole=len(built.whole),
+                cut=len(built.cut),
+                summarized=len(built.summarized),
+                left_out=len(built.left_out),
+            ),
+        )
+        structured = result.model_dump(mode="json")
+        over = budget.json_tokens(structured) - budget_tokens
+        over_chars = len(budget.json_text(structured)) - chars if chars else 0
+        if over <= 0 and over_chars <= 0:
+            return shapes.respond(result, built.markdown)
+        if over > 0:
+            target -= over + 10
+        if over_chars > 0 and target_chars is not None:
+            target_chars -= over_chars + 20
+        if target < session_context.MIN_BUDGET or (
+            target_chars is not None and target_chars < session_context.MIN_CHARS
+        ):
+            raise ToolError(
+                "The budget is too small for this context; give a larger budget_tokens, e.g. 1000."
+            )
 
 
 def _project(reference: str) -> Project:
     try:
-        return session_context.resolve_project(reference)
-    except session_context.ProjectNotFound as exc:
-        raise ToolError(str(exc)) from None
-
-
-async def next_steps(project: ProjectRef) -> dict[str, Any]:
-    """List the open next steps of a project's recent sessions, newest first, each with the
-    session it comes from. Steps a later session closed are left out."""
-    return await _orm(_next_steps, _text(project, "project"))
-
-
-def _next_steps(project: str) -> dict[str, Any]:
-    steps = session_context.project_next_steps(_project(project))
-    return {
-        "next_steps": [
-            {
-                "text": step.text,
-                "session_id": str(step.session_id),
-                "session_title": step.session_title,
-                "session_created_at": step.session_created_at.isoformat(),
-            }
-            for step in steps
-        ]
-    }
-
-
-async def save_session(
-    ctx: Context,
-    markdown: Markdown,
-    project: ProjectRef | None = None,
-    title: Annotated[str | None, Field(max_length=300)] = None,
-    status: Annotated[str | None, Field(max_length=100, description="e.g. '✅ done', 'in progress'.")] = None,
-    priority: Annotated[str | None, Field(max_length=50)] = None,
-    path: Annotated[str | None, Field(max_length=500, description="Default: from the path pattern.")] = None,
-) -> dict[str, Any]:
-    """Save a new session document to the repository (GitHub first; while GitHub is down it
-    waits in the outbox and lands later). Given fields are written into the front matter.
-    Answers the id, path and SHA (or the outbox entry). An existing path is refused."""
-    require_write(ctx, "save_session")
-    fields = {"project": project, "title": title, "status": status, "priority": priority}
-    fields = {name: _text(value, name) for name, value in fields.items() if value is not None}
-    if path is not None:
-        _check_path(_text(path, "path"))
-    return await _orm(_save_session, _markdown(markdown), fields, path, _caller(ctx))
-
-
-def _save_session(markdown: str, fields: dict[str, str], path: str | None, caller: str) -> dict[str, Any]:
-    try:
-        outcome = writes.session_create(content=markdown, fields=fields, path=path, requested_by=caller)
-    except DomainError as exc:
-        raise ToolError(_refusal(exc)) from None
-    return _outcome(outcome)
-
-
-async def update_session(
-    ctx: Context,
-    id: Annotated[str, Field(max_length=64, description="The session's id.")],
-    markdown: Markdown,
-    expected_sha: Annotated[
-        str,
-        Field(
-            min_length=40,
-            max_length=40,
-            description="The SHA read_session gave: refused if it changed since.",
-        ),
-    ],
-) -> dict[str, Any]:
-    """Replace a session document. Refused when the file changed since expected_sha (read it
-    again and merge), so nothing written meanwhile is overwritten."""
-    require_write(ctx, "update_session")
-    try:
-        session_id = uuid.UUID(id)
-    except ValueError:
-        raise ToolError(f"{id!r} is not a session id.") from None
-    return await _orm(_update_session, session_id, _markdown(markdown), expected_sha, _caller(ctx))
-
-
-def _update_session(session_id: uuid.UUID, markdown: str, expected_sha: str, caller: str) -> dict[str, Any]:
-    try:
-        outcome = writes.session_update(
-            session_id=session_id, if_match=expected_sha, content=markdown, requested_by=caller
-        )
-    except DomainError as exc:
-        raise ToolError(_refusal(exc)) from None
-    return _outcome(outcome)
-
-
-def _refusal(exc: DomainError) -> str:
-    """The write path's refusal as one message: what, and per field why (never a secret's value)."""
-    details = "; ".join(f"{name}: {', '.join(problems)}" for name, problems in exc.errors.items())
-    return f"{exc} ({details})" if details else str(exc)
-
-
-def _outcome(outcome: writes.WriteOutcome) -> dict[str, Any]:
-    """Landed (``commit``) or waiting in the outbox for GitHub (``queued``): nothing accepted is lost."""
-    queued = outcome.queued
-    return {
-        "id": str(outcome.session_id),
-        "path": outcome.path,
-        "sha": outcome.sha,
-        "commit": outcome.commit,
-        "queued": None if queued is None else {"outbox_id": str(queued.pk), "status": queued.status},
-    }
-
-
-def _caller(ctx: Context) -> str:
-    request = ctx.request_context.request
-    grant = getattr(request, "scope", {}).get(GRANT_KEY) if request is not None else None
-    return f"mcp:{grant.user}" if grant is not None else "mcp:stdio"
+        return find_project(reference)
+    except ProjectNotFound as exc:
+        raise ToolError(str(exc)) from None  # "no project 'X'; did you mean 'Y'?"
 
 
 # --- Resources: annoris://sessions/{id} ------------------------------------------------------
 
-SESSION_URI = "annoris://sessions/{id}"
 RECENT_RESOURCES = 50
 
 
 async def session_markdown(id: str) -> str:
     """The document of session ``id`` (the resource template's reader)."""
     try:
-        return (await _orm(_read_session, id, None))["markdown"]
+        return await _orm(lambda: _markdown_of(_fetch(id, None).session))
     except SessionMissing as exc:
         raise ResourceNotFoundError(str(exc)) from None
     except ToolError as exc:
@@ -440,7 +402,7 @@ def _recent_sessions() -> list[Resource]:
     rows = Session.objects.live().select_related("project")[:RECENT_RESOURCES]
     return [
         Resource(
-            uri=SESSION_URI.format(id=row.id),
+            uri=session_uri(row.id),
             name=row.title or row.github_path,
             description=" · ".join(
                 part
@@ -463,14 +425,10 @@ def _markdown(markdown: str) -> str:
     return markdown
 
 
-# (function, title, hints): every tool the server offers.
+# (function, title, hints): the tools of this module; the lists are in ``lists.TOOLS`` and the
+# writes in ``writing.TOOLS``.
 TOOLS: list[tuple[Callable[..., Any], str, ToolAnnotations]] = [
     (get_context, "Start-of-session context", READ_ONLY),
-    (search_sessions, "Search sessions", READ_ONLY),
     (read_session, "Read a session", READ_ONLY),
-    (list_projects, "List projects", READ_ONLY),
-    (next_steps, "Open next steps", READ_ONLY),
-    (save_session, "Save a new session", CREATES),
-    (update_session, "Update a session", REPLACES),
     (sync_status, "Sync status", READ_ONLY),
 ]

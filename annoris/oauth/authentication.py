@@ -12,6 +12,7 @@ from django.conf import settings
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from annoris.api import auth_failures
 from annoris.api.authentication import AuthenticationUnavailable, TokenUser
 from annoris.api.tokens import TOKEN_PREFIX, InvalidToken, TokenAuth, TokenCheckUnavailable
 from annoris.oauth import access
@@ -39,11 +40,14 @@ class OAuthTokenAuthentication(authentication.BaseAuthentication):
             return None
         if " " in token or len(token) > 200:
             return None  # malformed: the API-token class answers it
+        auth_failures.refuse_if_throttled(request)  # failed authentication is throttled per IP (#20)
         try:
             grant = access.verify(token, resource=resource_for_path(request.path))
         except access.WrongResource:
+            auth_failures.record_failure(request)
             raise exceptions.AuthenticationFailed("This token was issued for another resource.") from None
         except InvalidToken:
+            auth_failures.record_failure(request)
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired token.") from None
         except TokenCheckUnavailable:
             raise AuthenticationUnavailable() from None

@@ -122,6 +122,11 @@ class SourceForbidden(SourceUnavailable):
     or queueing a write for later, will not help until an operator fixes them."""
 
 
+class SourceOutcomeUnknown(SourceUnavailable):
+    """A write was sent and no answer came (a read timeout, a reset connection): the source may
+    have applied it, now or later. Find out before sending it again (issue #20, finding 2)."""
+
+
 @runtime_checkable
 class Source(Protocol):
     """Where session files live. ``repository`` names it for session ids.

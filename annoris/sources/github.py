@@ -10,6 +10,7 @@ it. Reads use blob SHAs from the listing; large batches come from one tarball.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from annoris.sources.base import (
@@ -191,6 +192,20 @@ class GitHubSource:
         commit = self.client.delete_contents(path, sha=sha, message=message, branch=self.branch)
         self._remember(path, None)
         return WriteResult(path=path, sha=None, revision=commit)
+
+    def find_commit(
+        self, path: str, blob_sha: str, *, since: datetime | None = None, depth: int = 10
+    ) -> str | None:
+        """The newest of the last ``depth`` commits touching ``path`` (after ``since``) that left it
+        at ``blob_sha``, or None: did a write whose answer was lost land, even if overwritten since?"""
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if since else None
+        for commit in self.client.list_commits(path=path, ref=self.branch, since=stamp, per_page=depth):
+            try:
+                if self.client.get_contents(path, ref=commit).sha == blob_sha:
+                    return commit
+            except SourceNotFound:
+                continue  # the commit deleted it
+        return None
 
     def _remember(self, path: str, row: list[Any] | None) -> None:
         """Keep read() on the SHA we just wrote; the next listing refreshes everything anyway."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from annoris.sources.base import SourceError, SourceUnavailable
+from annoris.sources.base import SourceError, SourceOutcomeUnknown, SourceUnavailable
 
 MIN_RATE_LIMIT_WAIT = 60.0  # a primary limit with no reset: wait at least a minute (GITHUB.md 6)
 _MAX_TEXT = 500  # characters of GitHub's message kept in an error
@@ -73,6 +73,7 @@ class Retry:
     rate_limited: bool
     status: int | None = None
     details: dict[str, Any] | None = None
+    sent: bool = False  # a write whose request went out and got no answer: it may have landed (#20)
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,8 @@ def gave_up(retry: Retry, where: str, attempt: int, max_wait: float) -> SourceUn
             status=retry.status,
             **(retry.details or {}),
         )
+    if retry.sent:
+        return SourceOutcomeUnknown(f"GitHub did not answer ({retry.reason}) {where}; it may have applied it")
     return SourceUnavailable(
         f"GitHub unavailable: {retry.reason} for {where} after {attempt} attempt(s)", status=retry.status
     )

@@ -169,6 +169,15 @@ class GitHubClient:
         data = self._json("PUT", f"/contents/{quote(path)}", endpoint="put_contents", json=body)
         return data["content"]["sha"], data["commit"]["sha"]
 
+    def list_commits(self, *, path: str, ref: str, since: str | None = None, per_page: int = 10) -> list[str]:
+        """SHAs of the commits on ``ref`` that touched ``path`` (after ``since``), newest first.
+
+        Reference: https://docs.github.com/en/rest/commits/commits#list-commits
+        """
+        params = {"sha": ref, "path": path, "per_page": str(per_page), **({"since": since} if since else {})}
+        data = self._json("GET", "/commits", endpoint="commits", params=params)
+        return [item["sha"] for item in data if isinstance(item, dict) and "sha" in item]
+
     def delete_contents(self, path: str, *, sha: str, message: str, branch: str) -> str:
         """Delete a file known at blob ``sha`` in one commit; returns the commit sha.
 
@@ -239,7 +248,7 @@ class GitHubClient:
         # A PUT/DELETE that timed out while reading may have committed: retrying it would
         # turn success into a 409, so only a failed connect is retried for writes.
         if method in {"PUT", "DELETE"} and not isinstance(exc, requests.ConnectTimeout):
-            return Retry(float("inf"), type(exc).__name__, rate_limited=False)
+            return Retry(float("inf"), type(exc).__name__, rate_limited=False, sent=True)
         return Retry(self._backoff(attempt), type(exc).__name__, rate_limited=False)
 
     def _backoff(self, attempt: int) -> float:

@@ -53,7 +53,8 @@ def test_the_schema_does_not_describe_itself_with_every_language(admin_client: C
 
 def test_component_names_read_well(admin_client: Client) -> None:
     names = set(admin_client.get("/api/schema/").json()["components"]["schemas"])
-    assert {"Error", "SessionList", "SessionDetail", "Project", "SyncLog", "SessionStateEnum"} <= names
+    assert {"Error", "SessionSummary", "SessionDetail", "Project", "SyncLog", "SessionStateEnum"} <= names
+    assert "PaginatedSessionSummaryList" in names and not any(name.endswith("ListList") for name in names)
     assert not [n for n in names if re.search(r"[0-9a-f]{3}Enum$", n)]  # no hash-suffixed enum names
 
 

@@ -83,3 +83,34 @@ def test_a_rename_reaches_the_sessions_list(api: APIClient, synced: list[Any]) -
     api.patch(reverse("project-detail", args=[project.id]), {"name": "Renamed"}, format="json")
     rows = api.get(reverse("project-sessions", args=[project.id])).json()["results"]
     assert rows and {row["project"] for row in rows} == {"Renamed"}
+
+
+@pytest.mark.parametrize("reference", ["Lingua Drift", "lingua drift", "lingua-drift", "LINGUA_DRIFT", "id"])
+def test_every_project_url_takes_an_id_a_name_or_a_slug(
+    api: APIClient, synced: list[Any], reference: str
+) -> None:
+    project = Project.objects.get(name="Lingua Drift")
+    reference = str(project.id) if reference == "id" else reference
+    detail = api.get(f"/api/projects/{reference}/")
+    assert detail.status_code == 200 and detail.json()["id"] == str(project.id)
+    sessions = api.get(f"/api/projects/{reference}/sessions/")
+    assert sessions.status_code == 200
+    assert {row["project"] for row in sessions.json()["results"]} == {"Lingua Drift"}
+    steps = api.get(f"/api/projects/{reference}/next-steps/")
+    assert steps.status_code == 200 and steps.json()["project_id"] == str(project.id)
+    listed = api.get("/api/sessions/", {"project": reference}).json()["results"]
+    assert len(listed) == project.sessions.count() and listed
+
+
+def test_a_project_url_with_a_typo_says_did_you_mean(api: APIClient, synced: list[Any]) -> None:
+    for url in ("/api/projects/Lingua Drfit/", "/api/projects/Lingua Drfit/sessions/"):
+        response = api.get(url)
+        assert response.status_code == 404, url
+        assert response.json()["code"] == "not_found"
+        assert "did you mean 'Lingua Drift'" in response.json()["detail"]
+
+
+def test_a_project_is_changed_by_its_name(api: APIClient, synced: list[Any]) -> None:
+    response = api.patch("/api/projects/pricewise/", {"priority": 7}, format="json")
+    assert response.status_code == 200 and response.json()["name"] == "Pricewise"
+    assert Project.objects.get(name="Pricewise").priority == 7

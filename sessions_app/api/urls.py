@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from django.urls import include, path, re_path
 
-from annoris.http import UUID_PATTERN
+from projects_app.api import PROJECT_REFERENCE
 from sessions_app.api.views import SessionViewSet
 
 routes = [("sessions", SessionViewSet, "session")]
 
 urlpatterns = [
     re_path(
-        rf"^projects/(?P<project_id>{UUID_PATTERN})/sessions/$",
+        rf"^projects/(?P<project_id>{PROJECT_REFERENCE})/sessions/$",  # id, name or slug
         SessionViewSet.as_view({"get": "project_sessions"}),
         name="project-sessions",
     ),

@@ -38,10 +38,12 @@ def who(request: Request) -> str:
 
 
 def answer(outcome: writes.WriteOutcome, success: int) -> Response:
+    # A plain dict, not the serializer's ReturnDict: the browsable API would otherwise redraw its
+    # form from this answer's fields (id, sha, outbox...) instead of the write fields.
     if outcome.queued is not None:
-        return Response(SessionWriteResultSerializer(outcome).data, status=202)
+        return Response(dict(SessionWriteResultSerializer(outcome).data), status=202)
     headers = {"ETag": f'"{outcome.sha}"'} if outcome.sha else {}
-    data = None if success == 204 else SessionWriteResultSerializer(outcome).data
+    data = None if success == 204 else dict(SessionWriteResultSerializer(outcome).data)
     return Response(data, status=success, headers=headers)
 
 

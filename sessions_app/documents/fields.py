@@ -73,7 +73,9 @@ def front_matter(text: str) -> tuple[dict[str, Any], str]:
     Raises ``DocumentError`` when the block is not valid YAML or not a mapping. Empty
     front matter is ``{}``.
     """
-    lines = text.split("\n")
+    # A leading BOM is read past here as the parser strips it, so a write cannot hide an
+    # ``id:`` change behind one that the next sync would then read (issue #20, finding 8).
+    lines = text.removeprefix("\ufeff").split("\n")
     if lines[0].rstrip("\r") != "---":
         return {}, text
     for index, line in enumerate(lines[1:], start=1):

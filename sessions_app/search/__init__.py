@@ -2,6 +2,8 @@
 
 Public API::
 
+    run_search(query, *, project=None, state=None, since=None, limit=10, offset=0, hybrid=None)
+        -> SearchResult (hits, total, ignored, waiting)
     search_sessions(query, *, project=None, limit=10, offset=0) -> (list[SearchHit], total)
     search_session_ids(query, *, project=None, limit=100, offset=0) -> (list[UUID], total)
     index_session(*, session_id, title, text)            # one session, from its plaintext
@@ -12,6 +14,7 @@ Public API::
 
 from __future__ import annotations
 
+from .freshness import index_waiting
 from .index import (
     INLINE_LIMIT,
     IndexDocument,
@@ -22,12 +25,32 @@ from .index import (
     mark_stale,
     reindex_all,
 )
-from .query import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS, SearchHit, search_session_ids, search_sessions
+from .params import StateName, parse_since
+from .query import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_QUERY_CHARS,
+    QUERY_SYNTAX,
+    SearchHit,
+    SearchResult,
+    run_search,
+    search_session_ids,
+    search_sessions,
+)
+from .vectors import embed_pending, rotate_vectors
 
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
     "MAX_QUERY_CHARS",
+    "QUERY_SYNTAX",
+    "StateName",
+    "parse_since",
+    "SearchResult",
+    "index_waiting",
+    "embed_pending",
+    "rotate_vectors",
+    "run_search",
     "INLINE_LIMIT",
     "IndexDocument",
     "SearchHit",

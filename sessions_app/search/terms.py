@@ -1,9 +1,18 @@
-"""Terms of the blind index: folded words (and optional prefixes) under a keyed hash.
+"""Terms of the blind index, and the keyed hash that hides them.
 
-Pure Python, no Django. A term is ``HMAC-SHA256(key, kind + word)`` cut to its first 8
-bytes and read as a signed 64-bit integer (a BIGINT column): equal words give equal terms,
-and without the key a term says nothing of its word. ``kind`` keeps whole words (``w:``)
-and prefixes (``p:``) apart.
+Pure Python, no Django. A document's terms are strings with a kind prefix (see ``tokens``):
+
+- ``w:<whole>``  every token whole: ``w:deploy``, ``w:default_auto_field``, ``w:c++``, ``w:v2.3.0``;
+- ``s:<stem>``   the Snowball stem of a plain word, when it differs from the word (``s:сервер``
+  for ``серверов``; ``сервер`` itself is already ``w:сервер``);
+- ``i:<part>``   each part of a compound token (``i:default``, ``i:auto``, ``i:field``);
+- ``b:<a> <b>``  each adjacent pair of runs (phrases are matched on these);
+- ``p:<prefix>`` the first PREFIX_MIN..PREFIX_MAX characters of every run and part.
+
+A stored term is ``HMAC-SHA256(key, term)`` cut to its first 8 bytes and read as a signed
+64-bit integer (a BIGINT column): equal terms give equal hashes, and without the key a hash
+says nothing of its term. Title tokens count TITLE_WEIGHT times (BM25 with the title above
+the body).
 """
 
 from __future__ import annotations
@@ -11,74 +20,75 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from collections.abc import Iterable
 from functools import lru_cache
 
-from sessions_app.documents.folding import words
+from .stems import stem
+from .tokens import _TOKEN, Token, tokens
 
-__all__ = ["MAX_PREFIX_CHARS", "MAX_QUERY_TERMS", "QueryTerm", "document_terms", "query_terms", "term_hash"]
+__all__ = [
+    "PREFIX_MAX",
+    "PREFIX_MIN",
+    "TITLE_WEIGHT",
+    "document_terms",
+    "term_hash",
+    "term_set",
+    "token_terms",
+]
 
-MAX_QUERY_TERMS = 16
-MAX_PREFIX_CHARS = 12  # prefixes longer than this are not indexed
+PREFIX_MIN = 3
+PREFIX_MAX = 6  # prefixes are indexed up to this length; a longer prefix* query uses its first 6
+TITLE_WEIGHT = 3
 
 
-@lru_cache(maxsize=65536)  # a vocabulary repeats across documents: hash each word once
-def term_hash(key: bytes, word: str, *, prefix: bool = False) -> int:
-    digest = hmac.digest(key, (b"p:" if prefix else b"w:") + word.encode("utf-8"), hashlib.sha256)
+@lru_cache(maxsize=262_144)  # a vocabulary repeats across documents: hash each term once
+def term_hash(key: bytes, term: str) -> int:
+    digest = hmac.digest(key, term.encode("utf-8"), hashlib.sha256)
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def document_terms(key: bytes, text: str, *, prefix_min: int = 0) -> tuple[Counter[int], int]:
-    """(term -> frequency, length in words) of ``text``; prefixes of ``prefix_min``+ chars when > 0."""
-    found = words(text)
-    counts: Counter[int] = Counter()
-    for word, n in Counter(found).items():
-        counts[term_hash(key, word)] += n
-        if prefix_min > 0:
-            for end in range(prefix_min, min(len(word), MAX_PREFIX_CHARS) + 1):
-                counts[term_hash(key, word[:end], prefix=True)] += n
-    return counts, len(found)
+@lru_cache(maxsize=131_072)
+def token_terms(raw: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(terms of the token ``raw`` apart from pairs, its runs): computed once per spelling."""
+    found = next(tokens(raw), None)
+    if found is None or found.end - found.start != len(raw):
+        return (), ()
+    return _terms_of(found), found.runs
 
 
-class QueryTerm(tuple):
-    """(word, is_prefix): one term of a query."""
-
-    __slots__ = ()
-
-    def __new__(cls, word: str, prefix: bool) -> QueryTerm:
-        return super().__new__(cls, (word, prefix))
-
-    @property
-    def word(self) -> str:
-        return self[0]
-
-    @property
-    def prefix(self) -> bool:
-        return self[1]
+def _terms_of(token: Token) -> tuple[str, ...]:
+    terms = ["w:" + token.whole]
+    if token.simple:
+        stemmed = stem(token.whole)
+        if stemmed != token.whole:
+            terms.append("s:" + stemmed)
+    else:
+        terms.extend(dict.fromkeys("i:" + part for part in token.parts))
+    prefixes = {piece[:n] for piece in {*token.runs, *token.parts} for n in range(PREFIX_MIN, PREFIX_MAX + 1)}
+    terms.extend("p:" + prefix for prefix in sorted(prefixes) if len(prefix) >= PREFIX_MIN)
+    return tuple(terms)
 
 
-def query_terms(query: str, *, prefix_min: int = 0) -> list[QueryTerm]:
-    """The distinct terms of a query, in order. ``word*`` is a prefix term when prefixes are on
-    and the word is within the indexed prefix lengths; otherwise it is a whole word.
-    """
-    terms: list[QueryTerm] = []
-    for raw in query.split():
-        star = raw.endswith("*")
-        for word in words(raw):
-            prefix = star and prefix_min > 0 and prefix_min <= len(word) <= MAX_PREFIX_CHARS
-            term = QueryTerm(word, prefix)
-            if term not in terms:
-                terms.append(term)
-    return terms[:MAX_QUERY_TERMS]
+def document_terms(title: str, text: str) -> tuple[Counter[str], int]:
+    """(term -> weighted frequency, length in runs) of a session's title and body."""
+    counts: Counter[str] = Counter()
+    length = 0
+    for source, factor in ((title, TITLE_WEIGHT), (text, 1)):
+        raws = _TOKEN.findall(source)
+        stream: list[str] = []
+        per_token: Counter[tuple[str, ...]] = Counter()
+        for raw in raws:
+            terms, runs = token_terms(raw)
+            per_token[terms] += 1
+            stream.extend(runs)
+        for terms, n in per_token.items():
+            for term in terms:
+                counts[term] += n * factor
+        for pair, n in Counter(zip(stream, stream[1:], strict=False)).items():
+            counts[f"b:{pair[0]} {pair[1]}"] += n * factor
+        length += len(stream)
+    return counts, length
 
 
-def matches(text_words: Iterable[str], terms: list[QueryTerm]) -> bool:
-    """True when every term is in ``text_words`` (the decrypt-and-scan reference)."""
-    present = set(text_words)
-    for term in terms:
-        if term.prefix:
-            if not any(w.startswith(term.word) for w in present):
-                return False
-        elif term.word not in present:
-            return False
-    return True
+def term_set(title: str, text: str) -> set[str]:
+    """The distinct terms of a session (the decrypt-and-scan reference matches on these)."""
+    return set(document_terms(title, text)[0])

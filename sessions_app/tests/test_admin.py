@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,13 @@ def test_the_project_page_lists_open_next_steps_from_the_service(
     page = admin_client.get(reverse("admin:projects_app_project_change", args=[project.pk])).content.decode()
     assert "A/B test subject lines for the day 3 email" in page  # the newest session's Next
     assert "Per-domain concurrency dashboard" in page  # a done session's Next, which no later one closed
+
+
+def test_sessions_of_one_day_and_time_are_listed_by_path(synced: list[Session], admin_client: Client) -> None:
+    rows = list(Session.objects.order_by("github_path")[:3])
+    same = rows[0].created_at.replace(year=2030)
+    Session.objects.filter(pk__in=[r.pk for r in rows]).update(created_at=same)
+    Session.objects.filter(pk=rows[2].pk).update(created_at=same + timedelta(minutes=1))  # listed first
+    html = admin_client.get(reverse("admin:sessions_app_session_changelist")).content.decode()
+    positions = [html.index(r.github_path) for r in (rows[2], rows[0], rows[1])]
+    assert positions == sorted(positions)

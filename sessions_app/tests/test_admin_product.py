@@ -83,7 +83,7 @@ def test_the_session_page_shows_the_date_as_written_the_next_step_rendered_and_t
 ) -> None:  # type: ignore[no-untyped-def]
     page = _page(admin_client, Session.objects.get(github_path="pricewise/2025-09-15-stripe-billing.md"))
     date_row = page.split("field-date_written", 1)[1].split("</div></div>", 1)[0]
-    assert re.search(r'<div class="readonly">15 Sep 2025</div>', date_row), date_row
+    assert re.search(r'<div class="readonly">2025-09-15</div>', date_row), date_row
     assert "<code>invoice.payment_failed</code>" in page and "`invoice" not in page
     assert str(Path(settings.SESSIONS_SOURCE) / "pricewise/2025-09-15-stripe-billing.md") in page
     assert re.search(r"Served by</label>\s*<div class=\"readonly\">(database|cache) \(", page)
@@ -94,9 +94,9 @@ def test_the_list_shows_time_of_day_only_when_the_document_gave_one(
     synced: list[Session], admin_client: Client
 ) -> None:
     page = admin_client.get(reverse("admin:sessions_app_session_changelist")).content.decode()
-    assert "20 Oct 2025, Evening" in page  # "(Evening)", not an invented 7 p.m.
-    assert "18 Sep 2025, 14:30" in page  # a clock time the document wrote
-    assert re.search(r"15 Sep 2025</td>", page)  # a date alone stays a date
+    assert "2025-10-20, evening" in page  # "(Evening)", not an invented 7 p.m.
+    assert "2025-09-18 14:30" in page  # a clock time the document wrote
+    assert re.search(r"2025-09-15</td>", page)  # a date alone stays a date
     assert "p.m." not in page.split('id="result_list"', 1)[1].split("</table>", 1)[0].replace(
         "last_synced", ""
     )
@@ -180,3 +180,28 @@ def test_the_project_page_lists_its_sessions_newest_first_and_open_next_steps(
     for step in expected:
         assert reverse("admin:sessions_app_session_change", args=[step.session_id]) in steps
     assert 'name="_save"' in page  # projects stay editable
+
+
+@pytest.mark.django_db
+def test_every_admin_page_writes_dates_one_way(synced: list[Session], admin_client: Client) -> None:
+    from projects_app.models import Project
+    from sync_app.models import SyncLog
+
+    log = SyncLog.objects.first()
+    pages = [
+        reverse("admin:index"),
+        reverse("admin:sessions_app_session_changelist"),
+        reverse("admin:sessions_app_session_change", args=[synced[0].pk]),
+        reverse("admin:projects_app_project_change", args=[Project.objects.get(name="Annoris").pk]),
+        reverse("admin:sync_app_synclog_changelist"),
+        reverse("admin:sync_app_synclog_change", args=[log.pk]),
+    ]
+    other_styles = re.compile(
+        r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\.? \d|\d (a|p)\.m\.|\d\d:\d\d:\d\d(?!\.)"
+    )
+    for url in pages:
+        html = admin_client.get(url).content.decode()
+        body = html.split('<div id="content"', 1)[1]
+        assert not other_styles.search(body), (url, other_styles.search(body).group(0))
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", index)  # the health panel's last sync

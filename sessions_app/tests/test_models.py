@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from annoris import crypto
 from annoris.sources.local import LocalSource
 from sessions_app.models import Session
 from sessions_app.rotation import sessions_rotate_keys
+from sessions_app.services import content_checksum
 
 
 def _raw_content(session_id: object) -> str:
@@ -29,7 +29,7 @@ def test_it_round_trips_every_sample_byte_for_byte(synced: list[Session], sample
         if "–ü" in raw or "üöÄ" in raw:  # the mis-encoded ones are stored repaired
             continue
         assert session.text == raw
-        assert session.checksum == hashlib.md5(raw.encode()).hexdigest()
+        assert session.checksum == content_checksum(raw)  # keyed, not an MD5 of the plaintext (#20)
 
 
 def test_it_keeps_only_ciphertext_in_the_column(synced: list[Session]) -> None:

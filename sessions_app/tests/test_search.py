@@ -16,7 +16,8 @@ from sessions_app.documents.folding import words
 from sessions_app.documents.nextsteps import front_matter_or_text
 from sessions_app.models import SearchDocument, SearchPosting, Session
 from sessions_app.search import index_pending, search_session_ids, search_sessions
-from sessions_app.search.terms import matches, query_terms
+from sessions_app.search.parser import matches, parse, prune
+from sessions_app.search.terms import term_set
 from sessions_app.services import session_soft_delete_missing
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -38,9 +39,11 @@ def by_path(path: str) -> Session:
 
 def scan(query: str, *, include_deleted: bool = False) -> set:
     """The reference: decrypt every session and keep those holding every query word."""
-    terms = query_terms(query)
     rows = Session.objects.all() if include_deleted else Session.objects.live()
-    return {row.id for row in rows if terms and matches(words(f"{row.title}\n{row.text}"), terms)}
+    decrypted = {row.id: term_set(row.title, row.text) for row in rows}
+    known = set().union(*(term_set(r.title, r.text) for r in Session.objects.all()))  # what the index holds
+    parsed = prune(parse(query), known)
+    return {sid for sid, terms in decrypted.items() if matches(parsed, terms)}
 
 
 def test_it_finds_a_body_word_in_any_case_cyrillic_included(synced: list[Session]) -> None:
@@ -62,13 +65,14 @@ def test_it_folds_accents_and_yo(synced: list[Session]) -> None:
 
 
 def test_recall_equals_decrypt_and_scan_for_every_word_and_pair_of_the_samples(synced: list[Session]) -> None:
-    decrypted = {s.id: words(f"{s.title}\n{s.text}") for s in synced}  # the scan, decrypted once
-    vocabulary = sorted({w for found in decrypted.values() for w in found})
+    decrypted = {s.id: term_set(s.title, s.text) for s in synced}  # the scan, decrypted once
+    vocabulary = sorted({w for s in synced for w in words(f"{s.title}\n{s.text}")})
     assert len(vocabulary) > 500
     pairs = [f"{a} {b}" for a, b in zip(vocabulary[::7], vocabulary[3::7], strict=False)]
+    known = set().union(*decrypted.values())
     for query in vocabulary + pairs:
-        terms = query_terms(query)
-        expected = {sid for sid, found in decrypted.items() if matches(found, terms)}
+        parsed = prune(parse(query), known)
+        expected = {sid for sid, found in decrypted.items() if matches(parsed, found)}
         assert set(search_session_ids(query, limit=None)[0]) == expected, query
 
 

@@ -1,6 +1,6 @@
 """Writing session documents through the source, with an outbox for when GitHub is away.
 
-The public face: ``session_create``, ``session_update``, ``session_delete`` (source first,
+The public face: ``session_create``, ``session_update``, ``session_edit``, ``session_delete`` (source first,
 then database and cache), the outbox (``outbox_drain`` and the admin's retry/discard),
 ``Idempotency-Key`` handling, and the errors each write can be refused with.
 """
@@ -8,6 +8,7 @@ then database and cache), the outbox (``outbox_drain`` and the admin's retry/dis
 from __future__ import annotations
 
 from sessions_app.readpath.errors import SessionNotFound
+from sessions_app.writes.edit import Edit, session_edit
 from sessions_app.writes.errors import (
     IdempotencyInProgress,
     IdempotencyMismatch,
@@ -32,6 +33,7 @@ from sessions_app.writes.outbox_actions import outbox_counts, outbox_discard, ou
 from sessions_app.writes.service import WriteOutcome, session_create, session_delete, session_update
 
 __all__ = [
+    "Edit",
     "IdempotencyInProgress",
     "IdempotencyMismatch",
     "InvalidDocument",
@@ -55,5 +57,6 @@ __all__ = [
     "outbox_retry",
     "session_create",
     "session_delete",
+    "session_edit",
     "session_update",
 ]

@@ -66,7 +66,7 @@ def _refuse_aliases(markdown: str) -> None:
 
     Checked on the tokens of the front matter block, before anything is built from it.
     """
-    lines = markdown.split("\n")
+    lines = markdown.removeprefix("\ufeff").split("\n")  # read past a BOM, as front_matter does
     if lines[0].rstrip("\r") != "---":
         return
     end = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip("\r") in ("---", "...")), None)

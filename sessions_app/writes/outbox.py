@@ -38,11 +38,13 @@ from annoris.sources.base import (
     SourceConflict,
     SourceError,
     SourceNotFound,
+    SourceOutcomeUnknown,
     SourceUnavailable,
     WriteResult,
     git_blob_sha,
 )
 from sessions_app.models import PendingWrite
+from sessions_app.writes import outcome
 from sessions_app.writes.mirror import apply_to_database
 from sessions_app.writes.source import remote_sha, write_source
 
@@ -73,8 +75,10 @@ def outbox_enqueue(
     requested_by: str = "",
     error: str = "",
     attempted: bool = True,
+    unknown: bool = False,
 ) -> PendingWrite:
-    """Store a write durably and wake the drain after commit; ``error`` is why it could not go now."""
+    """Store a write durably and wake the drain after commit; ``error`` is why it could not go now,
+    ``unknown`` that it was sent and never answered (it may still land)."""
     now = timezone.now()
     attempts = 1 if attempted else 0
     with transaction.atomic():
@@ -92,6 +96,7 @@ def outbox_enqueue(
             attempts=attempts,
             next_attempt_at=now + timedelta(seconds=backoff(attempts)) if attempted else now,
             last_error=error[:2000],
+            outcome_unknown_since=now if unknown else None,
         )
         wake_at(entry.next_attempt_at)  # durable with the entry: a lost task is not a lost write
         transaction.on_commit(kick)
@@ -223,6 +228,15 @@ def _stop(entry: PendingWrite, error: str, remote: str = "") -> None:
 def _attempt(entry: PendingWrite, source: Source, report: DrainReport) -> None:
     text = decrypt_text(entry.content) if entry.content else None
     try:
+        if entry.outcome_unknown_since is not None:  # never resend blind (#20 finding 2)
+            settled = outcome.settle(entry, source, text)
+            if isinstance(settled, WriteResult):
+                _land(entry, text, settled, report)
+                return
+            if settled is not None:
+                waiting = "the last try was not answered; waiting to see whether it lands"
+                _later(entry, waiting, settled, report, unknown=entry.outcome_unknown_since)
+                return
         if entry.operation == PendingWrite.Operation.UPDATE and remote_sha(source, entry.path) is None:
             # GitHub's PUT ignores ``sha`` for a path that does not exist and creates the file:
             # without this look, a file deleted at GitHub meanwhile would silently come back.
@@ -235,7 +249,8 @@ def _attempt(entry: PendingWrite, source: Source, report: DrainReport) -> None:
     except (SourceConflict, SourceNotFound) as exc:
         _settle_mismatch(entry, source, text, report, exc)
     except SourceUnavailable as exc:
-        _later(entry, str(exc), getattr(exc, "retry_after", None), report)
+        unknown = timezone.now() if isinstance(exc, SourceOutcomeUnknown) else None
+        _later(entry, str(exc), getattr(exc, "retry_after", None), report, unknown=unknown)
     except SourceError as exc:  # an answer retrying may not fix; keep it, retry slowly, show the error
         _later(entry, str(exc), settings.ANNORIS_OUTBOX_MAX_BACKOFF, report)
     else:
@@ -267,7 +282,14 @@ def _settle_mismatch(
         logger.warning("outbox entry %s for %s stopped as a conflict", entry.pk, entry.path)
 
 
-def _later(entry: PendingWrite, error: str, delay: float | None, report: DrainReport) -> None:
+def _later(
+    entry: PendingWrite,
+    error: str,
+    delay: float | None,
+    report: DrainReport,
+    *,
+    unknown: datetime | None = None,
+) -> None:
     now = timezone.now()
     attempts = entry.attempts + 1
     wait = backoff(attempts) if delay is None else max(delay, 0.0)
@@ -277,6 +299,7 @@ def _later(entry: PendingWrite, error: str, delay: float | None, report: DrainRe
         claimed_until=None,
         last_error=error[:2000],
         updated_at=now,
+        outcome_unknown_since=unknown,
     )
     report.retried += 1
 
@@ -289,6 +312,7 @@ def _land(entry: PendingWrite, text: str | None, result: WriteResult, report: Dr
             landed_at=now,
             landed_sha=result.sha or "",
             landed_commit=result.revision or "",
+            outcome_unknown_since=None,
             claimed_until=None,
             attempts=entry.attempts + 1,
             last_error="",

@@ -38,6 +38,8 @@ from detect_secrets.plugins.stripe import StripeDetector
 from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 from detect_secrets.plugins.twilio import TwilioKeyDetector
 
+from sessions_app.writes.secret_patterns import PATTERNS, base64_hidden, normalise
+
 # Only analyze_string() is called: it matches text and never verifies a secret over the network.
 _PLUGINS: tuple[RegexBasedDetector, ...] = tuple(
     plugin()
@@ -92,7 +94,7 @@ def scan_text(text: str) -> list[Finding]:
     found: set[Finding] = set()
     for number, line in enumerate(text.splitlines(), start=1):
         for window in _windows(line):
-            found.update(Finding(number, kind) for kind in _kinds(window))
+            found.update(Finding(number, kind) for kind in _kinds_unmasked(window))
     return sorted(found)
 
 
@@ -104,11 +106,22 @@ def _windows(line: str) -> Iterator[str]:
         yield line[start : start + _WINDOW]
 
 
+def _kinds_unmasked(text: str) -> Iterator[str]:
+    """The kinds in ``text`` as written, with invisible and fullwidth characters undone, and
+    inside base64 that decodes to a known token prefix (issue #20)."""
+    yield from _kinds(text)
+    plain = normalise(text)
+    if plain != text:
+        yield from _kinds(plain)
+    for decoded in base64_hidden(plain):
+        yield from (f"Base64-encoded {kind}" for kind in _kinds(decoded))
+
+
 def _kinds(text: str) -> Iterator[str]:
     for plugin in _PLUGINS:
         if any(not _is_placeholder(value) for value in plugin.analyze_string(text)):
             yield plugin.secret_type
-    for kind, pattern in _OWN:
+    for kind, pattern in (*_OWN, *PATTERNS):
         for match in pattern.finditer(text):
             value = match.groupdict().get("value") or match.group(0)
             if not _is_placeholder(value):

@@ -29,15 +29,16 @@ from annoris.sources.base import (
     SourceError,
     SourceForbidden,
     SourceNotFound,
+    SourceOutcomeUnknown,
     SourceUnavailable,
     WriteResult,
     git_blob_sha,
     session_id_for,
 )
-from sessions_app.documents import DocumentError, ParsedDocument, parse_document
+from sessions_app.documents import DocumentError, ParsedDocument, edits, parse_document
 from sessions_app.models import PendingWrite, Session
 from sessions_app.readpath.errors import SessionNotFound
-from sessions_app.writes import document, paths, secrets
+from sessions_app.writes import acceptance, document, outcome, paths, pending, secrets
 from sessions_app.writes.errors import (
     InvalidDocument,
     PathExists,
@@ -80,6 +81,7 @@ def session_create(
     """Write a new session document; PathExists when its path is taken anywhere."""
     fields = fields or {}
     refuse_secrets(content=content, fields={**fields, "path": path})
+    content, fields = _merge_fields(content, fields)  # the body's own fields are never overridden
     text = document.compose(content, fields)
     now = timezone.now()
     draft = _parse(text, path=path or "session.md", now=now)
@@ -88,21 +90,30 @@ def session_create(
     else:
         dated = draft.date_source in ("front_matter", "field")
         day = (draft.created_at if dated else now).date()
-        path = paths.path_from_pattern(project=draft.project, day=day, title=draft.title)
+        path = paths.new_session_path(project=draft.project, day=day, title=draft.title)
     parsed = _parse(text, path=path, now=now)
     source = source or write_source()
     session_id = parsed.session_id or session_id_for(source.repository, path)
-    _refuse_taken(path, session_id)
-    message = _message("Create", path, requested_by)
+    with acceptance.held(session_id=session_id, path=path):  # one create per path and per id
+        _refuse_taken(path, session_id)
+        return _create(path, session_id, text, _message("Create", path, requested_by), requested_by, source)
+
+
+def _create(
+    path: str, session_id: uuid.UUID, text: str, message: str, requested_by: str, source: Source
+) -> WriteOutcome:
     try:
         result = source.write(path, text.encode("utf-8"), sha=None, message=message)
     except SourceConflict:
-        raise PathExists(f"{path} already exists in the source; choose another path or title.") from None
+        result = outcome.already_there(source, path, text)  # an earlier try of this very create (#20)
+        if result is None:
+            raise PathExists(f"{path} already exists in the source; choose another path or title.") from None
     except SourceUnavailable as exc:
         _refuse_if_not_outage(exc)
         entry = outbox_enqueue(
             operation=PendingWrite.Operation.CREATE, path=path, session_id=session_id, text=text,
             base_sha=None, message=message, requested_by=requested_by, error=str(exc),
+            unknown=isinstance(exc, SourceOutcomeUnknown),
         )  # fmt: skip
         return WriteOutcome("create", session_id, path, entry.content_sha, queued=entry)
     except SourceError as exc:
@@ -119,11 +130,13 @@ def _refuse_taken(path: str, session_id: uuid.UUID) -> None:
         raise PathExists(f"The front matter id {session_id} belongs to another session.")
     if outbox_open_entries(path):
         raise PathExists(f"A queued write (outbox) already goes to {path}; choose another path or title.")
+    acceptance.refuse_queued_id(session_id)
 
 
 # -- update -----------------------------------------------------------------------------------
 
 
+@acceptance.one_at_a_time  # checks and acceptance of one session's writes never interleave
 def session_update(
     *,
     session_id: uuid.UUID,
@@ -133,11 +146,13 @@ def session_update(
     path: str | None = None,
     requested_by: str = "",
     source: Source | None = None,
+    keep_front_matter: bool = False,
 ) -> WriteOutcome:
     """Replace a session's document (``content``) and/or set fields in its front matter.
 
     ``if_match`` must be the blob SHA the writer last saw (428 without, 412 when stale).
     Without ``content`` the current document is kept and only ``fields`` change (PATCH).
+    With ``keep_front_matter``, a ``content`` without front matter keeps the current block.
     """
     fields = fields or {}
     row = _live_row(session_id)
@@ -150,6 +165,8 @@ def session_update(
     current_sha, current_text = _current(row, queue)
     _check_precondition(if_match, current_sha)
     refuse_secrets(content=content, fields=fields)
+    if content is not None and keep_front_matter:
+        content = edits.keep_front_matter(current_text, content)
     text = document.compose(content if content is not None else current_text, fields)
     if content is None:
         refuse_secrets(content=text, fields={})  # the document as it will be sent
@@ -194,6 +211,7 @@ def _keep_identity(text: str, row: Session, source: Source) -> str:
 # -- delete -----------------------------------------------------------------------------------
 
 
+@acceptance.one_at_a_time
 def session_delete(
     *, session_id: uuid.UUID, if_match: str | None, requested_by: str = "", source: Source | None = None
 ) -> WriteOutcome:
@@ -227,6 +245,8 @@ def refuse_secrets(*, content: str | None, fields: dict[str, Any]) -> None:
     if content:
         errors["content"] = [str(finding) for finding in secrets.scan_text(content)]
     for name, value in fields.items():
+        if isinstance(value, list):  # save_session's next steps
+            value = "\n".join(map(str, value))
         if isinstance(value, str) and value:
             errors[name] = [finding.kind for finding in secrets.scan_text(value)]
     errors = {name: found for name, found in errors.items() if found}
@@ -251,8 +271,8 @@ def _check_precondition(if_match: str | None, current_sha: str) -> None:
 
 
 def _live_row(session_id: uuid.UUID) -> Session:
-    row = Session.objects.live().filter(id=session_id).first()
-    if row is None:
+    row = Session.objects.live().filter(id=session_id).first() or pending.stand_in(session_id)
+    if row is None:  # neither a row nor a create waiting in the outbox (#20 finding 11)
         raise SessionNotFound("No such session.")
     return row
 
@@ -285,6 +305,7 @@ def _queue_behind(
     entry = outbox_enqueue(
         operation=operation, path=row.github_path, session_id=row.id, text=text, base_sha=base_sha,
         message=message, requested_by=requested_by, error=reason, attempted=error is not None,
+        unknown=isinstance(error, SourceOutcomeUnknown),
     )  # fmt: skip
     sha = entry.content_sha or None
     return WriteOutcome(operation, row.id, row.github_path, sha, queued=entry)
@@ -326,6 +347,13 @@ def _refuse_if_not_outage(exc: SourceUnavailable) -> None:
     it (502) tells the operator now instead of filling the outbox with writes that cannot land."""
     if isinstance(exc, SourceForbidden):
         raise SourceRefused(f"The source refused the write: {exc}") from None
+
+
+def _merge_fields(content: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    try:
+        return edits.merge_fields(content, fields)
+    except edits.EditError as exc:
+        raise InvalidDocument(str(exc), errors={"content": [str(exc)]}) from None
 
 
 def _parse(text: str, *, path: str, now: datetime) -> ParsedDocument:

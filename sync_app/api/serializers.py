@@ -37,7 +37,8 @@ class SyncQueuedSerializer(serializers.Serializer):
     task_id = serializers.CharField(help_text="The django-q2 task that runs the sync.")
     sync_log = serializers.UUIDField(
         allow_null=True,
-        help_text="The SyncLog of the run: the running one when coalesced, the finished one when the "
-        "queue ran it at once, null while it waits for a worker (watch GET /api/sync/).",
+        help_text="The SyncLog to follow (GET sync_log_url): this request's own, created at once with "
+        "status `queued` and filled in by the worker's run (`running`, then `success`, `partial` or "
+        "`failed`; `coalesced` if another run covered it), or the running run's when coalesced.",
     )
     sync_log_url = serializers.URLField(allow_null=True)

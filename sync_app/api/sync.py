@@ -49,7 +49,7 @@ class SyncViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             "is already running it is asked to run once more (coalesced) instead of starting another."
         ),
         request=None,
-        parameters=[header("Location", "The sync log, when it is known.", [202])],
+        parameters=[header("Location", "The sync log to follow.", [202])],
         responses={202: OpenApiResponse(SyncQueuedSerializer)},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
+from django.utils import formats
 
 from sync_app.health import health_report
 from sync_app.models import SyncLog
@@ -54,13 +55,13 @@ def _detail(value: Any, key: str = "") -> str:
             moment = datetime.fromisoformat(value)
         except ValueError:
             return value
-        return f"{moment:%Y-%m-%d %H:%M} UTC" if moment.tzinfo else value
+        return formats.date_format(moment, "DATETIME_FORMAT") if moment.tzinfo else value
     return str(value)
 
 
-@register.inclusion_tag("admin/sync_app/health_panel.html")
-def health_panel() -> dict[str, Any]:
-    healthy, report = health_report()
+def health_rows(report: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per layer of a health report: key, label, status, detail and hint (the admin's
+    panel and /health's page for browsers)."""
     rows = []
     for key, value in report.items():
         if key == "status" or not isinstance(value, dict):
@@ -70,11 +71,21 @@ def health_panel() -> dict[str, Any]:
         label = _LABELS.get(key, key.replace("_", " ").capitalize())
         hint = _HINTS.get((key, status), "")
         rows.append({"key": key, "label": label, "status": status, "detail": _detail(details), "hint": hint})
+    return rows
+
+
+@register.inclusion_tag("admin/sync_app/health_panel.html", takes_context=True)
+def health_panel(context: template.Context) -> dict[str, Any]:
+    healthy, report = health_report()
+    request = context.get("request")
     last = SyncLog.objects.order_by("-synced_at").first()
     return {
         "overall": report.get("status", "ok" if healthy else "unavailable"),
-        "rows": rows,
+        "rows": health_rows(report),
         "last_log": last,
         "last_log_url": reverse("admin:sync_app_synclog_change", args=[last.pk]) if last else "",
         "logs_url": reverse("admin:sync_app_synclog_changelist"),
+        "sync_now_url": reverse("admin:sync_app_synclog_sync_now"),
+        "can_sync": bool(request is not None and request.user.is_superuser),
+        "csrf_token": context.get("csrf_token"),
     }

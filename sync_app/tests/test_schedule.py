@@ -91,8 +91,9 @@ def test_it_coalesces_webhooks_during_a_sync_into_one_followup(
     worker.start()
     try:
         _wait_for(lambda: github.call_count(endpoint="blob") > 0)
-        github.commit_files({CHANGED: sample_files()[CHANGED] + b"\nPushed during the sync.\n"})
-        for n in range(3):
+        for n in range(3):  # three pushes (three commits): a replay of one push would queue nothing (#20)
+            pushed = sample_files()[CHANGED] + b"\nPushed during the sync.\n" + f"Push {n}.\n".encode()
+            github.commit_files({CHANGED: pushed})
             response = post_webhook(push_payload(github), delivery=f"during-{n}")
             assert response.status_code == 202  # queued; the running sync will run once more
         assert SyncLog.objects.count() == 1  # nothing ran beside the stalled sync
@@ -119,3 +120,15 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+@pytest.mark.django_db
+def test_a_second_setup_never_announces_a_run_in_the_past(settings: SettingsWrapper) -> None:
+    settings.SYNC_SCHEDULE = 15
+    setup_schedule()
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Schedule.objects.filter(name=SYNC_SCHEDULE_NAME).update(next_run=an_hour_ago)  # no worker ran since
+    second = setup_schedule()
+    assert "next run as soon as a worker runs" in second
+    assert f"{an_hour_ago:%H:%M}" not in second
+    assert Schedule.objects.get(name=SYNC_SCHEDULE_NAME).next_run > an_hour_ago

@@ -42,6 +42,28 @@ class Call:
     headers: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
+@dataclass
+class Late:
+    """Hold the next ``remaining`` matching requests for ``seconds`` (until released if None).
+
+    ``when="before"``: the request is applied only after the wait (GitHub applying a write
+    after the client gave up); ``"after"``: it is applied at once and only the answer waits
+    (the write landed, the client never heard). ``drop``: after the wait it is answered 504
+    and never applied (GitHub cut it off).
+    """
+
+    remaining: int
+    method: str | None
+    path_prefix: str | None
+    seconds: float | None
+    when: str = "before"
+    drop: bool = False
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def wait(self) -> None:
+        self.released.wait(self.seconds)
+
+
 def _matches(prefix: str | None, path: str) -> bool:
     return prefix is None or path.startswith(prefix)
 
@@ -56,6 +78,7 @@ class Faults:
         self._released = threading.Event()
         self._slow = 0.0
         self._secondary: list[float | None] = []  # one entry (its Retry-After) per request to refuse
+        self._late: list[Late] = []
 
     def fail_next(self, failure: Failure) -> None:
         with self._lock:
@@ -70,6 +93,19 @@ class Faults:
                     return failure
             return None
 
+    def late(self, late: Late) -> None:
+        with self._lock:
+            self._late.append(late)
+
+    def take_late(self, method: str, path: str) -> Late | None:
+        """Consume one ``Late`` that applies to this request."""
+        with self._lock:
+            for late in self._late:
+                if late.remaining > 0 and late.method in (None, method) and _matches(late.path_prefix, path):
+                    late.remaining -= 1
+                    return late
+            return None
+
     def hang(self, seconds: float | None, path_prefix: str | None) -> None:
         with self._lock:
             self._released.clear()
@@ -80,6 +116,9 @@ class Faults:
         with self._lock:
             self._hang = None
             self._released.set()
+            for late in self._late:
+                late.released.set()
+            self._late.clear()
 
     def slow(self, seconds: float) -> None:
         with self._lock:

@@ -183,6 +183,19 @@ class GitRepo:
             message=message,
         )
 
+    def log(
+        self, rev: str, *, path: str | None = None, since: str | None = None, limit: int = 30
+    ) -> list[str]:
+        """Commit SHAs reachable from ``rev`` (touching ``path``, after ``since``), newest first."""
+        if not rev or rev.startswith("-") or (path or "").startswith("-"):
+            return []
+        args = ["log", "--format=%H", f"-n{max(1, limit)}"]
+        if since:
+            args.append(f"--since={since}")
+        args += [rev, "--", path] if path else [rev]
+        result = self._git(*args, check=False)
+        return result.stdout.decode().split() if result.returncode == 0 else []
+
     # -- writes -----------------------------------------------------------------
 
     def commit_files(self, files: Mapping[str, bytes | None], *, message: str) -> str:

@@ -79,6 +79,23 @@ def get_commit(emu: GitHubEmulator, req: Request, p: dict[str, str]) -> Reply:
     return Reply.json(200, shapes.git_commit(emu.urls, info)) if info else not_found()
 
 
+def list_commits(emu: GitHubEmulator, req: Request, p: dict[str, str]) -> Reply:
+    """GET /commits?sha=&path=&since=&per_page=: commits newest first (GITHUB.md: commits)."""
+    ref = req.query.get("sha") or emu.branch
+    commit = emu.repo.resolve(ref) if SHA_RE.match(ref) else _commit_for(emu, f"refs/heads/{ref}")
+    if commit is None:
+        return Reply.error(404, f"No commit found for SHA: {ref}")
+    try:
+        per_page = min(max(int(req.query.get("per_page") or 30), 1), 100)
+    except ValueError:
+        per_page = 30
+    shas = emu.repo.log(
+        commit, path=req.query.get("path") or None, since=req.query.get("since"), limit=per_page
+    )
+    infos = [emu.repo.commit_info(sha) for sha in shas]
+    return Reply.json(200, [shapes.commit_item(emu.urls, info) for info in infos if info is not None])
+
+
 def _tree_sha(emu: GitHubEmulator, ref: str) -> str | None:
     """A tree SHA, a commit SHA or a branch name, resolved to a tree SHA (GITHUB.md 1)."""
     found = emu.repo.read_object(ref) if SHA_RE.match(ref) else None
@@ -226,6 +243,8 @@ ROUTES: list[tuple[frozenset[str], re.Pattern[str], str, str, Handler]] = [
      "/repos/{owner}/{repo}/git/ref/{ref}", get_ref),
     (frozenset({"GET"}), re.compile(_REPO + r"/git/commits/(?P<sha>[^/]+)$"), "commit",
      "/repos/{owner}/{repo}/git/commits/{sha}", get_commit),
+    (frozenset({"GET"}), re.compile(_REPO + r"/commits$"), "commits",
+     "/repos/{owner}/{repo}/commits", list_commits),
     (frozenset({"GET"}), re.compile(_REPO + r"/git/trees/(?P<sha>.+)$"), "tree",
      "/repos/{owner}/{repo}/git/trees/{tree_sha}", get_tree),
     (frozenset({"GET"}), re.compile(_REPO + r"/git/blobs/(?P<sha>[^/]+)$"), "blob",

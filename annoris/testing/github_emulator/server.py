@@ -25,7 +25,7 @@ import requests
 from annoris.sources.github_client import GitHubClient
 from annoris.testing.github_emulator import shapes
 from annoris.testing.github_emulator.app import PRIMARY_LIMIT_MESSAGE, describe, dispatch
-from annoris.testing.github_emulator.faults import Call, Failure, Faults, RateLimiter
+from annoris.testing.github_emulator.faults import Call, Failure, Faults, Late, RateLimiter
 from annoris.testing.github_emulator.gitrepo import GitRepo
 from annoris.testing.github_emulator.routes import Reply, Request
 from annoris.testing.github_emulator.shapes import Urls
@@ -63,7 +63,15 @@ class _Handler(BaseHTTPRequestHandler):
         call = Call(method, *describe(req), path=req.path, status=0, headers=headers)
         emu._record(call)  # on arrival, so a request left hanging is still seen
         emu.faults.delay(req.path)
-        reply = dispatch(emu, req)
+        late = emu.faults.take_late(method, req.path)
+        if late is not None and late.when == "before":
+            late.wait()
+        if late is not None and late.drop:
+            reply = Reply.error(504, "We couldn't respond to your request in time.")
+        else:
+            reply = dispatch(emu, req)
+        if late is not None and late.when == "after":
+            late.wait()
         call.status, call.not_modified = reply.status, reply.status == 304
         try:
             self._send(reply)
@@ -230,6 +238,32 @@ class GitHubEmulator:
     def release(self) -> None:
         """End a hang."""
         self.faults.release()
+
+    def apply_late(
+        self,
+        seconds: float | None,
+        *,
+        method: str | None = "PUT",
+        path_prefix: str | None = None,
+        n: int = 1,
+        drop: bool = False,
+    ) -> None:
+        """Hold the next ``n`` matching requests ``seconds`` (None: until release()), then apply
+        them: GitHub taking a write after the client timed out. ``drop``: answer 504 instead and
+        never apply them."""
+        self.faults.late(Late(n, method, path_prefix, seconds, when="before", drop=drop))
+
+    def hold_answer(
+        self, seconds: float | None, *, method: str | None = "PUT", path_prefix: str | None = None, n: int = 1
+    ) -> None:
+        """Apply the next ``n`` matching requests at once but hold their answers ``seconds``
+        (None: until release()): the write landed and the client (or its process) never heard."""
+        self.faults.late(Late(n, method, path_prefix, seconds, when="after"))
+
+    def pending_calls(self) -> int:
+        """Requests received and not answered yet (held, hanging or being handled)."""
+        with self._calls_lock:
+            return sum(1 for c in self.calls if c.status == 0)
 
     def slow(self, seconds: float) -> None:
         """Delay every answer by ``seconds`` (0 turns it off)."""

@@ -134,6 +134,11 @@ def branch(u: Urls, name: str, c: CommitInfo) -> dict[str, object]:
     }
 
 
+def commit_item(u: Urls, c: CommitInfo) -> dict[str, object]:
+    """One entry of GET /commits (schema ``commit``): the sha and the commit it names."""
+    return {**branch(u, "", c)["commit"]}  # type: ignore[dict-item]
+
+
 def git_ref(u: Urls, ref: str, sha: str) -> dict[str, object]:
     """GET /git/ref/heads/{branch}."""
     return {

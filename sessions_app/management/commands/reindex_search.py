@@ -12,7 +12,7 @@ from sessions_app.search import reindex_all
 class Command(BaseCommand):
     help = (
         "Rebuild the search index of every session from its decrypted content, a batch per "
-        "transaction. Run it after changing ANNORIS_SEARCH_PREFIX_MIN; rotate_keys runs it for "
+        "transaction. Run it after upgrading the tokenizer or the model; rotate_keys runs it for "
         "sessions indexed under an old key. Safe to interrupt and run again."
     )
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annoris.encryption import primary_key_id
 from sessions_app.rotation import RotationReport, sessions_rotate_keys
-from sessions_app.search import reindex_all
+from sessions_app.search import reindex_all, rotate_vectors
 
 
 class Command(BaseCommand):
@@ -35,6 +35,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Re-encrypted {report.rotated} session(s) under key {primary!r} ({sources}).")
         self.stdout.write(f"Re-indexed {reindex_all(stale_only=True)[0]} session(s) for search.")
+        self.stdout.write(f"Re-encrypted {rotate_vectors()} search vector(s).")
         for session_id, error in report.failed.items():
             self.stderr.write(f"could not re-encrypt session {session_id}: {error}")
         if report.verified:

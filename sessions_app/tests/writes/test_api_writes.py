@@ -29,7 +29,7 @@ def test_create_commits_to_github_and_stores_the_session(
 
     assert response.status_code == 201, response.content
     data = response.json()
-    assert data["path"] == "sessions/annoris/2025-11-02_outbox-design.md"
+    assert data["path"] == "annoris/2025-11-02-outbox-design.md"  # the layout of annoris/'s files
     assert response["ETag"] == f'"{data["sha"]}"'
     assert data["outbox"] is None
     # A real commit on main holds the document, the given fields in its front matter.
@@ -99,8 +99,9 @@ def test_a_long_unicode_title_gives_a_bounded_safe_slug(writer: APIClient, gh: G
 
     assert response.status_code == 201, response.content
     path = response.json()["path"]
-    name = path.rsplit("/", 1)[1]
-    assert path.startswith("sessions/") and ".." not in path and len(name) <= 60 + len("YYYY-MM-DD_.md")
+    name = path.rsplit("/", 1)[-1]
+    # No project: the repository's layout without its project folder (the repository's root).
+    assert path == name and ".." not in path and len(name) <= 60 + len("YYYY-MM-DD-.md")
 
 
 def test_update_needs_if_match_and_a_current_one(writer: APIClient, gh: GitHubEmulator) -> None:

@@ -15,6 +15,7 @@ from sync_app.engine import run_sync
 
 
 def test_create_update_delete_in_a_local_folder(writer: APIClient, local: Path) -> None:
+    before = {p.name for p in (local / "pricewise").iterdir()}
     created = writer.post(
         reverse("session-list"), {"content": "# Local one\n", "project": "pricewise", "date": "2025-12-01"},
         format="json",
@@ -22,7 +23,8 @@ def test_create_update_delete_in_a_local_folder(writer: APIClient, local: Path) 
     assert created.status_code == 201, created.content
     body = created.json()
     path = local / body["path"]
-    assert body["path"] == "sessions/pricewise/2025-12-01_local-one.md" and body["commit"] is None
+    # The layout of the folder's pricewise/ files, not SESSIONS_PATH_PATTERN's sessions/pricewise/...
+    assert body["path"] == "pricewise/2025-12-01-local-one.md" and body["commit"] is None
     assert git_blob_sha(path.read_bytes()) == body["sha"]
 
     url = reverse("session-detail", args=[body["id"]])
@@ -31,7 +33,7 @@ def test_create_update_delete_in_a_local_folder(writer: APIClient, local: Path) 
     assert (stale.status_code, updated.status_code) == (412, 200)
     assert path.read_text() == "# Local two\n"
     # Nothing left behind by the atomic write: no temp files beside it.
-    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+    assert {p.name for p in path.parent.iterdir()} == before | {path.name}
 
     gone = writer.delete(url, HTTP_IF_MATCH=updated.json()["sha"])
     assert gone.status_code == 204 and not path.exists()
@@ -69,6 +71,6 @@ def test_the_write_lock_file_is_not_a_session(writer: APIClient, local: Path) ->
     assert (local / ".annoris-write.lock").exists()
     listed = {f.path for f in LocalSource(local, repository="acme/sessions").list_files().files}
     assert not any(path.endswith((".annoris-write.lock", ".tmp")) for path in listed)
-    assert any(path.endswith("_locked.md") for path in listed)
+    assert any(path.endswith("-locked.md") for path in listed)
     result = run_sync(source=LocalSource(local))
     assert result is not None and result.counts["failed"] == 0

@@ -13,6 +13,7 @@ from django_q.models import Schedule
 from rest_framework.test import APIClient
 
 from annoris import crypto
+from annoris.api import tokens
 from annoris.encryption import decrypt_text
 from annoris.sources.base import git_blob_sha
 from annoris.testing.github_emulator import GitHubEmulator
@@ -27,7 +28,8 @@ def drain(seconds: float = 3.0) -> dict[str, int]:
 
 
 def health() -> dict:
-    return Client().get("/health").json()["outbox"]
+    token = tokens.issue(name="ops")[1]  # the counts need a token or staff (#20)
+    return Client().get("/health", HTTP_AUTHORIZATION=f"Bearer {token}").json()["outbox"]
 
 
 def test_github_down_gives_202_and_the_write_lands_once_it_is_back(
@@ -175,7 +177,7 @@ def test_a_conflict_keeps_both_versions_and_blocks_the_path_until_resolved(
     changelist = reverse("admin:sessions_app_pendingwrite_changelist")
     page = admin.get(reverse("admin:sessions_app_pendingwrite_change", args=[first.pk]))
     assert page.status_code == 200 and "Written while GitHub was down." in page.content.decode()
-    admin.post(changelist, {"action": "discard", "_selected_action": [first.pk]})
+    admin.post(changelist, {"action": "discard", "_selected_action": [first.pk], "post": "yes"})
     first.refresh_from_db()
     assert first.status == "discarded" and decrypt_text(first.content).startswith("# Ours")
     drain()
@@ -183,7 +185,7 @@ def test_a_conflict_keeps_both_versions_and_blocks_the_path_until_resolved(
     assert second.status == "conflict"
 
     # Retry writes the kept version over the GitHub version shown.
-    admin.post(changelist, {"action": "retry", "_selected_action": [second.pk]})
+    admin.post(changelist, {"action": "retry", "_selected_action": [second.pk], "post": "yes"})
     assert drain()["landed"] == 1
     final = file_at(gh, row.github_path)
     assert final is not None and "priority: low" in final and commit_count(gh) == commits + 1

@@ -179,7 +179,7 @@ def test_accepted_writes_land_exactly_once_after_every_process_restarted(
     later = http().post(api, json={"content": "# Accepted after the restart\n"}, headers=auth)
     assert later.status_code == 202, later.text
     assert PendingWrite.objects.filter(status="pending").count() == 3
-    health = http().get(f"http://127.0.0.1:{procs.port}/health").json()["outbox"]
+    health = http().get(f"http://127.0.0.1:{procs.port}/health", headers=auth).json()["outbox"]
     assert health["pending"] == 3
 
     # GitHub heals (the hung PUT now commits, to a worker that is dead). All three land, once.
@@ -196,7 +196,7 @@ def test_accepted_writes_land_exactly_once_after_every_process_restarted(
     text = file_at(github, existing.github_path)
     assert text is not None and "status: ✅ done" in text
     assert Session.objects.get(id=existing.id).state == "done"
-    assert http().get(f"http://127.0.0.1:{procs.port}/health").json()["outbox"] == {
+    assert http().get(f"http://127.0.0.1:{procs.port}/health", headers=auth).json()["outbox"] == {
         "pending": 0,
         "conflict": 0,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from annoris.oauth.schedules import ensure_purge_schedule
 from sync_app.schedules import ensure_sync_schedule
@@ -21,7 +22,8 @@ class Command(BaseCommand):
         if schedule is None:
             self.stdout.write(f"Sync schedule {action} (SYNC_SCHEDULE=0).")
         else:
-            when = f"{schedule.next_run:%H:%M} UTC"
+            due = schedule.next_run <= timezone.now()
+            when = "as soon as a worker runs" if due else f"{schedule.next_run:%Y-%m-%d %H:%M} UTC"
             self.stdout.write(f"Sync schedule {action}: every {schedule.minutes} min, next run {when}.")
         _, action = ensure_purge_schedule()
         self.stdout.write(f"OAuth purge schedule {action}: hourly.")

@@ -1,0 +1,96 @@
+"""A real gunicorn on this test's PostgreSQL database and the GitHub emulator, for the write
+path's crash and late-answer tests (issue #20). Started in its own process group, so a test
+can SIGKILL master and worker together, as an OOM killer or a host crash would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from django.db import connection
+
+from annoris.testing.github_emulator import GitHubEmulator
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL (PostgreSQL: the subprocess shares committed rows)."""
+    params = connection.settings_dict
+    auth = quote(params["USER"] or "", safe="")
+    if params["PASSWORD"]:
+        auth += ":" + quote(params["PASSWORD"], safe="")
+    return f"postgres://{auth}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{params['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Web:
+    """One gunicorn (1 worker) serving the API; ``kill()`` SIGKILLs its whole process group."""
+
+    def __init__(self, env: dict[str, str], log: Path, *, config: bool = False) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        argv = [sys.executable, "-m", "gunicorn", "annoris.wsgi", "-w", "1", "-b", f"127.0.0.1:{self.port}"]
+        if config:  # the Procfile's settings: gunicorn.conf.py (its logging, limits and timeouts)
+            argv += ["--config", "gunicorn.conf.py"]
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(  # noqa: S603 - our own server
+                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.proc.poll() is None, log.read_text()[-3000:]
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+
+    def kill(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def web_env(emulator: GitHubEmulator, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "SESSIONS_SOURCE": "github",
+        "GITHUB_API_URL": emulator.base_url,
+        "GITHUB_REPO": emulator.full_name,
+        "GITHUB_TOKEN": emulator.token,
+        "GITHUB_BRANCH": "main",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+@contextmanager
+def serving(env: dict[str, str], log: Path, *, config: bool = False) -> Iterator[Web]:
+    web = Web(env, log, config=config)
+    try:
+        yield web
+    finally:
+        web.stop()
