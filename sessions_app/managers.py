@@ -1,8 +1,5 @@
-"""``Session.objects``: ordinary Django querysets plus the read path's ``fetch``.
-
-The read path imports the model, so the model's module cannot import it (not even in a
-function): ``SessionsConfig.ready()`` plugs it in as ``SessionManager.read_path``.
-"""
+"""``Session.objects``: querysets plus the read path's ``fetch``, plugged in by
+``SessionsConfig.ready()`` (the read path imports the model, so the model cannot import it)."""
 
 from __future__ import annotations
 

@@ -1,20 +1,11 @@
 """The read path: cache -> database -> source, one module per layer.
 
-Two levels, so that imports point one way:
-
-- this package's face, the lower level that the services call (no fetch in it)::
-
-    from sessions_app.readpath import ReadError, SessionNotFound, SessionUnavailable, SessionUnreadable
-    from sessions_app.readpath import breakers, database_available, call_database, DOWN
-    from sessions_app.readpath import sessions_changed, pending_counts, reset
-
-- ``sessions_app.readpath.read``: ``fetch``, ``fetch_by_path``, ``FetchResult`` (also
-  ``Session.objects.fetch``), which calls the services to write source hits back.
-
-Modules: ``read`` (the order of the layers, the row query), ``cache`` (Redis), ``source``
-(GitHub or the local folder), ``writeback`` (source hits queued while the database is
-down), ``invalidation`` (durable pending cache invalidations), ``errors`` and ``state``
-(per-process memory). The database's outage-aware call is ``annoris.database``.
+This package's face is the lower level the services call (errors, breakers, the database
+call, ``sessions_changed``, ``pending_counts``, ``reset``; no fetch in it, so imports point
+one way). ``read`` has ``fetch``, ``fetch_by_path`` and ``FetchResult`` (``Session.objects.fetch``)
+and calls the services to write source hits back. Modules: ``read`` (the layers' order),
+``rowquery`` (the database row), ``cache`` (Redis), ``source`` (GitHub or a folder),
+``writeback``, ``invalidation`` (durable pending invalidations), ``errors``, ``state``.
 """
 
 from __future__ import annotations

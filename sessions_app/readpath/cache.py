@@ -1,16 +1,11 @@
 """The cache layer: encrypted rows in Redis, and any cache failure read as a miss.
 
-What is cached is a session row as a plain tuple of its concrete field values, ``content``
-still the ciphertext token (Redis never holds plaintext), plus every concrete field of its
-project, so a hit rebuilds exactly what the database layer returns. Beside each row two
-small maps (id -> path, path -> id) with a longer TTL let the read path find a file in the
-source for ids that are not derivable from the path (front matter ``id:``) while the
-database is down.
-
-Every call goes through Django's cache API (django-redis when ``REDIS_URL`` is set), as
-Django's ``cached_db`` does: a hit is one ``cache.get`` and a fresh row for every reader. A
-cache error is a miss (logged once per outage by the breaker, which then skips the cache);
-writes it missed are durable pending invalidations (``invalidation``).
+A session is cached as a tuple of its concrete field values (``content`` the ciphertext:
+Redis never holds plaintext) and its project's, so a hit rebuilds what the database layer
+returns. Two small maps (id -> path, path -> id), kept longer, find front matter ids in the
+source while the database is down. Every call goes through Django's cache API, as
+``cached_db`` does: a hit is one ``cache.get`` and a fresh row for every reader. A cache
+error is a miss (the breaker then skips the cache); writes it missed are ``invalidation``'s.
 """
 
 from __future__ import annotations
@@ -27,8 +22,8 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.db import DEFAULT_DB_ALIAS
 
-from projects_app.models import Project
 from sessions_app.models import Session
+from sessions_app.readpath.rowquery import attnames, build
 from sessions_app.readpath.state import STATE
 
 logger = logging.getLogger("annoris.readpath.cache")
@@ -92,36 +87,26 @@ def row_data(row: Session) -> tuple[Any, ...]:
 
 
 def row_from_data(data: tuple[Any, ...]) -> Session:
-    """A new Session, as the database layer loads it (``Model.from_db``), its project loaded.
-
-    A value of another shape (another version's, another program's) raises ValueError.
-    """
+    """A new Session, as the database layer builds it, its project loaded; ValueError for a
+    value of another shape (another version's, another program's)."""
     tag, fields, project_fields = _layout()
     if type(data) is not tuple or len(data) != len(fields) + 2 or data[0] != tag:
         raise ValueError("cached row has another shape")
-    row = Session.from_db(DEFAULT_DB_ALIAS, fields, data[1:-1])
-    values = data[-1]
-    if row.project_id is not None and values is not None:
-        if len(values) != len(project_fields):
-            raise ValueError("cached project has another shape")
-        row.project = Project.from_db(DEFAULT_DB_ALIAS, project_fields, values)
-    return row  # a project id without cached values stays lazy: the database is asked on access
+    if data[-1] is not None and len(data[-1]) != len(project_fields):
+        raise ValueError("cached project has another shape")
+    return build(DEFAULT_DB_ALIAS, data[1:-1], data[-1])  # a project id without values stays lazy
 
 
 @functools.cache
 def _layout() -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """(tag, session attnames, project attnames), in concrete field order; the tag names the
-    layout, so a tuple cached by another version is a miss."""
-    fields = tuple(f.attname for f in Session._meta.concrete_fields)
-    project_fields = tuple(f.attname for f in Project._meta.concrete_fields)
+    """(tag, session attnames, project attnames): a tuple cached by another layout is a miss."""
+    fields, project_fields = attnames()
     return hashlib.sha1(repr((fields, project_fields)).encode()).hexdigest()[:8], fields, project_fields  # noqa: S324
 
 
 def get_row(session_id: uuid.UUID) -> Session | None:
-    """The cached row, or None for a miss (absent, unreadable, or the cache down).
-
-    Every call rebuilds the row from the cached value: each reader gets its own instance.
-    """
+    """The cached row, or None for a miss (absent, unreadable, or the cache down); rebuilt
+    from the cached value on every call: each reader gets its own instance."""
     if not enabled():
         return None
     data = call(lambda c: _get_value(c, row_key(session_id)), MISS)

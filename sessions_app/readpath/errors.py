@@ -14,15 +14,13 @@ ReadError = DomainError  # what any read can raise: the three below, each with i
 class SessionNotFound(DomainError):
     """No layer that answered has the session (or it was deleted from the repository)."""
 
-    status_code = 404
-    code = "not_found"
+    status_code, code = 404, "not_found"
 
 
 class SessionUnavailable(DomainError):
     """Neither the database nor the source could answer, and the cache did not have it (an outage)."""
 
-    status_code = 503
-    code = "unavailable"
+    status_code, code = 503, "unavailable"
 
 
 class SessionUnreadable(DomainError):
@@ -30,5 +28,4 @@ class SessionUnreadable(DomainError):
     past the calendar's edge, a ciphertext no configured key opens. Never an outage: no breaker
     opens for it, and only this one read fails."""
 
-    status_code = 422
-    code = "unreadable"
+    status_code, code = 422, "unreadable"

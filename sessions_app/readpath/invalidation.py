@@ -1,28 +1,16 @@
 """Durable pending invalidations: no cached row outlives a committed change by more than a bound.
 
-A write that changes sessions calls ``sessions_changed(ids)`` inside its transaction. That
-records one ``CacheInvalidation`` row per session in the same transaction, so the record
-commits exactly when the change does, and survives every process dying. After commit the
-writer refreshes the cached copies from the committed rows and deletes its records. When
-the cache cannot be reached then (paused, killed, partitioned Redis) or the writer dies
-first, the records stay, and any process's read path replays them (``sweep_if_due``):
-before a read, at most every ``ANNORIS_CACHE_SWEEP_INTERVAL`` seconds (every second while
-the cache or database does not answer; at once while a backlog is left). A sweep deletes
-the cached copies of up to SWEEP_BATCH records (the next read fetches the committed row),
-then deletes those records.
-
-The bound: once Redis answers again, a stale cached copy is served for at most
-ANNORIS_CACHE_SWEEP_INTERVAL + ANNORIS_BREAKER_COOLDOWN + 1 s retry + 2 s settling
-(10 + 5 + 1 + 2 = 18 s by default) by a process that was reading all along; a process
-that was idle or restarted sweeps before its first read. A record younger than 2 s is
-left to its writer, whose own refresh normally follows the commit within milliseconds.
-
-Not covered: a Redis that restarts from an older snapshot (RDB) brings back copies whose
-invalidation had succeeded; run the cache without persistence (DESIGN), or lower
-ANNORIS_CACHE_TTL. Why records rather than a version check on each hit: a check on a hit
-must ask the database (the only durable store), which is the cost the cache exists to
-avoid; a record costs one INSERT per write transaction and one DELETE after it, and a
-hit pays one clock comparison.
+A write calls ``sessions_changed(ids)`` inside its transaction: one ``CacheInvalidation`` row
+per session commits exactly when the change does. After commit the writer refreshes the
+cached copies and deletes its records; if Redis cannot be reached then or the writer dies,
+the records stay and any process's read path replays them (``sweep_if_due``, at most every
+``ANNORIS_CACHE_SWEEP_INTERVAL`` s, every second while the cache or database does not answer):
+it drops up to SWEEP_BATCH cached copies, then their records. A record younger than 2 s is
+left to its writer. The bound once Redis answers: interval + breaker cooldown + 1 s + 2 s
+(18 s by default) for a process reading all along; an idle one sweeps before its first read.
+Not covered: a Redis restarted from an older snapshot (run it without persistence, DESIGN).
+Why records, not a version check per hit: that check must ask the database, the cost the
+cache exists to avoid; a record costs one INSERT and one DELETE per write transaction.
 """
 
 from __future__ import annotations

@@ -1,17 +1,11 @@
 """The read path's order: cache -> database -> source, with write-backs.
 
-``fetch(id)`` and ``fetch_by_path(path)`` (also ``Session.objects.fetch*``) try:
-
-1. the cache (only when ``ANNORIS_SESSION_CACHE`` is set), after replaying any durable
-   pending invalidations that are due (``invalidation.sweep_if_due``);
-2. the database (one ORM query, ``session_by``, through ``annoris.database.call``); a hit
-   is written back to the cache (``add``: never over a fresher entry);
-3. the source (GitHub, or the local folder); a hit is written to the database (queued in
-   this process while the database is down) and the cache.
-
-A layer that is out is skipped for ``ANNORIS_BREAKER_COOLDOWN`` seconds (its breaker is
-open). Data the database refuses, or a row that cannot be served, fails only that read
-(``SessionUnreadable``) and opens no breaker. Soft-deleted sessions are not found.
+``fetch(id)`` and ``fetch_by_path(path)`` try the cache (when ``ANNORIS_SESSION_CACHE`` is
+set, after any due pending invalidations), then the database (``rowquery.session_by``, the
+one seam for speed; a hit is written back with ``add``, never over a fresher entry), then
+the source (a hit goes to the database, or a queue while it is down, and the cache). A layer
+that is out is skipped for ``ANNORIS_BREAKER_COOLDOWN`` s. Data that cannot be served fails
+only that read (``SessionUnreadable``), opening no breaker. Soft-deleted sessions are not found.
 """
 
 from __future__ import annotations
@@ -33,6 +27,7 @@ from sessions_app.models import Session
 from sessions_app.readpath import cache, invalidation, writeback
 from sessions_app.readpath import source as source_layer
 from sessions_app.readpath.errors import SessionNotFound, SessionUnavailable, SessionUnreadable
+from sessions_app.readpath.rowquery import session_by
 
 logger = logging.getLogger("annoris.readpath")
 
@@ -45,10 +40,8 @@ _NO_DATABASE_ID = (
 
 
 class FetchResult(NamedTuple):
-    """A session, the layer that served it (cache, database, github or local) and the time taken.
-
-    ``session`` is the caller's own instance: change it freely, the next reader gets another.
-    """
+    """A session (the caller's own instance: change it freely, the next reader gets another),
+    the layer that served it (cache, database, github or local) and the time taken."""
 
     session: Session
     layer: str
@@ -56,11 +49,8 @@ class FetchResult(NamedTuple):
 
 
 def fetch(session_id: uuid.UUID | str, *, source: Source | None = None) -> FetchResult:
-    """The live session ``session_id``: cache, then database, then source.
-
-    Raises SessionNotFound (also for a malformed id), SessionUnavailable (an outage) or
-    SessionUnreadable (this session's data cannot be served).
-    """
+    """The live session ``session_id``: cache, then database, then source. Raises SessionNotFound
+    (also for a malformed id), SessionUnavailable (an outage) or SessionUnreadable (its data)."""
     started = time.perf_counter()
     try:
         sid = session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
@@ -82,11 +72,8 @@ def fetch(session_id: uuid.UUID | str, *, source: Source | None = None) -> Fetch
 
 
 def fetch_by_path(path: str, *, sha: str | None = None, source: Source | None = None) -> FetchResult:
-    """The live session stored at ``path``, in the same order as ``fetch``.
-
-    With ``sha`` (a blob SHA the caller knows is current), a cached or database copy at
-    another SHA is passed over, so the answer is that version or newer.
-    """
+    """The live session stored at ``path``, in the same order as ``fetch``. With ``sha`` (a blob
+    SHA known to be current), a copy at another SHA is passed over: that version or newer."""
     started = time.perf_counter()
     src = source or source_layer.read_source()
     _work_for_others()
@@ -99,12 +86,6 @@ def fetch_by_path(path: str, *, sha: str | None = None, source: Source | None = 
         return _result(found, "database", started)
     find = lambda: source_layer.read_path(path, source=src)  # noqa: E731
     return _from_source(find, src, found is DOWN, started, absent=SessionNotFound("no such session"))
-
-
-def session_by(column: str, value: object) -> Session | None:
-    """The session whose ``column`` (``pk`` or ``github_path``, both unique) equals ``value``,
-    its project loaded in the same query; or None."""
-    return Session.objects.select_related("project").filter(**{column: value}).order_by().first()
 
 
 def _work_for_others() -> None:

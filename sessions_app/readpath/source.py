@@ -1,10 +1,7 @@
-"""The last layer of the read path: the Source (GitHub in production, a local folder by default).
-
-The read path keeps its own source, with short timeouts and few retries, so "unavailable"
-comes in bounded time. Without the database, an id is found through one listing (ids are
-``session_id_for(repository, path)``; reused for ``ANNORIS_SOURCE_LISTING_TTL`` seconds) or,
-for a front matter ``id:``, the id -> path map the cache keeps.
-"""
+"""The last layer of the read path: the Source (GitHub in production, a local folder by default),
+its own, with short timeouts and few retries, so "unavailable" comes in bounded time. Without
+the database, an id is found through one listing (ids are ``session_id_for(repository, path)``;
+reused for ``ANNORIS_SOURCE_LISTING_TTL`` s) or the cache's id -> path map (front matter ids)."""
 
 from __future__ import annotations
 
