@@ -115,7 +115,10 @@ def outbox() -> dict[str, Any]:
     from sessions_app.writes import outbox_counts
 
     counts = readpath.call_database(outbox_counts)
-    return {"status": "unknown"} if counts is readpath.DOWN else counts
+    if counts is readpath.DOWN:
+        return {"status": "unknown"}
+    state = "conflict" if counts.get("conflict") else ("pending" if counts.get("pending") else "ok")
+    return {"status": state, **counts}
 
 
 def search_index() -> dict[str, Any]:

@@ -65,7 +65,7 @@ def test_github_down_gives_202_and_the_write_lands_once_it_is_back(
     assert Session.objects.get(id=data["id"]).github_sha == data["sha"]
     assert drain() == {"landed": 0, "conflicts": 0, "retried": 0}
     assert commit_count(gh) == commits + 1
-    assert health() == {"pending": 0, "conflict": 0}
+    assert health() == {"status": "ok", "pending": 0, "conflict": 0}
 
 
 def test_a_hanging_github_gives_202_in_bounded_time(writer: APIClient, gh: GitHubEmulator) -> None:
@@ -189,7 +189,7 @@ def test_a_conflict_keeps_both_versions_and_blocks_the_path_until_resolved(
     assert drain()["landed"] == 1
     final = file_at(gh, row.github_path)
     assert final is not None and "priority: low" in final and commit_count(gh) == commits + 1
-    assert health() == {"pending": 0, "conflict": 0}
+    assert health() == {"status": "ok", "pending": 0, "conflict": 0}
 
 
 def test_a_queued_delete_lands_and_soft_deletes(writer: APIClient, gh: GitHubEmulator) -> None:
