@@ -197,6 +197,7 @@ def test_accepted_writes_land_exactly_once_after_every_process_restarted(
     assert text is not None and "status: ✅ done" in text
     assert Session.objects.get(id=existing.id).state == "done"
     assert http().get(f"http://127.0.0.1:{procs.port}/health", headers=auth).json()["outbox"] == {
+        "status": "ok",
         "pending": 0,
         "conflict": 0,
     }
