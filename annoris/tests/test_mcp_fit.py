@@ -25,9 +25,9 @@ from mcp.types import CallToolResult
 from annoris.api import tokens
 from annoris.sources.github import GitHubSource
 from annoris.testing.github_emulator import GitHubEmulator
-from annoris.tests.openai_tokens import real_counts
 from annoris.tests.test_mcp import BASE_DIR, _database_url, _free_port, _http, _serving
 from projects_app.models import Project
+from sessions_app.context.encoders import encoders
 from sessions_app.models import Session
 from sync_app.engine import run_sync
 
@@ -35,6 +35,11 @@ pytestmark = pytest.mark.django_db
 PROJECTS = 300  # besides the big one
 BIG, BIG_FOLDER, BIG_SESSIONS = "Atlas Migration", "atlas-migration", 25
 MEASURED: dict[str, dict[str, int]] = {}  # tool call -> its largest real counts, printed at the end
+
+
+def real_counts(text: str) -> dict[str, int]:
+    """{encoding: tokens} of ``text`` under tiktoken's cl100k_base and o200k_base, as OpenAI counts."""
+    return {e.name: e.count(text) for e in encoders() if e.name in ("cl100k_base", "o200k_base")}
 
 
 # --- The data: 300 small projects and a 25-session one, in the emulator and synced ------------
