@@ -8,6 +8,7 @@ filled (same count, same key), which saves the few minutes the sync takes.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import os
@@ -27,6 +28,20 @@ import corpus as corpus_gen  # noqa: E402 - bench/ is on sys.path as the script'
 
 SEED = 8
 SIZE = 5000
+
+
+def parser(description: str, *, iterations: int, what: str) -> argparse.ArgumentParser:
+    """The options every corpus benchmark takes: database, corpus size, timed calls, reuse."""
+    found = argparse.ArgumentParser(description=description)
+    found.add_argument("--database-url", required=True, help="PostgreSQL URL; the name must contain 'bench'.")
+    found.add_argument(
+        "--sessions", type=int, default=10_000, help="Sessions in the corpus (default 10,000)."
+    )
+    found.add_argument(
+        "--iterations", type=int, default=iterations, help=f"Timed {what} (default {iterations:,})."
+    )
+    found.add_argument("--reuse", action="store_true", help="Keep a database a previous run filled.")
+    return found
 
 
 def bench_key() -> str:

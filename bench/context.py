@@ -17,7 +17,6 @@ Run from the project root::
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -32,15 +31,7 @@ BUDGETS = (500, 2_500, 10_000, 50_000)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database-url", required=True, help="PostgreSQL URL; the name must contain 'bench'."
-    )
-    parser.add_argument(
-        "--sessions", type=int, default=10_000, help="Sessions in the corpus (default 10,000)."
-    )
-    parser.add_argument("--iterations", type=int, default=400, help="Timed calls per kind (default 400).")
-    parser.add_argument("--reuse", action="store_true", help="Keep a database a previous run filled.")
+    parser = assistant_db.parser(__doc__.splitlines()[0], iterations=400, what="calls per kind")
     parser.add_argument("--markdown", action="store_true", help="Print the table as markdown.")
     args = parser.parse_args(argv)
     os.environ["SECURE_SSL_REDIRECT"] = "0"  # DEBUG=0 redirects plain HTTP to HTTPS (a 301)

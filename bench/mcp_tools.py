@@ -14,7 +14,6 @@ Run from the project root::
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -29,15 +28,7 @@ BUDGETS = (500, 2_500, 8_000)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database-url", required=True, help="PostgreSQL URL; the name must contain 'bench'."
-    )
-    parser.add_argument(
-        "--sessions", type=int, default=10_000, help="Sessions in the corpus (default 10,000)."
-    )
-    parser.add_argument("--iterations", type=int, default=300, help="Timed calls per kind (default 300).")
-    parser.add_argument("--reuse", action="store_true", help="Keep a database a previous run filled.")
+    parser = assistant_db.parser(__doc__.splitlines()[0], iterations=300, what="calls per kind")
     parser.add_argument("--markdown", action="store_true", help="Print the table as markdown.")
     args = parser.parse_args(argv)
     assistant_db.prepare(args.database_url, args.sessions, reuse=args.reuse)

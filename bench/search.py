@@ -23,7 +23,6 @@ phrase p99 < 150 ms, hybrid p99 < 150 ms, semantic memory < 128 MB. Prints PASS/
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import re
@@ -61,20 +60,10 @@ def probe_memory(database_url: str) -> tuple[float, float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database-url", required=True, help="PostgreSQL URL; the name must contain 'bench'."
-    )
-    parser.add_argument(
-        "--sessions", type=int, default=10_000, help="Sessions in the corpus (default 10,000)."
-    )
-    parser.add_argument(
-        "--iterations", type=int, default=300, help="Timed queries of each kind (default 300)."
-    )
+    parser = assistant_db.parser(__doc__.splitlines()[0], iterations=300, what="queries of each kind")
     parser.add_argument(
         "--scan-queries", type=int, default=10, help="Queries checked against decrypt-and-scan."
     )
-    parser.add_argument("--reuse", action="store_true", help="Keep a database a previous run filled.")
     args = parser.parse_args(argv)
     os.environ["SECURE_SSL_REDIRECT"] = "0"  # the API answers here; a 301 to HTTPS would be timed otherwise
     os.environ["ANNORIS_SEARCH_SEMANTIC"] = "0"  # the fill indexes words only; vectors are timed below
