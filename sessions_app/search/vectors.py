@@ -46,6 +46,7 @@ def store_vectors(documents: Iterable[tuple[uuid.UUID, str, str]]) -> int:
     with transaction.atomic():
         SearchVector.objects.filter(session_id__in=[sid for sid, _, _ in docs]).delete()
         SearchVector.objects.bulk_create(rows)
+    _index.expire()  # this process searches with what it just stored, not REFRESH_SECONDS later
     return len(rows)
 
 
@@ -95,6 +96,7 @@ def rotate_vectors(*, batch_size: int = 500) -> int:
                     row.save(update_fields=["ciphertext", "key_id", "updated_at"])
                 except DecryptionError:
                     row.delete()  # embed_pending makes it again from the session
+        _index.expire()
         done += len(batch)
 
 
@@ -118,6 +120,10 @@ class VectorIndex:
         self.seen_until = None
         self.checked = 0.0
         self.key_id = ""
+
+    def expire(self) -> None:
+        """Make the next search read the changes now (a write in this process calls it)."""
+        self.checked = 0.0
 
     def refresh(self) -> None:
         now = time.monotonic()

@@ -183,3 +183,17 @@ def test_the_sign_bit_index_finds_what_an_exact_scan_finds_and_follows_updates(
     index.refresh()
     assert len(index.ids) == 80 == len({row.tobytes() for row in index.ids})
     assert index.nearest(embed(["совсем другой текст о пчёлах и мёде"])[0], 1)[0][0] == session.id
+
+
+def test_a_vector_stored_by_this_process_is_searchable_at_once(embedded: list[Session]) -> None:
+    """The process's index is fresh for REFRESH_SECONDS; its own writes do not wait that long."""
+    import uuid
+
+    from sessions_app.search.vectors import store_vectors
+
+    assert "2025-09-18-scraper-rate-limits.md" in top3("the shop blocked our crawler")  # index loaded
+    new = Session.objects.get(id=embedded[0].id)
+    new.id, new.github_path = uuid.uuid4(), "sessions/annoris/2025-12-01-beekeeping.md"
+    new.save(force_insert=True)
+    store_vectors([(new.id, "Пасека", "пчёлы, ульи и мёд: как мы качали мёд этим летом")])
+    assert top3("beekeeping: bees, hives and honey")[0] == "2025-12-01-beekeeping.md"
