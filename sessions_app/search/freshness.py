@@ -6,12 +6,22 @@ import time
 
 from django.conf import settings
 
+from annoris.state import Clock, per_process
 from sessions_app.models import Session
 
 __all__ = ["forget", "index_waiting"]
 
 WAITING_TTL = 1.0  # seconds a process reuses the count: two counts per search would cost ~10 ms at 100k
-_waiting: dict[bool, tuple[int, float]] = {}  # with vectors? -> (count, valid until (monotonic))
+
+
+class _Counts(dict):
+    """with vectors? -> (count, valid until (monotonic)); per-process state."""
+
+    def reset(self, clock: Clock | None = None) -> None:
+        self.clear()
+
+
+_waiting: dict[bool, tuple[int, float]] = per_process(_Counts())
 
 
 def index_waiting(*, vectors: bool = False) -> int:

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from annoris.crypto import DecryptionError, decrypt, encrypt
+from annoris.state import Clock, per_process
 from sessions_app.models import SearchVector, Session
 
 from .embedding import DIMENSIONS, SCALE, document_text, embed, quantize
@@ -121,6 +122,11 @@ class VectorIndex:
         self.checked = 0.0
         self.key_id = ""
 
+    def reset(self, clock: Clock | None = None) -> None:
+        """Forget every vector (``annoris.state.reset``: tests); the next search reloads them."""
+        with self.lock:
+            self._clear()
+
     def expire(self) -> None:
         """Make the next search read the changes now (a write in this process calls it)."""
         self.checked = 0.0
@@ -201,7 +207,7 @@ def _uuid(value: object) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-_index = VectorIndex()
+_index = per_process(VectorIndex())
 
 
 def nearest(query_text: str, k: int) -> list[tuple[uuid.UUID, float]]:
