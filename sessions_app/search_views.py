@@ -37,7 +37,11 @@ SearchHitSerializer = inline_serializer(
         "state": serializers.CharField(),
         "created_at": serializers.DateTimeField(),
         "path": serializers.CharField(),
-        "score": serializers.FloatField(),
+        "score": serializers.FloatField(
+            min_value=0,
+            help_text="Orders the results of one answer, higher first (BM25, or its fusion with "
+            "meaning in hybrid search); not comparable across queries. match says the tier.",
+        ),
         "match": serializers.CharField(help_text="exact, stem, part or meaning"),
         "snippet": serializers.CharField(help_text="The line holding the match, the match in **."),
         "url": serializers.URLField(),

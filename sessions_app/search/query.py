@@ -22,6 +22,7 @@ from . import semantic
 from .freshness import index_waiting
 from .index import index_key
 from .parser import EXACT, PART, STEM, ParsedQuery, parse
+from .phrases import VERIFY_MAX, keep_phrases
 from .ranking import TIER, Filters, rank
 from .snippets import snippet
 from .terms import term_hash
@@ -52,7 +53,10 @@ _LEVELS = {EXACT: "exact", STEM: "stem", PART: "part"}
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One result: the session's listed fields, its score, how it matched and a marked snippet."""
+    """One result: the session's listed fields, its score, how it matched and a marked snippet.
+
+    ``score`` orders hits within one answer, higher first: BM25 for a search by words, the
+    reciprocal-rank fusion of words and meaning for a hybrid one (``match`` says the tier)."""
 
     session_id: uuid.UUID
     title: str
@@ -114,14 +118,23 @@ def run_search(
     use_semantic = settings.ANNORIS_SEARCH_SEMANTIC if hybrid is None else hybrid
     if use_semantic and semantic.available() and parsed.clauses:  # nothing to search: nothing found
         keyword = _keyword(parsed, filters, semantic.CANDIDATES, 0)
+        if parsed.phrases:
+            keyword = keep_phrases(*keyword, parsed.phrases, parsed.ignored)
         exact = EXACT * len(parsed.clauses)
         ranked, total = semantic.fuse(
             query[:MAX_QUERY_CHARS], keyword, filters, limit, offset, exact_tier=exact
         )
         tiers = {sid: score // TIER for sid, score in keyword[0]}
     else:
-        ranked, total = _keyword(parsed, filters, limit, offset)
+        if parsed.phrases:  # the index matched them pair by pair: check them whole
+            ranked, total = keep_phrases(
+                *_keyword(parsed, filters, VERIFY_MAX, 0), parsed.phrases, parsed.ignored
+            )
+            ranked = ranked[offset : offset + limit]
+        else:
+            ranked, total = _keyword(parsed, filters, limit, offset)
         tiers = {sid: score // TIER for sid, score in ranked}
+        ranked = [(sid, score - tiers[sid] * TIER) for sid, score in ranked]  # the BM25 part
     hits = _hits(ranked, parsed, tiers)
     return SearchResult(hits, total, parsed.ignored, index_waiting(vectors=use_semantic))
 
@@ -179,7 +192,7 @@ def _hits(
                 state=row.state,
                 created_at=row.created_at,
                 path=row.github_path,
-                score=round(score - tier * TIER, 4),
+                score=round(score, 4),
                 snippet=_snippet(row, parsed),
                 match=_LEVELS.get(tier // clauses, "part") if tier else "meaning",
             )

@@ -197,3 +197,13 @@ def test_a_vector_stored_by_this_process_is_searchable_at_once(embedded: list[Se
     new.save(force_insert=True)
     store_vectors([(new.id, "Пасека", "пчёлы, ульи и мёд: как мы качали мёд этим летом")])
     assert top3("beekeeping: bees, hives and honey")[0] == "2025-12-01-beekeeping.md"
+
+
+def test_scores_order_the_answer_and_are_never_negative(embedded: list[Session]) -> None:
+    """The API's score once carried the internal tier offset in hybrid mode (-2999.97)."""
+    for hybrid in (False, True):
+        for query in ("redis", "webhook signature", "keeping hot data in memory"):
+            scores = [hit.score for hit in run_search(query, hybrid=hybrid).hits]
+            assert (scores or not hybrid) and all(0 <= s < 100 for s in scores), (query, hybrid, scores)
+    keyword = [hit.score for hit in run_search("redis", hybrid=False).hits]
+    assert keyword == sorted(keyword, reverse=True)
