@@ -44,6 +44,8 @@ class ParsedQuery:
     clauses: list[list[Alternative]] = field(default_factory=list)
     excluded: list[Alternative] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    # Required phrases of 3+ runs: the index matches them pair by pair, ``phrases`` checks them whole.
+    phrases: list[tuple[str, ...]] = field(default_factory=list)
 
     def all_terms(self) -> set[str]:
         found = {t for clause in self.clauses for alt in clause for t in alt.terms}
@@ -81,7 +83,11 @@ def parse(query: str) -> ParsedQuery:
         elif pending_or:
             _or(parsed, clauses, match.group())
         else:
+            before = len(parsed.clauses)
             _and(parsed, clauses, match.group())
+            runs = tuple(run for token in tokens(phrase or "") for run in token.runs)
+            if len(runs) >= 3 and len(parsed.clauses) > before:
+                parsed.phrases.append(runs)
         pending_or = pending_or and negative
     if pending_or:
         parsed.ignored.append("OR: needs a word on each side")
@@ -185,7 +191,7 @@ def prune(parsed: ParsedQuery, known: set[str]) -> ParsedQuery:
     for clause in parsed.clauses:
         whole = any(alt.level == EXACT and alt.terms <= known for alt in clause)
         clauses.append([alt for alt in clause if not (whole and _is_fallback(alt))])
-    return ParsedQuery(clauses, parsed.excluded, parsed.ignored)
+    return ParsedQuery(clauses, parsed.excluded, parsed.ignored, parsed.phrases)
 
 
 def _is_fallback(alt: Alternative) -> bool:

@@ -219,3 +219,29 @@ def test_query_terms_and_their_hashes_never_reach_the_logs(
     logged = caplog.text.casefold()
     assert secret.casefold() not in logged
     assert str(term_hash(key, "w:" + secret.casefold())) not in logged
+
+
+def test_a_phrase_of_three_words_is_adjacent_not_only_pair_by_pair(db: None, tmp_path: Path) -> None:
+    from annoris.sources.local import LocalSource
+    from sync_app.engine import run_sync
+
+    docs = {
+        "whole": "# Tuesday\n\nAt noon the queue worker crashed twice.",
+        # holds "queue worker" and "worker crashed", never "queue worker crashed"
+        "pairs": "# Wednesday\n\nThe queue worker restarted; later the worker crashed.",
+        "folded": "# Thursday\n\nQueue-Worker: crashed (OOM).",
+    }
+    for name, text in docs.items():
+        (tmp_path / f"2026-01-0{len(name) % 9}-{name}.md").write_text(text, encoding="utf-8")
+    run_sync(source=LocalSource(tmp_path, repository="acme/phrases"))
+    for hybrid in (False, True):
+        result = run_search('"queue worker crashed"', hybrid=hybrid)
+        keyword = [h for h in result.hits if h.match != "meaning"]
+        assert sorted(h.title for h in keyword) == ["Thursday", "Tuesday"], hybrid
+        assert result.total >= 2 and result.ignored == []
+    snippets = {h.title: h.snippet for h in run_search('"queue worker crashed"', hybrid=False).hits}
+    assert "the **queue worker crashed** twice" in snippets["Tuesday"]
+    assert run_search('"queue worker crashed"', hybrid=False).total == 2
+    assert {h.title for h in run_search('"queue worker" crashed', hybrid=False).hits} == set(
+        ["Tuesday", "Wednesday", "Thursday"]
+    )
