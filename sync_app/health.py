@@ -69,7 +69,7 @@ def check_queue() -> dict[str, Any]:
     if waited is not None and waited is not readpath.DOWN:
         report["oldest_wait_seconds"] = waited
         if waited > settings.ANNORIS_QUEUE_STALE_AFTER:
-            report["status"] = "stalled"  # no worker is taking tasks: is `qcluster` running?
+            report["status"] = "stalled"  # no worker is taking tasks: is `manage.py worker` running?
     if readpath.cache_enabled() and readpath.breakers()["cache"].state == CLOSED:
         report["clusters"] = _cluster_count()
     return report

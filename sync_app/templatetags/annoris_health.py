@@ -28,7 +28,7 @@ _LABELS = {
     "drift": "Drift",
 }
 _HINTS = {
-    ("queue", "stalled"): "No worker is taking tasks: start one with `manage.py qcluster` (make run does).",
+    ("queue", "stalled"): "No worker is taking tasks: start one with `manage.py worker` (make run does).",
     ("cache", "disabled"): "Set REDIS_URL to turn the cache layer on.",
     ("last_sync", "never"): "Press “Sync now” on the sync logs page.",
 }
