@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -35,16 +36,22 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
     return True
 
 
-def test_a_put_applied_late_does_not_undo_the_next_write(gh: GitHubEmulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("killed", [False, True], ids=["running", "all-killed-while-it-waits"])
+def test_a_put_applied_late_does_not_undo_the_next_write(
+    gh: GitHubEmulator, tmp_path: Path, killed: bool
+) -> None:
+    """``killed``: once the worker is waiting on the unanswered PUT, web and worker are SIGKILLed
+    and a new worker starts: what it knows of that PUT is in the database, not in the process."""
     row = a_session("redis")
     original = file_at(gh, row.github_path)  # A: the second write puts it back byte for byte
     assert original is not None and git_blob_sha(original.encode()) == row.github_sha
     auth = {"Authorization": f"Bearer {tokens.issue(name='late', scope=tokens.WRITE)[1]}"}
     commits = commit_count(gh)
     gh.apply_late(None, method="PUT", path_prefix=f"/repos/{gh.full_name}/contents/{row.github_path}")
-    env = tuned_env(gh, ANNORIS_OUTBOX_SETTLE_SECONDS="4")  # an unanswered PUT may land for 4 s
+    # An unanswered PUT may land for 4 s; a dead worker's claim on an entry lapses after 3 s.
+    env = tuned_env(gh, ANNORIS_OUTBOX_SETTLE_SECONDS="4", ANNORIS_OUTBOX_LEASE="3")
 
-    with serving(env, tmp_path / "web.log") as web, working(env, tmp_path / "worker.log"):
+    with serving(env, tmp_path / "web.log") as web, working(env, tmp_path / "worker.log") as worker:
         url = f"{web.url}/api/sessions/{row.id}/"
         first = requests.put(
             url, json={"content": B}, headers={**auth, "If-Match": row.github_sha}, timeout=30
@@ -59,11 +66,15 @@ def test_a_put_applied_late_does_not_undo_the_next_write(gh: GitHubEmulator, tmp
         entries = PendingWrite.objects.order_by("id")
         looked = lambda: not entries.exclude(status="landed").exists() or entries[0].attempts >= 2  # noqa: E731
         assert wait_for(looked, 30), list(entries.values("status", "attempts", "last_error"))
+        if killed:
+            worker.kill()
+            web.kill()
         gh.release()
-        settled = wait_for(
-            lambda: not gh.pending_calls() and not entries.exclude(status="landed").exists(), 30
-        )
-        assert settled, list(entries.values("status", "attempts", "last_error"))
+        with working(env, tmp_path / "worker-2.log") if killed else nullcontext():
+            settled = wait_for(
+                lambda: not gh.pending_calls() and not entries.exclude(status="landed").exists(), 30
+            )
+            assert settled, list(entries.values("status", "attempts", "last_error"))
 
     assert file_at(gh, row.github_path) == original  # GitHub ends at A
     assert Session.objects.get(id=row.id).github_sha == row.github_sha  # and so does the database
