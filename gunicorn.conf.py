@@ -29,6 +29,10 @@ preload_app = os.environ.get("GUNICORN_PRELOAD", "1").strip().lower() not in ("0
 # gunicorn answers a longer request line with its own HTML 414; the API's JSON 414 for a query
 # over 4,096 characters (annoris/api/middleware.py) must come first, so this is gunicorn's maximum.
 limit_request_line = int(os.environ.get("GUNICORN_LIMIT_REQUEST_LINE", "8190"))
+# Likewise for headers: the API answers JSON 431 over 100 headers or a line over 8,190 bytes
+# (annoris/api/middleware.py), so gunicorn's own HTML 431 waits at twice that.
+limit_request_fields = 200
+limit_request_field_size = 16380
 accesslog = "-"
 errorlog = "-"
 # No query string (it may carry a search term), no user agent; the request id ties a line to the app's.

@@ -35,6 +35,29 @@ def test_a_long_query_gets_the_apis_json_414_not_gunicorns_html(
     assert response.json()["code"] == "uri_too_long"
 
 
+def test_oversized_headers_get_the_apis_json_431_before_gunicorns_html_one(
+    github: GitHubEmulator, tmp_path: Path
+) -> None:
+    """gunicorn answers HTML past 100 headers or a header line of 8,190 bytes (its defaults);
+    the API answers those in JSON, and gunicorn's own page waits at twice that."""
+    auth = _bearer(tokens.issue(name="reader")[1])
+    many = {f"X-Pad-{i}": "x" for i in range(120)}
+    with serving(web_env(github), tmp_path / "web.log", config=True) as web:
+        url = f"{web.url}/api/sessions/"
+        long_line = requests.get(url, headers={**auth, "X-Pad": "x" * 9000}, timeout=30)
+        too_many = requests.get(url, headers={**auth, **many}, timeout=30)
+        at_limit = requests.get(url, headers={**auth, "X-Pad": "x" * 8000}, timeout=30)
+        past_both = requests.get(url, headers={**auth, "X-Pad": "x" * 17_000}, timeout=30)
+
+    for answer in (long_line, too_many):
+        assert answer.status_code == 431, answer.text[:300]
+        assert answer.headers["Content-Type"].startswith("application/json")
+        assert answer.json()["code"] == "headers_too_large"
+    assert "X-Pad header" in long_line.json()["detail"]
+    assert at_limit.status_code == 200
+    assert past_both.status_code == 431 and past_both.headers["Content-Type"] == "text/html"  # gunicorn's
+
+
 def test_a_request_past_its_deadline_gets_a_json_503_before_gunicorn_aborts_it(
     github: GitHubEmulator, tmp_path: Path
 ) -> None:
