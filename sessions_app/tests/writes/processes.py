@@ -1,4 +1,4 @@
-"""A real gunicorn and a real task worker (``manage.py worker``: django-q2's qcluster) on this
+"""A real gunicorn and a real task worker (``manage.py qcluster``, django-q2's) on this
 test's PostgreSQL database and the GitHub emulator, for issue #20's tests with real processes.
 Each is started in its own process group, so a test can SIGKILL a whole server (master and
 workers) as an OOM killer or a host crash would."""
@@ -86,12 +86,14 @@ class Web:
 
 
 class Worker:
-    """``manage.py worker`` (the Procfile's task worker: django-q2's qcluster) in its own group."""
+    """The Procfile's task worker, ``manage.py qcluster`` (django-q2), in its own process group:
+    ``kill()`` SIGKILLs the whole cluster (sentinel, workers, monitor) at once, as a host crash
+    would. (``manage.py worker`` would put the cluster in a group of its own, out of reach.)"""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         with log.open("ab") as out:
             self.proc = subprocess.Popen(  # noqa: S603 - our own worker
-                [sys.executable, "manage.py", "worker"],
+                [sys.executable, "manage.py", "qcluster"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -101,15 +103,19 @@ class Worker:
             time.sleep(0.1)
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
+        try:
             os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # the group is gone already
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
+        """SIGTERM to the cluster's main process only (it stops its workers), then SIGKILL to
+        whatever of the group is left."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # the command stops the cluster cleanly
+            self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
         self.kill()
