@@ -1,5 +1,5 @@
 """A captured, correctly signed push replayed under fresh delivery ids (issue #20, finding 12),
-sent to a real gunicorn (2 workers, gunicorn.conf.py) with ``manage.py qcluster``
+sent to a real gunicorn (2 workers, gunicorn.conf.py) with ``manage.py worker`` (qcluster)
 running syncs, both on PostgreSQL with the emulator as GitHub. Ten replays at once were ten
 202s, each queuing a sync; now one is queued and run, and the other nine are told why not."""
 

@@ -1,4 +1,4 @@
-"""A real gunicorn and a real task worker (``manage.py qcluster``, django-q2's) on this
+"""A real gunicorn and a real task worker (``manage.py worker``: django-q2's qcluster) on this
 test's PostgreSQL database and the GitHub emulator, for issue #20's tests with real processes.
 Each is started in its own process group, so a test can SIGKILL a whole server (master and
 workers) as an OOM killer or a host crash would."""
@@ -86,14 +86,15 @@ class Web:
 
 
 class Worker:
-    """The Procfile's task worker, ``manage.py qcluster`` (django-q2), in its own process group:
-    ``kill()`` SIGKILLs the whole cluster (sentinel, workers, monitor) at once, as a host crash
-    would. (``manage.py worker`` would put the cluster in a group of its own, out of reach.)"""
+    """The Procfile's task worker, ``manage.py worker``: it runs django-q2's qcluster in a process
+    group of its own. ``kill()`` SIGKILLs both groups, the command's and the cluster's (sentinel,
+    workers, monitor), as a host crash would; killing only the command's would leave the cluster
+    running, draining later tests' outboxes."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         with log.open("ab") as out:
             self.proc = subprocess.Popen(  # noqa: S603 - our own worker
-                [sys.executable, "manage.py", "qcluster"],
+                [sys.executable, "manage.py", "worker"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -101,21 +102,23 @@ class Worker:
             assert self.proc.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "the worker did not start"
             time.sleep(0.1)
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        self.groups = [int(pid) for pid in children] + [self.proc.pid]  # the cluster leads its own
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass  # the group is gone already
+        for group in self.groups:
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # gone already
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
-        """SIGTERM to the cluster's main process only (it stops its workers), then SIGKILL to
-        whatever of the group is left."""
+        """SIGTERM to the command (it stops the cluster cleanly), then SIGKILL to what is left."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 pass
         self.kill()

@@ -1,6 +1,6 @@
 """Issue #20's findings 5, 6, 8, 11 and 13 through a real gunicorn (gunicorn.conf.py) on
 PostgreSQL with the GitHub emulator, and for 8 and 11 the real commands around it:
-``manage.py sync_github --full`` and ``manage.py qcluster``.
+``manage.py sync_github --full`` and ``manage.py worker`` (qcluster).
 
 The same findings have in-process tests beside them (test_secret_surfaces, test_bom_identity,
 test_pending_create, annoris/tests/test_api_hostile_input); these check what a client over

@@ -1,5 +1,5 @@
 """A write GitHub applies late must not undo the next one (issue #20, finding 2), with real
-processes: gunicorn takes both writes and ``manage.py qcluster`` drains the outbox,
+processes: gunicorn takes both writes and ``manage.py worker`` (qcluster) drains the outbox,
 both on this test's PostgreSQL database; the emulator holds the first PUT past the web
 process's 1 s write timeout and applies it only once the worker has looked at it. Resent
 blind, that PUT lands B, the second write lands A, and the held PUT then applies on A:

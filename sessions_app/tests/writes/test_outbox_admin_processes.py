@@ -1,5 +1,5 @@
 """The outbox admin's retry and discard (issue #20, finding 4) in a real deployment: gunicorn
-(gunicorn.conf.py) serves the API and the admin, ``manage.py qcluster`` drains the
+(gunicorn.conf.py) serves the API and the admin, ``manage.py worker`` (qcluster) drains the
 outbox, both on PostgreSQL with the emulator as GitHub. Staff sign in through the admin's
 login form, with its CSRF cookie, as a browser does. A view-only member's discard and retry
 change nothing; an operator's discard asks first, then sticks: the worker never sends the
