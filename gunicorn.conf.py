@@ -1,7 +1,7 @@
 """gunicorn settings for the Procfile's web process; every value can be set from the environment.
 
 PORT (8000), WEB_CONCURRENCY (worker processes, 2), GUNICORN_THREADS (1),
-GUNICORN_TIMEOUT (30 s a request may take before its worker is restarted),
+GUNICORN_TIMEOUT (30 s before a request's worker is aborted; the app answers 503 at 25 s),
 GUNICORN_GRACEFUL_TIMEOUT (30 s to finish requests on SIGTERM), GUNICORN_KEEPALIVE (5 s),
 GUNICORN_MAX_REQUESTS (10000 per worker before it is recycled), GUNICORN_PRELOAD (1),
 FORWARDED_ALLOW_IPS (who may set X-Forwarded-*: "*" behind a platform's router).
@@ -14,6 +14,9 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# The app stops a request itself this long before gunicorn's timeout would abort the worker
+# (with gunicorn's HTML 500): its JSON 503 and the unwinding need the seconds left (annoris/deadline.py).
+_deadline = max(timeout - 5, timeout / 2)
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
@@ -26,6 +29,10 @@ preload_app = os.environ.get("GUNICORN_PRELOAD", "1").strip().lower() not in ("0
 # gunicorn answers a longer request line with its own HTML 414; the API's JSON 414 for a query
 # over 4,096 characters (annoris/api/middleware.py) must come first, so this is gunicorn's maximum.
 limit_request_line = int(os.environ.get("GUNICORN_LIMIT_REQUEST_LINE", "8190"))
+# Likewise for headers: the API answers JSON 431 over 100 headers or a line over 8,190 bytes
+# (annoris/api/middleware.py), so gunicorn's own HTML 431 waits at twice that.
+limit_request_fields = 200
+limit_request_field_size = 16380
 accesslog = "-"
 errorlog = "-"
 # No query string (it may carry a search term), no user agent; the request id ties a line to the app's.
@@ -83,3 +90,25 @@ def when_ready(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
         encoders()
     except Exception:  # a worker loads them on its first count instead
         server.log.exception("could not preload the tokenizers")
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """A sync worker answers a request that outlasts ``_deadline`` itself, in JSON, before
+    gunicorn's timeout aborts it with an HTML 500. Threaded workers (GUNICORN_THREADS > 1)
+    keep beating while a request runs: gunicorn aborts none of their requests."""
+    from gunicorn.workers.sync import SyncWorker
+
+    if isinstance(worker, SyncWorker) and timeout > 0:
+        from annoris.deadline import install
+
+        install(_deadline)
+
+
+def post_request(worker, req, environ, resp):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """A request the deadline stopped may have left this process half-way through anything:
+    exit after its answer (as gunicorn's max_requests does) and let a fresh worker take over."""
+    from annoris.deadline import EXPIRED
+
+    if environ.get(EXPIRED):
+        worker.log.warning("Worker exits after a request stopped at its deadline")
+        worker.alive = False

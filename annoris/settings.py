@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "annoris.logs.RequestIdMiddleware",  # first: every later log line of the request carries its id
+    "annoris.deadline.RequestDeadlineMiddleware",  # JSON 503 before gunicorn's timeout (gunicorn.conf.py)
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "annoris.api.middleware.ApiGuardMiddleware",  # /api/ only: body limit, NUL bytes, JSON errors

@@ -2,6 +2,8 @@
 
 - a body over ``ANNORIS_API_MAX_BODY_BYTES`` (by ``Content-Length``) is 413 before it is read;
 - a query string over ``MAX_QUERY_CHARS`` is a JSON 414 (gunicorn's HTML one comes later);
+- more than ``MAX_HEADERS`` headers, or one over ``MAX_HEADER_BYTES``, is a JSON 431
+  (gunicorn.conf.py sets gunicorn's own HTML 431 at twice these);
 - a NUL byte or a lone surrogate in a query parameter is 400 (PostgreSQL cannot store NUL,
   and such a value must not reach a query and come back as "database unavailable");
 - an exception that escapes a view, or any non-JSON error page Django makes (CSRF failure,
@@ -25,6 +27,8 @@ from annoris.text import unstorable
 logger = logging.getLogger("annoris.api")
 
 MAX_QUERY_CHARS = 4096  # no API query needs more; gunicorn's request line limit is set above it
+MAX_HEADERS = 100  # gunicorn's defaults, answered here in JSON; gunicorn.conf.py doubles its own
+MAX_HEADER_BYTES = 8190  # one "Name: value" line with its CRLF
 REASONS = {400: "bad_request", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
 
 
@@ -35,7 +39,7 @@ class ApiGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
-        refused = _refuse_body(request) or _refuse_query(request)
+        refused = _refuse_headers(request) or _refuse_body(request) or _refuse_query(request)
         if refused is not None:
             return refused
         response = self.get_response(request)
@@ -52,6 +56,19 @@ class ApiGuardMiddleware:
             return None
         logger.error("Unhandled error under /api/", exc_info=exception)
         return json_error(500, "Internal error; it has been logged.", "server_error")
+
+
+def _refuse_headers(request: HttpRequest) -> HttpResponse | None:
+    headers = [(k, v) for k, v in request.META.items() if k.startswith("HTTP_")]
+    headers += [(k, v) for k in ("CONTENT_TYPE", "CONTENT_LENGTH") if (v := request.META.get(k))]
+    if len(headers) > MAX_HEADERS:
+        return json_error(431, f"{len(headers)} headers; the limit is {MAX_HEADERS}.", "headers_too_large")
+    for key, value in headers:
+        name = key.removeprefix("HTTP_").replace("_", "-").title()
+        if len(name) + len(value) + 4 > MAX_HEADER_BYTES:  # "Name: value\r\n", as gunicorn counts it
+            detail = f"The {name} header is over the {MAX_HEADER_BYTES}-byte limit."
+            return json_error(431, detail, "headers_too_large")
+    return None
 
 
 def _refuse_body(request: HttpRequest) -> HttpResponse | None:

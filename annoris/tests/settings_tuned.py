@@ -20,6 +20,7 @@ TUNABLE = (
     "ANNORIS_OUTBOX_MAX_BACKOFF",
     "ANNORIS_OUTBOX_LEASE",
     "ANNORIS_OUTBOX_DRAIN_SECONDS",
+    "ANNORIS_OUTBOX_SETTLE_SECONDS",
 )
 for _name in TUNABLE:
     if _name in os.environ:

@@ -1,6 +1,7 @@
-"""A real gunicorn on this test's PostgreSQL database and the GitHub emulator, for the write
-path's crash and late-answer tests (issue #20). Started in its own process group, so a test
-can SIGKILL master and worker together, as an OOM killer or a host crash would."""
+"""A real gunicorn and a real task worker (``manage.py worker``: django-q2's qcluster) on this
+test's PostgreSQL database and the GitHub emulator, for issue #20's tests with real processes.
+Each is started in its own process group, so a test can SIGKILL a whole server (master and
+workers) as an OOM killer or a host crash would."""
 
 from __future__ import annotations
 
@@ -38,12 +39,23 @@ def free_port() -> int:
 
 
 class Web:
-    """One gunicorn (1 worker) serving the API; ``kill()`` SIGKILLs its whole process group."""
+    """One gunicorn (``workers`` processes, 1 by default) serving the API; ``kill()`` SIGKILLs
+    its whole process group."""
 
-    def __init__(self, env: dict[str, str], log: Path, *, config: bool = False) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, config: bool = False, workers: int = 1) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        argv = [sys.executable, "-m", "gunicorn", "annoris.wsgi", "-w", "1", "-b", f"127.0.0.1:{self.port}"]
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "annoris.wsgi",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{self.port}",
+        ]
+        argv += ["--no-control-socket"]  # gunicorn 27's control socket is one path for every server
         if config:  # the Procfile's settings: gunicorn.conf.py (its logging, limits and timeouts)
             argv += ["--config", "gunicorn.conf.py"]
         with log.open("ab") as out:
@@ -73,6 +85,60 @@ class Web:
                 self.kill()
 
 
+class Worker:
+    """The Procfile's task worker, ``manage.py worker``: it runs django-q2's qcluster in a process
+    group of its own. ``kill()`` SIGKILLs both groups, the command's and the cluster's (sentinel,
+    workers, monitor), as a host crash would; killing only the command's would leave the cluster
+    running, draining later tests' outboxes."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(  # noqa: S603 - our own worker
+                [sys.executable, "manage.py", "worker"],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while "running." not in log.read_text(errors="replace"):  # django-q2: "Q Cluster ... running."
+            assert self.proc.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.1)
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        self.groups = [int(pid) for pid in children] + [self.proc.pid]  # the cluster leads its own
+
+    def kill(self) -> None:
+        for group in self.groups:
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # gone already
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """SIGTERM to the command (it stops the cluster cleanly), then SIGKILL to what is left."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+
+
+def tuned_env(emulator: GitHubEmulator, **extra: str) -> dict[str, str]:
+    """``web_env`` with the tests' short tuning (annoris/tests/settings_tuned.py): a write waits
+    1 s for GitHub before the outbox takes it, and the outbox retries within a second."""
+    tuning = {
+        "DJANGO_SETTINGS_MODULE": "annoris.tests.settings_tuned",
+        "ANNORIS_WRITE_TIMEOUT": "1",
+        "ANNORIS_OUTBOX_BACKOFF": "0.2",
+        "ANNORIS_OUTBOX_MAX_BACKOFF": "1",
+        "ANNORIS_OUTBOX_LEASE": "10",
+        "ANNORIS_OUTBOX_DRAIN_SECONDS": "20",  # one drain task waits out short backoffs
+        "Q_WORKERS": "1",
+    }
+    return web_env(emulator, **{**tuning, **extra})
+
+
 def web_env(emulator: GitHubEmulator, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -88,9 +154,18 @@ def web_env(emulator: GitHubEmulator, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path, *, config: bool = False) -> Iterator[Web]:
-    web = Web(env, log, config=config)
+def serving(env: dict[str, str], log: Path, *, config: bool = False, workers: int = 1) -> Iterator[Web]:
+    web = Web(env, log, config=config, workers=workers)
     try:
         yield web
     finally:
         web.stop()
+
+
+@contextmanager
+def working(env: dict[str, str], log: Path) -> Iterator[Worker]:
+    worker = Worker(env, log)
+    try:
+        yield worker
+    finally:
+        worker.stop()
