@@ -24,6 +24,7 @@ NEXT_STEPS = 3_000
 READ_SESSION = 20_000
 SEARCH = 8_000
 MIN_CONTEXT = 200  # over MCP the answer's JSON takes ~100 tokens of its own
+JSON_FIELDS = 60  # get_context's fields beside the markdown, in tokens
 
 
 def tokens(text: str) -> int:

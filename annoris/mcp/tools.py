@@ -332,18 +332,21 @@ async def get_context(
 
 def _get_context(project: str | None, budget_tokens: int, chars: int | None) -> CallToolResult:
     """The context within both budgets as the text block AND as structuredContent: the JSON
-    around the markdown (escapes, counts) is paid for by building the context smaller."""
-    target, target_chars = budget_tokens, chars
+    around the markdown (escapes, counts) is paid for by composing the context smaller. The
+    sessions are read, decrypted and their steps found once; only the composing is redone."""
+    try:
+        compose = session_context.context_composer(project, links=session_context.resource_link)
+    except session_context.ProjectNotFound as exc:
+        raise ToolError(str(exc)) from None
+    # The JSON around the markdown takes ~5% more (escaped newlines) plus its other fields: start
+    # there, so one composing and one count usually do (each took 2 to 4 from the full budget).
+    target = max(session_context.MIN_BUDGET, budget_tokens - budget_tokens // 20 - budget.JSON_FIELDS)
+    target_chars = chars
     while True:
-        try:
-            built = session_context.build_context(
-                project, target, budget_chars=target_chars, links=session_context.resource_link
-            )
-        except (session_context.ProjectNotFound, session_context.BudgetOutOfRange) as exc:
-            raise ToolError(str(exc)) from None
+        built = compose(target, target_chars)
         result = shapes.Context(
             markdown=built.markdown,
-            tokens=budget.tokens(built.markdown),
+            tokens=built.tokens,  # charged piece by piece: never below the real count
             budget_tokens=budget_tokens,
             token_counter=built.counter,
             projects=built.projects,

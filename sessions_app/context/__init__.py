@@ -4,6 +4,8 @@ Public API (used by the REST views and the MCP tools)::
 
     build_context(project=None, budget_tokens=None, *, budget_chars=None, client=None,
                   link_base="", links=None) -> ContextResult
+    context_composer(project=None, *, link_base="", links=None)   # read once, compose often:
+        -> (budget_tokens, budget_chars) -> ContextResult
     context_limits(budget_tokens=None, budget_chars=None, client=None) -> (tokens, chars)
     resource_link(session_id) -> "annoris://sessions/{id}"   # links= for MCP
     project_next_steps(project, *, sessions=None, link_base="") -> list[NextStep]
@@ -26,6 +28,7 @@ from .service import (
     NextStep,
     ProjectNotFound,
     build_context,
+    context_composer,
     context_limits,
     project_next_steps,
     resolve_project,
@@ -49,6 +52,7 @@ __all__ = [
     "NextStep",
     "ProjectNotFound",
     "build_context",
+    "context_composer",
     "context_limits",
     "count_tokens",
     "project_next_steps",

@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import zip_longest
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Max
@@ -50,6 +51,7 @@ __all__ = [
     "NextStep",
     "ProjectNotFound",
     "build_context",
+    "context_composer",
     "context_limits",
     "project_next_steps",
     "resolve_project",
@@ -108,6 +110,19 @@ def build_context(
     (``resource_link`` gives MCP resources). Raises ProjectNotFound and BudgetOutOfRange.
     """
     budget_tokens, budget_chars = context_limits(budget_tokens, budget_chars, client)
+    return context_composer(project, link_base=link_base, links=links)(budget_tokens, budget_chars)
+
+
+def context_composer(
+    project: Project | uuid.UUID | str | None = None,
+    *,
+    link_base: str = "",
+    links: Callable[[uuid.UUID], str] | None = None,
+) -> Callable[[int, int | None], ContextResult]:
+    """``build_context`` read once: sessions fetched and decrypted, open steps found; the function
+    returned composes them within any (checked) budgets, ``(budget_tokens, budget_chars)``: the
+    MCP tool composes again, smaller, when the JSON around the markdown is over. Raises
+    ProjectNotFound."""
     if project is not None:
         projects = [resolve_project(project)]
         header = _project_header(projects[0])
@@ -128,15 +143,18 @@ def build_context(
         steps_by_project.append(_open_steps(shown))
     sessions.sort(key=lambda s: (s.undated, -s.created_at.timestamp()))  # stable: ties keep their order
     total = Session.objects.live().filter(project__in=projects).count() if full else len(sessions)
-    return compose_context(
+    return partial(
+        _compose,
         header=header,
         steps=_interleaved(steps_by_project),
         sessions=sessions,
-        budget_tokens=budget_tokens,
-        budget_chars=budget_chars,
         projects=[p.name for p in projects],
         more_sessions=max(0, total - len(sessions)),
     )
+
+
+def _compose(budget_tokens: int, budget_chars: int | None, **material: Any) -> ContextResult:
+    return compose_context(budget_tokens=budget_tokens, budget_chars=budget_chars, **material)
 
 
 def _open_steps(sessions: list[ContextSession]) -> list[ContextStep]:

@@ -15,10 +15,7 @@ __all__ = ["MAX_WORD_CHARS", "fold", "words"]
 # Longer "words" (base64 blobs, hashes) are cut to this many characters when indexed.
 MAX_WORD_CHARS = 64
 _WORD = re.compile(r"[^\W_]+")
-_KEEP = {"й": "\uf000", "Й": "\uf000"}  # survive the accent strip, restored below
-_RESTORE = {"\uf000": "й"}
-_KEEP_TABLE = str.maketrans(_KEEP)
-_RESTORE_TABLE = str.maketrans(_RESTORE)
+_KEPT = "\uf000"  # "й" and "Й" become this to survive the accent strip, restored below
 # Every combining mark of the Basic Multilingual Plane (accents, breves, diaereses...),
 # removed in one regex pass after NFKD splits them from their letters.
 _COMBINING = re.compile(
@@ -30,8 +27,11 @@ def fold(text: str) -> str:
     """``text`` case-folded, accents removed (``й`` kept) and ``ё`` read as ``е``."""
     if text.isascii():
         return text.lower()  # casefold() of ASCII, without the Unicode tables
-    decomposed = unicodedata.normalize("NFKD", text.translate(_KEEP_TABLE).casefold())
-    return unicodedata.normalize("NFC", _COMBINING.sub("", decomposed)).translate(_RESTORE_TABLE)
+    # str.replace, not str.translate: a translate table costs ~0.15 µs per character of non-ASCII
+    # text, which made folding most of the time it takes to find a document's next steps.
+    kept = text.replace("й", _KEPT).replace("Й", _KEPT).casefold()
+    decomposed = unicodedata.normalize("NFKD", kept)
+    return unicodedata.normalize("NFC", _COMBINING.sub("", decomposed)).replace(_KEPT, "й")
 
 
 def words(text: str) -> list[str]:

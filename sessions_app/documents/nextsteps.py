@@ -40,6 +40,9 @@ _ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(?P<text>.+?)\s*$")
 _TASK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+\[(?P<mark>[ xX])\]\s+(?P<text>.+?)\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+# The first non-space character of every line the patterns above (and _ITEM, _TASK, _HEADING,
+# _BOLD_HEADING) can match: "" is a blank line, which none does.
+_MARKUP_STARTS = frozenset("#*-+_`~0123456789")
 _DONE_MARKS = ("✅", "✔", "☑")
 _STRUCK = re.compile(r"^~~.+~~$")
 _DONE_SUFFIX = re.compile(r"[\s(—–:-]+(done|сделано|готово|выполнено)[\s).!]*$", re.IGNORECASE)
@@ -140,6 +143,8 @@ def extract_steps(text: str, *, next_field: str = "", title: str = "", done: boo
     section_level = 0
     in_fence = False
     for line in body.split("\n"):
+        if line.lstrip()[:1] not in _MARKUP_STARTS:
+            continue  # prose, a table row: no fence, heading, rule or item (most lines; saves 6 regexes)
         if _FENCE.match(line):
             in_fence = not in_fence
             continue
@@ -148,10 +153,10 @@ def extract_steps(text: str, *, next_field: str = "", title: str = "", done: boo
         heading = _heading(line)
         if heading is not None:
             level, heading_text = heading
-            if _is_done(heading_text) and not _section_kind(heading_text):
+            kind = _section_kind(heading_text)
+            if not kind and _is_done(heading_text):
                 add_done(heading_text)  # "Staging deploy — DONE ✅"
             if section is None or level <= section_level or level == 7:
-                kind = _section_kind(heading_text)
                 section, section_level = kind, (level if kind else 0)
             continue
         if _RULE.match(line):
@@ -188,7 +193,9 @@ def open_steps(mentions: Iterable[tuple[T, StepMentions]]) -> list[tuple[str, T]
     words or in other words; it is linked to the newest session that lists it open.
     """
     closed_later: set[str] = set()
-    done_later: list[frozenset[str]] = []
+    # Done phrases of newer sessions by stem: a phrase names a step's work only if they share a
+    # word, so only those are compared (comparing every pair took most of a context's time).
+    done_later: dict[str, set[frozenset[str]]] = {}
     seen: set[str] = set()
     result: list[tuple[str, T]] = []
     for session, found in mentions:
@@ -198,10 +205,13 @@ def open_steps(mentions: Iterable[tuple[T, StepMentions]]) -> list[tuple[str, T]
                 continue
             seen.add(key)
             stems = content_stems(_strip_markup(text))
-            if not any(names_same_work(done, stems) for done in done_later):
+            candidates = set().union(*(done_later.get(stem, ()) for stem in stems))
+            if not any(names_same_work(done, stems) for done in candidates):
                 result.append((text, session))
         closed_later |= found.closed
-        done_later.extend(found.done)
+        for done in found.done:
+            for stem in done:
+                done_later.setdefault(stem, set()).add(done)
     return result
 
 
