@@ -87,8 +87,14 @@ def index_documents(
     entries = [SearchDocument(session_id=sid, length=length, key_id=key_id) for sid, _, length in analysed]
     postings = [(sid, counts, norm(length, average)) for sid, counts, length in analysed]
     with transaction.atomic():
-        SearchPosting.objects.filter(session_id__in=ids).delete()
-        SearchDocument.objects.filter(session_id__in=ids).delete()
+        # Postings exist only beside their SearchDocument (written and dropped together), so
+        # a session never indexed has none to delete. Asking first matters during an import:
+        # PostgreSQL's statistics lag the growing postings table, and the planner scanned it
+        # whole for every batch's DELETE (37 of 238 s indexing 10,000 sessions).
+        old = list(SearchDocument.objects.filter(session_id__in=ids).values_list("session_id", flat=True))
+        if old:
+            SearchPosting.objects.filter(session_id__in=old).delete()
+            SearchDocument.objects.filter(session_id__in=old).delete()
         SearchDocument.objects.bulk_create(entries, batch_size=batch_size)
         write_postings(postings, batch_size=batch_size)
         if vectors and semantic_on() and len(docs) <= EMBED_INLINE:
