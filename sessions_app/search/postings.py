@@ -42,7 +42,8 @@ def write_postings(documents: list[tuple[uuid.UUID, dict[int, int], float]], *, 
     On PostgreSQL the rows are packed with numpy into one binary COPY, each session's terms in
     ascending order. Measured on 1,000 sessions of ~5 KB (990,981 postings, 2 busy cores):
     ``copy.write_row`` per row 9.5 s, this 5.8 s (0.6 s of it packing); the rest is PostgreSQL
-    maintaining the two indexes (the same COPY into the bare table takes 0.6 s).
+    maintaining the two indexes (the same COPY into the bare table takes 0.6 s) and checking
+    the foreign key (dropped since: docs/benchmarks.md, "Keyword index build speed").
     """
     if connection.vendor != "postgresql":
         rows = (
