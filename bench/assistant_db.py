@@ -89,23 +89,25 @@ def _recreate(url: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def _filled(url: str, count: int) -> bool:
+def _filled(url: str, count: int, *, indexed: bool = True) -> bool:
     import psycopg
 
     try:
         with psycopg.connect(**_conninfo(url)) as conn:
             sessions = conn.execute("SELECT count(*) FROM sessions_app_session").fetchone()[0]
-            indexed = conn.execute("SELECT count(*) FROM sessions_app_searchdocument").fetchone()[0]
-            return sessions == indexed == count
+            documents = conn.execute("SELECT count(*) FROM sessions_app_searchdocument").fetchone()[0]
+            return sessions == count and (documents == count or not indexed)
     except psycopg.Error:
         return False
 
 
-def prepare(database_url: str, count: int, *, reuse: bool) -> dict[str, bytes]:
-    """Configure Django on the bench database holding ``count`` sessions; returns the corpus."""
+def prepare(database_url: str, count: int, *, reuse: bool, index: bool = True) -> dict[str, bytes]:
+    """Configure Django on the bench database holding ``count`` sessions; returns the corpus.
+
+    ``index=False`` leaves the search index to the caller (bench/index_build.py times it)."""
     files = corpus_gen.make_corpus(count, seed=SEED, size=SIZE)
     configure(database_url)
-    fresh = not (reuse and _filled(database_url, count))
+    fresh = not (reuse and _filled(database_url, count, indexed=index))
     if fresh:
         _recreate(database_url)
     import django
@@ -130,6 +132,9 @@ def prepare(database_url: str, count: int, *, reuse: bool) -> dict[str, bytes]:
             )
             from sessions_app.search import index_pending
 
+            if not index:
+                vacuum()
+                return files
             started = time.perf_counter()  # what the worker's queued task does after an import
             print(f"search index: {index_pending()} sessions in {time.perf_counter() - started:.0f} s",
                   file=sys.stderr)  # fmt: skip

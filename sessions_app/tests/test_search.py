@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import sys
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
 from annoris.api import tokens
 from sessions_app.documents.folding import words
 from sessions_app.documents.nextsteps import front_matter_or_text
 from sessions_app.models import SearchDocument, SearchPosting, Session
-from sessions_app.search import index_pending, search_session_ids, search_sessions
+from sessions_app.search import (
+    IndexDocument,
+    index_documents,
+    index_pending,
+    search_session_ids,
+    search_sessions,
+)
 from sessions_app.search.parser import matches, parse, prune
 from sessions_app.search.terms import term_set
 from sessions_app.services import session_soft_delete_missing
@@ -106,6 +113,18 @@ def test_it_never_finds_a_deleted_session(synced: list[Session]) -> None:
     assert search_sessions("забанил") == ([], 0)
     Session.objects.filter(id=scraper.id).delete()
     assert not SearchPosting.objects.filter(session_id=scraper.id).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_indexing_a_session_deleted_meanwhile_leaves_no_postings() -> None:
+    """The postings carry no foreign key constraint of their own (checking it per row cost
+    more than half of PostgreSQL's indexing CPU): the index entry written in the same
+    transaction must make the whole write fail, so no posting outlives its session."""
+    gone = uuid.uuid4()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        index_documents([IndexDocument(session_id=gone, title="Ghost", text="phantom words only")])
+    assert not SearchPosting.objects.filter(session_id=gone).exists()
+    assert not SearchDocument.objects.filter(session_id=gone).exists()
 
 
 def test_it_filters_by_project(synced: list[Session]) -> None:
