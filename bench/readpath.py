@@ -304,7 +304,8 @@ class Floors:
 
     def delete_row(self, sid: uuid.UUID) -> str:
         # The row's search index entries first: Django cascades, the raw DELETE must do it itself.
-        for table in ("sessions_app_searchposting", "sessions_app_searchdocument", "sessions_app_session"):
+        tables = ("sessions_app_searchposting", "sessions_app_searchdocument", "sessions_app_searchvector")
+        for table in (*tables, "sessions_app_session"):
             column = "id" if table == "sessions_app_session" else "session_id"
             self.pg.execute(f"DELETE FROM {table} WHERE {column} = %s", (sid,))  # noqa: S608 - fixed names
         return "untimed"
