@@ -13,6 +13,10 @@ import os
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# gunicorn's sync worker, but the requests gunicorn itself refuses (a NUL in a header, over its
+# limits) are answered in the API's JSON error shape, not its HTML page (annoris/gunicorn_worker.py).
+# With threads, gunicorn's gthread worker, whose error page stays gunicorn's.
+worker_class = "annoris.gunicorn_worker.JsonErrorWorker" if threads == 1 else "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # The app stops a request itself this long before gunicorn's timeout would abort the worker
 # (with gunicorn's HTML 500): its JSON 503 and the unwinding need the seconds left (annoris/deadline.py).

@@ -1,11 +1,12 @@
 """Where gunicorn answers before the app (issue #20, smaller findings), with the Procfile's
 gunicorn and its gunicorn.conf.py: the API's JSON 414 answers a long query before gunicorn's
 HTML one, the app's deadline answers a slow request in JSON before gunicorn's timeout aborts
-its worker, a NUL in a header is still gunicorn's HTML 400 (no hook reaches it) but echoes no
+its worker, a NUL in a header is a JSON 400 from the Procfile's worker class that echoes no
 value, and gunicorn's error log never prints a query string."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import uuid
@@ -35,11 +36,11 @@ def test_a_long_query_gets_the_apis_json_414_not_gunicorns_html(
     assert response.json()["code"] == "uri_too_long"
 
 
-def test_oversized_headers_get_the_apis_json_431_before_gunicorns_html_one(
+def test_oversized_headers_get_the_apis_json_431_before_gunicorns_own_one(
     github: GitHubEmulator, tmp_path: Path
 ) -> None:
-    """gunicorn answers HTML past 100 headers or a header line of 8,190 bytes (its defaults);
-    the API answers those in JSON, and gunicorn's own page waits at twice that."""
+    """gunicorn refuses past 100 headers or a header line of 8,190 bytes (its defaults); the API
+    answers those itself, with its own detail, and gunicorn's limit waits at twice that."""
     auth = _bearer(tokens.issue(name="reader")[1])
     many = {f"X-Pad-{i}": "x" for i in range(120)}
     with serving(web_env(github), tmp_path / "web.log", config=True) as web:
@@ -55,7 +56,9 @@ def test_oversized_headers_get_the_apis_json_431_before_gunicorns_html_one(
         assert answer.json()["code"] == "headers_too_large"
     assert "X-Pad header" in long_line.json()["detail"]
     assert at_limit.status_code == 200
-    assert past_both.status_code == 431 and past_both.headers["Content-Type"] == "text/html"  # gunicorn's
+    # Past gunicorn's own limit too: gunicorn refuses it, its worker class answers in JSON.
+    assert past_both.status_code == 431 and past_both.headers["Content-Type"] == "application/json"
+    assert past_both.json()["code"] == "headers_too_large"
 
 
 def test_a_request_past_its_deadline_gets_a_json_503_before_gunicorn_aborts_it(
@@ -104,15 +107,11 @@ def _raw(url: str, request: bytes) -> bytes:
     return answer
 
 
-def test_a_nul_in_a_header_is_gunicorns_html_400_naming_the_header_not_its_value(
-    github: GitHubEmulator, tmp_path: Path
-) -> None:
-    """What remains HTML: gunicorn refuses a NUL in a header value while parsing the request
-    (gunicorn/http/message.py, Message.parse_headers: RFC9110_5_5_INVALID_AND_DANGEROUS ->
-    InvalidHeader), before any hook or the app runs, and Worker.handle_error writes
-    gunicorn/util.py's write_error page: a fixed text/html body, which no setting or server
-    hook replaces. It must stay a 400 that echoes no value (a NUL-laced token is not logged or
-    reflected) and leaves the worker serving."""
+def test_a_nul_in_a_header_is_a_json_400_that_echoes_nothing(github: GitHubEmulator, tmp_path: Path) -> None:
+    """gunicorn refuses a NUL in a header value while parsing the request (Message.parse_headers),
+    before any hook or the app runs; the Procfile's worker class (annoris/gunicorn_worker.py)
+    answers it in the API's JSON shape instead of gunicorn's HTML page. It echoes no value (a
+    NUL-laced token is neither logged nor reflected) and the worker keeps serving."""
     token = tokens.issue(name="reader")[1]
     log = tmp_path / "web.log"
     with serving(web_env(github), log, config=True) as web:
@@ -121,13 +120,19 @@ def test_a_nul_in_a_header_is_gunicorns_html_400_naming_the_header_not_its_value
             b"GET /api/sessions/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Authorization: Bearer " + token.encode() + b"\x00hunter2secret\r\n\r\n",
         )
+        line = _raw(web.url, b"GET /api/search/?q=hunter2secret\x00 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         after = requests.get(f"{web.url}/api/sessions/", headers=_bearer(token), timeout=15)
 
-    head, _, body = refused.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 400 "), refused[:300]
-    assert b"Content-Type: text/html" in head  # gunicorn's page, not the API's JSON shape
-    assert b"AUTHORIZATION" in body  # it names the header...
-    assert token.encode() not in refused and b"hunter2secret" not in refused  # ...never its value
+    for answer in (refused, line):
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 "), answer[:300]
+        assert b"Content-Type: application/json" in head and b"text/html" not in answer
+        assert json.loads(body) == {
+            "detail": "Malformed request: a header or the request line holds what HTTP does not allow.",
+            "code": "bad_request",
+            "errors": {},
+        }
+        assert token.encode() not in answer and b"hunter2secret" not in answer
     assert after.status_code == 200 and after.headers["Content-Type"].startswith("application/json")
     text = log.read_text(errors="replace")
     assert "Invalid HTTP Header: 'AUTHORIZATION'" in text
