@@ -17,7 +17,7 @@ from annoris.crypto import DecryptionError
 from sessions_app.documents.folding import fold
 from sessions_app.models import Session
 
-__all__ = ["VERIFY_MAX", "holds", "keep_phrases"]
+__all__ = ["VERIFY_MAX", "keep_phrases"]
 
 VERIFY_MAX = 200  # candidates decrypted to check a phrase; beyond them the answer says so
 
@@ -27,10 +27,10 @@ def _pattern(runs: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![^\W_]){body}(?![^\W_])")
 
 
-def holds(text: str, phrases: list[tuple[str, ...]]) -> bool:
+def _holds(text: str, patterns: list[re.Pattern[str]]) -> bool:
     """True when ``text`` holds every phrase (its runs adjacent, in order)."""
     folded = fold(text)
-    return all(_pattern(runs).search(folded) for runs in phrases)
+    return all(pattern.search(folded) for pattern in patterns)
 
 
 def keep_phrases(
@@ -41,12 +41,13 @@ def keep_phrases(
     ``ranked`` is the index's best VERIFY_MAX (or fewer) of ``total`` candidates; when there were
     more, ``ignored`` says that only the best were checked."""
     checked = ranked[:VERIFY_MAX]
+    patterns = [_pattern(runs) for runs in phrases]  # once a query, not once a candidate
     rows = Session.objects.only("id", "content").in_bulk([sid for sid, _ in checked])
     kept = []
     for sid, score in checked:
         row = rows.get(sid)
         try:
-            if row is not None and holds(row.text, phrases):
+            if row is not None and _holds(row.text, patterns):
                 kept.append((sid, score))
         except DecryptionError:
             continue
