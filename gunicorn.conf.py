@@ -85,7 +85,9 @@ logconfig_dict = {
 
 
 def when_ready(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
-    """With preload, load the context's tokenizers once in the master (~1 s), shared by every fork."""
+    """With preload, load once in the master what every worker would load alone, and share it
+    copy-on-write with every fork: the context's tokenizers (~1 s) and, with hybrid search on,
+    the sentence model (~120 MB, nearly all numpy arrays no worker writes to)."""
     if not preload_app:
         return
     try:
@@ -94,6 +96,18 @@ def when_ready(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
         encoders()
     except Exception:  # a worker loads them on its first count instead
         server.log.exception("could not preload the tokenizers")
+    try:
+        from sessions_app.search import preload_model
+
+        preload_model()
+    except Exception:  # a worker loads it on its first hybrid search instead
+        server.log.exception("could not preload the sentence model")
+    # Python's collector would otherwise write to every object it scans in each worker and
+    # copy the pages holding them: freezing moves what the master holds out of its reach
+    # (the use gc.freeze's documentation gives).
+    import gc
+
+    gc.freeze()
 
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature

@@ -10,6 +10,7 @@ Public API::
     index_documents(documents: Iterable[IndexDocument])  # a batch (the bulk upsert)
     reindex_all(*, batch_size=200, stale_only=False, progress=None) -> (count, failed ids)
     mark_stale(session_ids)  /  index_pending() -> count   # bulk writes: index later, in a task
+    semantic_on() -> bool  /  preload_model() -> bool      # hybrid search configured; load its model now
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from .index import (
     index_pending,
     index_session,
     mark_stale,
+    preload_model,
     reindex_all,
+    semantic_on,
 )
 from .params import StateName, parse_since
 from .query import (
@@ -59,7 +62,9 @@ __all__ = [
     "index_pending",
     "index_session",
     "mark_stale",
+    "preload_model",
     "reindex_all",
+    "semantic_on",
     "search_session_ids",
     "search_sessions",
 ]

