@@ -112,6 +112,13 @@ class Worker:
             except ProcessLookupError:
                 pass  # gone already
         self.proc.wait(timeout=10)
+        # The cluster's processes are not our children: wait until they are gone, so that the
+        # database sessions (and the sync's advisory lock) they held are closed before the next
+        # test starts a sync of its own.
+        deadline = time.monotonic() + 10
+        for group in self.groups:
+            while time.monotonic() < deadline and _group_alive(group):
+                time.sleep(0.05)
 
     def stop(self) -> None:
         """SIGTERM to the command (it stops the cluster cleanly), then SIGKILL to what is left."""
@@ -122,6 +129,18 @@ class Worker:
             except subprocess.TimeoutExpired:
                 pass
         self.kill()
+
+
+def _group_alive(group: int) -> bool:
+    """A process of ``group`` still runs (zombies, which hold no socket, do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
 
 
 def tuned_env(emulator: GitHubEmulator, **extra: str) -> dict[str, str]:
