@@ -46,6 +46,14 @@ def test_its_claude_port_counts_as_hugging_face_tokenizers_does(text: str) -> No
         assert claude.count(piece) == claude_tokens(piece)
 
 
+@pytest.mark.parametrize("text", ["Ä🯰", "🯰🯹 12", "㋿ era", "ꟲꟳꟴ ꭩ", "𐞁𐞂 x", "🅬 y", "ﬁ ½ 𝐀"])
+def test_its_claude_port_normalises_as_hugging_face_tokenizers_does(text: str) -> None:
+    """Python's NFKC knows newer Unicode than the tokenizer's: what it maps and the tokenizer
+    does not (🯰 -> 0) is counted as the tokenizer counts it; the rest (ﬁ -> fi) is normalised."""
+    claude = next(encoder for encoder in encoders() if encoder.name == "claude")
+    assert claude.count(text) == claude_tokens(text)
+
+
 @given(st.text(max_size=400))
 @settings(max_examples=300, deadline=None)
 def test_it_is_never_below_a_real_count_on_arbitrary_text(text: str) -> None:
