@@ -25,7 +25,7 @@ from annoris.crypto import DecryptionError
 from sessions_app.models import SearchDocument, SearchPosting, SearchVector, Session
 
 from .freshness import forget
-from .postings import K1, B, norm, write_postings
+from .postings import K1, B, norm, write_documents, write_postings
 from .terms import TermHashes, document_hashes
 from .vectors import embed_pending, store_vectors
 
@@ -82,10 +82,19 @@ def index_documents(
         return 0
     ids = [doc.session_id for doc in docs]
     hashes = TermHashes(key)  # each spelling and word pair of the batch hashed once
-    analysed = [(doc.session_id, *document_hashes(doc.title, doc.text, hashes)) for doc in docs]
-    average = _average_length([length for _, _, length in analysed])
-    entries = [SearchDocument(session_id=sid, length=length, key_id=key_id) for sid, _, length in analysed]
-    postings = [(sid, counts, norm(length, average)) for sid, counts, length in analysed]
+    analysed = [(doc.session_id, document_hashes(doc.title, doc.text, hashes)) for doc in docs]
+    average = _average_length([found.length for _, found in analysed])
+    entries = [
+        SearchDocument(
+            session_id=sid,
+            length=found.length,
+            key_id=key_id,
+            pairs=sorted(found.pairs),
+            prefixes=sorted(found.prefixes),
+        )
+        for sid, found in analysed
+    ]
+    postings = [(sid, found.counts, norm(found.length, average)) for sid, found in analysed]
     with transaction.atomic():
         # Postings exist only beside their SearchDocument (written and dropped together), so
         # a session never indexed has none to delete. Asking first matters during an import:
@@ -95,7 +104,7 @@ def index_documents(
         if old:
             SearchPosting.objects.filter(session_id__in=old).delete()
             SearchDocument.objects.filter(session_id__in=old).delete()
-        SearchDocument.objects.bulk_create(entries, batch_size=batch_size)
+        write_documents(entries, batch_size=batch_size)
         write_postings(postings, batch_size=batch_size)
         if vectors and semantic_on() and len(docs) <= EMBED_INLINE:
             store_vectors((doc.session_id, doc.title, doc.text) for doc in docs)

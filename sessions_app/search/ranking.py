@@ -11,24 +11,28 @@ tier, and BM25 (k1=1.2, b=0.75, title tokens counted 3 times) orders each tier.
 from __future__ import annotations
 
 import math
+import struct
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Count, Sum
 
 from sessions_app.models import SearchDocument, SearchPosting, Session
 
 from .parser import Alternative, ParsedQuery, prune
+from .postings import K1, B
+from .terms import RUN_KINDS, is_filter, pair_runs
 
-__all__ = ["TIER", "Filters", "rank"]
+__all__ = ["TIER", "Filters", "candidate_terms", "rank"]
 
 TIER = 1000.0
 STATS_TTL = 30.0  # seconds a process reuses document counts (ranking only, never recall)
 _DF_CACHE_SIZE = 100_000
 _df_cache: dict[int, tuple[int, float]] = {}
-_count_cache: list[float] = [0, 0.0]
+_count_cache: list[float] = [0, 0, 0.0]  # documents, their total length, valid until
 
 
 @dataclass(frozen=True)
@@ -43,27 +47,35 @@ class Filters:
 def rank(
     parsed: ParsedQuery, hashes: dict[str, int], *, filters: Filters, limit: int | None, offset: int
 ) -> tuple[list[tuple[uuid.UUID, float]], int]:
-    """([(session id, score)] best first, total matches)."""
-    frequencies = _document_frequencies(list(set(hashes.values())))
-    parsed = prune(parsed, {term for term, value in hashes.items() if value in frequencies})
+    """([(session id, score)] best first, total matches).
+
+    ``hashes`` holds every term of ``parsed`` and, for each word of its pairs, that word's
+    RUN_KINDS terms (``candidate_terms``): a pair is found on the sessions holding its words."""
+    frequencies = _document_frequencies(
+        sorted({value for term, value in hashes.items() if not is_filter(term)})
+    )
+    known = {
+        term for term, value in hashes.items() if value in frequencies or _findable(term, hashes, frequencies)
+    }
+    parsed = prune(parsed, known)
     clauses = []
     for clause in parsed.clauses:
-        alts = [alt for alt in clause if all(hashes[t] in frequencies for t in alt.terms)]
+        alts = [alt for alt in clause if alt.terms <= known]
         if not alts:
             return [], 0  # a clause no session can satisfy
         clauses.append(alts)
-    excluded = [alt for alt in parsed.excluded if all(hashes[t] in frequencies for t in alt.terms)]
-    count = max([_document_count(), *frequencies.values()])
+    excluded = [alt for alt in parsed.excluded if alt.terms <= known]
+    count, average = _document_stats()
+    count = max([count, *frequencies.values()])
     idf = {h: math.log(1 + (count - df + 0.5) / (df + 0.5)) for h, df in frequencies.items()}
+    terms = _Terms(hashes, frequencies, idf, math.log(1 + (count - 0.5) / 1.5), average)
     params: list[object] = []
-    ctes = [f"c{i} AS ({_clause_sql(alts, hashes, idf, params)})" for i, alts in enumerate(clauses)]
+    ctes = [f"c{i} AS ({_clause_sql(alts, terms, params)})" for i, alts in enumerate(clauses)]
     joins = "".join(f" JOIN c{i} ON c{i}.session_id = c0.session_id" for i in range(1, len(clauses)))
     score = " + ".join(f"c{i}.s" for i in range(len(clauses)))
     where = _filter_sql(filters, params)
     if excluded:
-        parts = " UNION ALL ".join(
-            _alternative_sql(alt, hashes, None, params, ids_only=True) for alt in excluded
-        )
+        parts = " UNION ALL ".join(_alternative_sql(alt, terms, params, ids_only=True) for alt in excluded)
         where += f" AND c0.session_id NOT IN ({parts})"
     sql = (
         f"WITH {', '.join(ctes)} SELECT c0.session_id, {score} AS score, COUNT(*) OVER () "  # noqa: S608
@@ -72,51 +84,161 @@ def rank(
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params += [limit, offset]
+    if connection.vendor != "postgresql":
+        connection.ensure_connection()  # SQLite: the sets are blobs, checked by this function
+        connection.connection.create_function("annoris_holds", 2, _holds, deterministic=True)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [(_uuid(row[0]), float(row[1])) for row in rows], (int(rows[0][2]) if rows else 0)
 
 
-def _clause_sql(alts: list[Alternative], hashes: dict[str, int], idf: dict[int, float], params: list) -> str:
+def candidate_terms(terms: set[str]) -> set[str]:
+    """The RUN_KINDS terms of every word of the ``b:`` pairs among ``terms``."""
+    return {
+        kind + run for term in terms if term.startswith("b:") for run in pair_runs(term) for kind in RUN_KINDS
+    }
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """What the SQL of one query needs: hashes, document frequencies, idf, BM25's averages."""
+
+    hashes: dict[str, int]
+    frequencies: dict[int, int]
+    idf: dict[int, float]
+    rare_idf: float  # a pair or prefix has no frequency of its own: scored as a rare term's
+    average: float
+
+
+def _findable(term: str, hashes: dict[str, int], frequencies: dict[int, int]) -> bool:
+    """A prefix may be anywhere; a pair only in sessions holding both its words."""
+    if term.startswith("p:"):
+        return True
+    if not term.startswith("b:"):
+        return False
+    return all(any(hashes[kind + run] in frequencies for kind in RUN_KINDS) for run in pair_runs(term))
+
+
+def _clause_sql(alts: list[Alternative], terms: _Terms, params: list) -> str:
     if len(alts) == 1:
-        return _alternative_sql(alts[0], hashes, idf, params)
-    union = " UNION ALL ".join(_alternative_sql(alt, hashes, idf, params) for alt in alts)
+        return _alternative_sql(alts[0], terms, params)
+    union = " UNION ALL ".join(_alternative_sql(alt, terms, params) for alt in alts)
     return f"SELECT session_id, MAX(s) AS s FROM ({union}) a GROUP BY session_id"
 
 
-def _alternative_sql(
-    alt: Alternative,
-    hashes: dict[str, int],
-    idf: dict[int, float] | None,
-    params: list,
-    *,
-    ids_only: bool = False,
-) -> str:
+def _alternative_sql(alt: Alternative, terms: _Terms, params: list, *, ids_only: bool = False) -> str:
+    if any(is_filter(term) for term in alt.terms):
+        return _filtered_sql(alt, terms, params, ids_only=ids_only)
     table = SearchPosting._meta.db_table
-    values = sorted({hashes[t] for t in alt.terms})
+    values = sorted({terms.hashes[t] for t in alt.terms})
     if len(values) == 1:
         if ids_only:
             params.append(values[0])
             return f"SELECT session_id FROM {table} WHERE term = %s"  # noqa: S608
-        params.extend([TIER * alt.level, idf[values[0]], values[0]])
+        params.extend([TIER * alt.level, terms.idf[values[0]], values[0]])
         return f"SELECT session_id, %s + %s * weight AS s FROM {table} WHERE term = %s"  # noqa: S608
+    groups = [[value] for value in values]
+    return _postings_sql(
+        groups, {value: terms.idf[value] for value in values}, alt.level, params, ids_only=ids_only
+    )
+
+
+def _postings_sql(
+    groups: list[list[int]], scored: dict[int, float], level: int, params: list, *, ids_only: bool
+) -> str:
+    """Sessions holding a term of every group; the score sums idf * weight over ``scored``."""
+    table = SearchPosting._meta.db_table
+    values = [value for group in groups for value in group]
     placeholders = ", ".join(["%s"] * len(values))
+    having: list[object] = []
+    if len(groups) == len(values):
+        count = "COUNT(*)"
+    else:  # a group's terms are one word's kinds: count the words
+        count = f"COUNT(DISTINCT CASE term {' '.join('WHEN %s THEN %s' for _ in values)} END)"
+        having = [x for i, group in enumerate(groups) for value in group for x in (value, i)]
     if ids_only:
-        params.extend([*values, len(values)])
+        params.extend([*values, *having, len(groups)])
         return (
             f"SELECT session_id FROM {table} WHERE term IN ({placeholders}) "  # noqa: S608
-            "GROUP BY session_id HAVING COUNT(*) = %s"
+            f"GROUP BY session_id HAVING {count} = %s"
         )
-    case = " ".join("WHEN %s THEN %s" for _ in values)
-    params.append(TIER * alt.level)
-    for value in values:
-        params.extend([value, idf[value]])
-    params.extend([*values, len(values)])
+    if scored:
+        case = " ".join("WHEN %s THEN %s" for _ in scored)
+        score = f"%s + SUM((CASE term {case} ELSE 0 END) * weight)"
+        params.extend([TIER * level, *(x for value, w in scored.items() for x in (value, w))])
+    else:
+        score = "%s"
+        params.append(TIER * level)
+    params.extend([*values, *having, len(groups)])
     return (
-        f"SELECT session_id, %s + SUM((CASE term {case} END) * weight) AS s FROM {table} "  # noqa: S608
-        f"WHERE term IN ({placeholders}) GROUP BY session_id HAVING COUNT(*) = %s"
+        f"SELECT session_id, {score} AS s FROM {table} "  # noqa: S608
+        f"WHERE term IN ({placeholders}) GROUP BY session_id HAVING {count} = %s"
     )
+
+
+def _filtered_sql(alt: Alternative, terms: _Terms, params: list, *, ids_only: bool) -> str:
+    """An alternative with pairs or prefixes: its candidates, then their sets checked.
+
+    The candidates of a pair are the sessions holding its words (postings); a prefix alone
+    has none, so every document's prefixes are read (a scan). Pairs score by their words'
+    BM25; a prefix as a rare term found once (length-normalised)."""
+    documents = SearchDocument._meta.db_table
+    pairs = sorted({terms.hashes[t] for t in alt.terms if t.startswith("b:")})
+    prefixes = sorted({terms.hashes[t] for t in alt.terms if t.startswith("p:")})
+    words = sorted({t for t in alt.terms if not is_filter(t)})
+    runs = sorted({run for t in alt.terms if t.startswith("b:") for run in pair_runs(t)})
+    checks = [("pairs", pairs)] if pairs else []
+    checks += [("prefixes", prefixes)] if prefixes else []
+    if not words and not runs:
+        if ids_only:
+            holds = " AND ".join(_holds_sql(column, values, params) for column, values in checks)
+            return f"SELECT session_id FROM {documents} WHERE {holds}"  # noqa: S608
+        # BM25's tf factor at tf 1: (k1 + 1) / (1 + k1 * (1 - b + b * length / average))
+        params.extend([TIER * alt.level, terms.rare_idf * (K1 + 1), 1 + K1 * (1 - B), K1 * B / terms.average])
+        holds = " AND ".join(_holds_sql(column, values, params) for column, values in checks)
+        return f"SELECT session_id, %s + %s / (%s + %s * length) AS s FROM {documents} WHERE {holds}"  # noqa: S608
+    groups = [[terms.hashes[word]] for word in words]
+    groups += [
+        [terms.hashes[kind + run] for kind in RUN_KINDS if terms.hashes[kind + run] in terms.frequencies]
+        for run in runs
+    ]
+    scored = {value: terms.idf[value] for value in (terms.hashes[w] for w in words)}
+    scored |= {
+        terms.hashes["w:" + run]: terms.idf[terms.hashes["w:" + run]]
+        for run in runs
+        if terms.hashes["w:" + run] in terms.frequencies
+    }
+    held: list[object] = []  # the checks come first in the SQL text, then the candidates
+    checked = ", ".join(
+        f"{_holds_sql('d.' + column, values, held)} AS ok{i}" for i, (column, values) in enumerate(checks)
+    )
+    params.extend(held)
+    candidates = _postings_sql(groups, scored, alt.level, params, ids_only=ids_only)
+    oks = " AND ".join(f"ok{i}" for i in range(len(checks)))
+    score = "" if ids_only else ", g.s"
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""  # check the candidates only
+    return (
+        f"SELECT session_id{score.replace('g.', '')} FROM (SELECT g.session_id{score}, {checked} "  # noqa: S608
+        f"FROM ({candidates}) g JOIN {documents} d ON d.session_id = g.session_id{fence}) f WHERE {oks}"
+    )
+
+
+def _holds_sql(column: str, values: list[int], params: list) -> str:
+    """SQL true when the hash set in ``column`` holds every one of ``values``."""
+    if connection.vendor == "postgresql":
+        params.append(values)
+        return f"{column} @> %s::bigint[]"
+    params.append(struct.pack(f">{len(values)}q", *values))
+    return f"annoris_holds({column}, %s)"
+
+
+def _holds(stored: bytes | None, needles: bytes) -> bool:
+    """SQLite's ``annoris_holds``: every 8-byte hash of ``needles`` is one of ``stored``."""
+    if stored is None:
+        return False
+    have = {stored[i : i + 8] for i in range(0, len(stored), 8)}
+    return all(needles[i : i + 8] in have for i in range(0, len(needles), 8))
 
 
 def _filter_sql(filters: Filters, params: list) -> str:
@@ -136,12 +258,14 @@ def _filter_sql(filters: Filters, params: list) -> str:
     return f"c0.session_id IN (SELECT id FROM {sessions} WHERE {' AND '.join(conditions)})"  # noqa: S608
 
 
-def _document_count() -> int:
-    """Indexed sessions (BM25's N), kept STATS_TTL seconds."""
+def _document_stats() -> tuple[int, float]:
+    """(indexed sessions, their average length): BM25's N and average, kept STATS_TTL seconds."""
     now = time.monotonic()
-    if _count_cache[1] <= now or not _count_cache[0]:
-        _count_cache[:] = [SearchDocument.objects.count(), now + STATS_TTL]
-    return int(_count_cache[0])
+    if _count_cache[2] <= now or not _count_cache[0]:
+        found = SearchDocument.objects.aggregate(count=Count("pk"), total=Sum("length"))
+        _count_cache[:] = [found["count"], found["total"] or 0, now + STATS_TTL]
+    count, total = int(_count_cache[0]), _count_cache[1]
+    return count, max(1.0, total / count) if count else 1.0
 
 
 def _document_frequencies(hashes: list[int]) -> dict[int, int]:

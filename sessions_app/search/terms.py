@@ -6,6 +6,9 @@ Pure Python, no Django. A document's terms are strings with a kind prefix (see `
 - ``s:<stem>``   the Snowball stem of a plain word, when it differs from the word (``s:сервер``
   for ``серверов``; ``сервер`` itself is already ``w:сервер``);
 - ``i:<part>``   each part of a compound token (``i:default``, ``i:auto``, ``i:field``);
+- ``r:<run>``    a run of a compound token that is neither its whole nor one of its parts
+  (``getcontents`` in ``os.getContents``): with ``w:`` and ``i:`` it finds every session whose
+  run stream holds a word, the candidates of a phrase;
 - ``b:<a> <b>``  each adjacent pair of runs (phrases are matched on these);
 - ``p:<prefix>`` the first PREFIX_MIN..PREFIX_MAX characters of every run and part.
 
@@ -13,6 +16,10 @@ A stored term is ``HMAC-SHA256(key, term)`` cut to its first 8 bytes and read as
 64-bit integer (a BIGINT column): equal terms give equal hashes, and without the key a hash
 says nothing of its term. Title tokens count TITLE_WEIGHT times (BM25 with the title above
 the body).
+
+Only ``w:``, ``s:``, ``i:`` and ``r:`` are postings (a row each, ranked by BM25). Pairs and
+prefixes (FILTER_KINDS, ~80% of a session's terms) only filter: they are stored as one set
+of hashes a session (``SearchDocument.pairs`` and ``.prefixes``), checked on candidates.
 """
 
 from __future__ import annotations
@@ -21,17 +28,23 @@ import hashlib
 import hmac
 from collections import Counter
 from functools import lru_cache
+from typing import NamedTuple
 
 from .stems import stem
 from .tokens import _TOKEN, Token, tokens
 
 __all__ = [
+    "FILTER_KINDS",
+    "RUN_KINDS",
+    "DocumentHashes",
     "PREFIX_MAX",
     "PREFIX_MIN",
     "TITLE_WEIGHT",
     "TermHashes",
     "document_hashes",
     "document_terms",
+    "is_filter",
+    "pair_runs",
     "term_hash",
     "term_set",
     "token_terms",
@@ -40,6 +53,18 @@ __all__ = [
 PREFIX_MIN = 3
 PREFIX_MAX = 6  # prefixes are indexed up to this length; a longer prefix* query uses its first 6
 TITLE_WEIGHT = 3
+FILTER_KINDS = ("b:", "p:")  # stored as per-session sets, not postings
+RUN_KINDS = ("w:", "i:", "r:")  # a session whose run stream holds a word has one of these
+
+
+def is_filter(term: str) -> bool:
+    return term.startswith(FILTER_KINDS)
+
+
+def pair_runs(term: str) -> tuple[str, str]:
+    """The two runs of a ``b:`` term (runs hold no space)."""
+    first, second = term[2:].split(" ")
+    return first, second
 
 
 @lru_cache(maxsize=262_144)  # a vocabulary repeats across documents: hash each term once
@@ -65,6 +90,8 @@ def _terms_of(token: Token) -> tuple[str, ...]:
             terms.append("s:" + stemmed)
     else:
         terms.extend(dict.fromkeys("i:" + part for part in token.parts))
+    covered = {token.whole, *token.parts}
+    terms.extend(dict.fromkeys("r:" + run for run in token.runs if run not in covered))
     prefixes = {piece[:n] for piece in {*token.runs, *token.parts} for n in range(PREFIX_MIN, PREFIX_MAX + 1)}
     terms.extend("p:" + prefix for prefix in sorted(prefixes) if len(prefix) >= PREFIX_MIN)
     return tuple(terms)
@@ -103,15 +130,17 @@ class TermHashes:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
-        self._tokens: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+        self._tokens: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]] = {}
         self._pairs: dict[tuple[str, str], int] = {}
 
-    def token(self, raw: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
-        """(hashes of the token ``raw``'s terms apart from pairs, its runs)."""
+    def token(self, raw: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
+        """(hashes of the token ``raw``'s postings, hashes of its prefixes, its runs)."""
         found = self._tokens.get(raw)
         if found is None:
             terms, runs = token_terms(raw)
-            found = self._tokens[raw] = (tuple(term_hash(self._key, term) for term in terms), runs)
+            postings = tuple(term_hash(self._key, term) for term in terms if not term.startswith("p:"))
+            prefixes = tuple(term_hash(self._key, term) for term in terms if term.startswith("p:"))
+            found = self._tokens[raw] = (postings, prefixes, runs)
         return found
 
     def pair(self, pair: tuple[str, str]) -> int:
@@ -121,23 +150,41 @@ class TermHashes:
         return found
 
 
-def document_hashes(title: str, text: str, hashes: TermHashes) -> tuple[dict[int, int], int]:
-    """``document_terms`` with each term as its hash: (hash -> weighted frequency, length in runs)."""
-    counts, length = _source_hashes(text, hashes)
-    title_counts, title_length = _source_hashes(title, hashes)
-    for value, n in title_counts.items():
-        counts[value] += n * TITLE_WEIGHT
-    return counts, length + title_length
+class DocumentHashes(NamedTuple):
+    """A session's hashed terms: posting hash -> weighted frequency, the sets of its pair and
+    prefix hashes, its length in runs."""
+
+    counts: dict[int, int]
+    pairs: set[int]
+    prefixes: set[int]
+    length: int
 
 
-def _source_hashes(source: str, hashes: TermHashes) -> tuple[Counter[int], int]:
-    """(hash -> frequency, runs) of one text: every occurrence's hashes in one list, counted in C."""
+def document_hashes(title: str, text: str, hashes: TermHashes) -> DocumentHashes:
+    """``document_terms`` as hashes, the postings counted and pairs and prefixes as sets."""
+    found = DocumentHashes(Counter(), set(), set(), 0)
+    body_length = _source_hashes(text, hashes, found, 1)
+    title_length = _source_hashes(title, hashes, found, TITLE_WEIGHT)
+    return found._replace(length=body_length + title_length)
+
+
+def _source_hashes(source: str, hashes: TermHashes, into: DocumentHashes, factor: int) -> int:
+    """Add one text's hashes to ``into`` (every occurrence's in one list, counted in C); its runs."""
     memo, pairs = hashes._tokens, hashes._pairs  # noqa: SLF001 - the memo's own module
     flat: list[int] = []
     stream: list[str] = []
-    for raw in _TOKEN.findall(source):
+    raws = _TOKEN.findall(source)
+    for raw in raws:
         found = memo.get(raw) or hashes.token(raw)
         flat.extend(found[0])
-        stream.extend(found[1])
-    flat.extend([pairs.get(pair) or hashes.pair(pair) for pair in zip(stream, stream[1:], strict=False)])
-    return Counter(flat), len(stream)
+        stream.extend(found[2])
+    for raw in set(raws):
+        into.prefixes.update(memo[raw][1])
+    distinct = set(zip(stream, stream[1:], strict=False))  # a set a session: no pair counts
+    into.pairs.update([pairs.get(pair) or hashes.pair(pair) for pair in distinct])
+    if factor == 1:
+        into.counts.update(flat)  # type: ignore[attr-defined] - a Counter: counted in C
+    else:
+        for value, n in Counter(flat).items():
+            into.counts[value] = into.counts.get(value, 0) + n * factor
+    return len(stream)
