@@ -23,7 +23,7 @@ from .freshness import index_waiting
 from .index import index_key
 from .parser import EXACT, PART, STEM, ParsedQuery, parse
 from .phrases import VERIFY_MAX, keep_phrases
-from .ranking import TIER, Filters, candidate_terms, rank
+from .ranking import TIER, Filters, rank
 from .snippets import snippet
 from .terms import term_hash
 
@@ -166,8 +166,7 @@ def _keyword(
     if not parsed.clauses:
         return [], 0
     _, key = index_key()
-    terms = parsed.all_terms()
-    hashes = {term: term_hash(key, term) for term in terms | candidate_terms(terms)}
+    hashes = {term: term_hash(key, term) for term in parsed.all_terms()}
     return rank(parsed, hashes, filters=filters, limit=limit, offset=offset)
 
 

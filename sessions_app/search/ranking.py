@@ -24,9 +24,9 @@ from sessions_app.models import SearchDocument, SearchPosting, Session
 
 from .parser import Alternative, ParsedQuery, prune
 from .postings import K1, B
-from .terms import RUN_KINDS, is_filter, pair_runs
+from .terms import is_filter
 
-__all__ = ["TIER", "Filters", "candidate_terms", "rank"]
+__all__ = ["TIER", "Filters", "rank"]
 
 TIER = 1000.0
 STATS_TTL = 30.0  # seconds a process reuses document counts (ranking only, never recall)
@@ -47,16 +47,12 @@ class Filters:
 def rank(
     parsed: ParsedQuery, hashes: dict[str, int], *, filters: Filters, limit: int | None, offset: int
 ) -> tuple[list[tuple[uuid.UUID, float]], int]:
-    """([(session id, score)] best first, total matches).
-
-    ``hashes`` holds every term of ``parsed`` and, for each word of its pairs, that word's
-    RUN_KINDS terms (``candidate_terms``): a pair is found on the sessions holding its words."""
+    """([(session id, score)] best first, total matches)."""
     frequencies = _document_frequencies(
         sorted({value for term, value in hashes.items() if not is_filter(term)})
     )
-    known = {
-        term for term, value in hashes.items() if value in frequencies or _findable(term, hashes, frequencies)
-    }
+    # A pair or a prefix is not counted (it is no posting): any session may hold it.
+    known = {term for term, value in hashes.items() if value in frequencies or is_filter(term)}
     parsed = prune(parsed, known)
     clauses = []
     for clause in parsed.clauses:
@@ -68,7 +64,7 @@ def rank(
     count, average = _document_stats()
     count = max([count, *frequencies.values()])
     idf = {h: math.log(1 + (count - df + 0.5) / (df + 0.5)) for h, df in frequencies.items()}
-    terms = _Terms(hashes, frequencies, idf, math.log(1 + (count - 0.5) / 1.5), average)
+    terms = _Terms(hashes, idf, math.log(1 + (count - 0.5) / 1.5), average)
     params: list[object] = []
     ctes = [f"c{i} AS ({_clause_sql(alts, terms, params)})" for i, alts in enumerate(clauses)]
     joins = "".join(f" JOIN c{i} ON c{i}.session_id = c0.session_id" for i in range(1, len(clauses)))
@@ -93,31 +89,14 @@ def rank(
     return [(_uuid(row[0]), float(row[1])) for row in rows], (int(rows[0][2]) if rows else 0)
 
 
-def candidate_terms(terms: set[str]) -> set[str]:
-    """The RUN_KINDS terms of every word of the ``b:`` pairs among ``terms``."""
-    return {
-        kind + run for term in terms if term.startswith("b:") for run in pair_runs(term) for kind in RUN_KINDS
-    }
-
-
 @dataclass(frozen=True)
 class _Terms:
     """What the SQL of one query needs: hashes, document frequencies, idf, BM25's averages."""
 
     hashes: dict[str, int]
-    frequencies: dict[int, int]
     idf: dict[int, float]
     rare_idf: float  # a pair or prefix has no frequency of its own: scored as a rare term's
     average: float
-
-
-def _findable(term: str, hashes: dict[str, int], frequencies: dict[int, int]) -> bool:
-    """A prefix may be anywhere; a pair only in sessions holding both its words."""
-    if term.startswith("p:"):
-        return True
-    if not term.startswith("b:"):
-        return False
-    return all(any(hashes[kind + run] in frequencies for kind in RUN_KINDS) for run in pair_runs(term))
 
 
 def _clause_sql(alts: list[Alternative], terms: _Terms, params: list) -> str:
@@ -138,90 +117,42 @@ def _alternative_sql(alt: Alternative, terms: _Terms, params: list, *, ids_only:
             return f"SELECT session_id FROM {table} WHERE term = %s"  # noqa: S608
         params.extend([TIER * alt.level, terms.idf[values[0]], values[0]])
         return f"SELECT session_id, %s + %s * weight AS s FROM {table} WHERE term = %s"  # noqa: S608
-    groups = [[value] for value in values]
-    return _postings_sql(
-        groups, {value: terms.idf[value] for value in values}, alt.level, params, ids_only=ids_only
-    )
-
-
-def _postings_sql(
-    groups: list[list[int]], scored: dict[int, float], level: int, params: list, *, ids_only: bool
-) -> str:
-    """Sessions holding a term of every group; the score sums idf * weight over ``scored``."""
-    table = SearchPosting._meta.db_table
-    values = [value for group in groups for value in group]
     placeholders = ", ".join(["%s"] * len(values))
-    having: list[object] = []
-    if len(groups) == len(values):
-        count = "COUNT(*)"
-    else:  # a group's terms are one word's kinds: count the words
-        count = f"COUNT(DISTINCT CASE term {' '.join('WHEN %s THEN %s' for _ in values)} END)"
-        having = [x for i, group in enumerate(groups) for value in group for x in (value, i)]
     if ids_only:
-        params.extend([*values, *having, len(groups)])
+        params.extend([*values, len(values)])
         return (
             f"SELECT session_id FROM {table} WHERE term IN ({placeholders}) "  # noqa: S608
-            f"GROUP BY session_id HAVING {count} = %s"
+            "GROUP BY session_id HAVING COUNT(*) = %s"
         )
-    if scored:
-        case = " ".join("WHEN %s THEN %s" for _ in scored)
-        score = f"%s + SUM((CASE term {case} ELSE 0 END) * weight)"
-        params.extend([TIER * level, *(x for value, w in scored.items() for x in (value, w))])
-    else:
-        score = "%s"
-        params.append(TIER * level)
-    params.extend([*values, *having, len(groups)])
+    case = " ".join("WHEN %s THEN %s" for _ in values)
+    params.append(TIER * alt.level)
+    for value in values:
+        params.extend([value, terms.idf[value]])
+    params.extend([*values, len(values)])
     return (
-        f"SELECT session_id, {score} AS s FROM {table} "  # noqa: S608
-        f"WHERE term IN ({placeholders}) GROUP BY session_id HAVING {count} = %s"
+        f"SELECT session_id, %s + SUM((CASE term {case} END) * weight) AS s FROM {table} "  # noqa: S608
+        f"WHERE term IN ({placeholders}) GROUP BY session_id HAVING COUNT(*) = %s"
     )
 
 
 def _filtered_sql(alt: Alternative, terms: _Terms, params: list, *, ids_only: bool) -> str:
-    """An alternative with pairs or prefixes: its candidates, then their sets checked.
+    """An alternative of pairs (a phrase) or a prefix: the documents whose sets hold them all.
 
-    The candidates of a pair are the sessions holding its words (postings); a prefix alone
-    has none, so every document's prefixes are read (a scan). Pairs score by their words'
-    BM25; a prefix as a rare term found once (length-normalised)."""
+    On PostgreSQL a GIN index over each set answers ``@>`` (migration 0013); a match scores
+    as a rare term found once, BM25's length normalisation ordering it (the pairs' and
+    prefixes' frequencies are not stored)."""
     documents = SearchDocument._meta.db_table
-    pairs = sorted({terms.hashes[t] for t in alt.terms if t.startswith("b:")})
-    prefixes = sorted({terms.hashes[t] for t in alt.terms if t.startswith("p:")})
-    words = sorted({t for t in alt.terms if not is_filter(t)})
-    runs = sorted({run for t in alt.terms if t.startswith("b:") for run in pair_runs(t)})
-    checks = [("pairs", pairs)] if pairs else []
-    checks += [("prefixes", prefixes)] if prefixes else []
-    if not words and not runs:
-        if ids_only:
-            holds = " AND ".join(_holds_sql(column, values, params) for column, values in checks)
-            return f"SELECT session_id FROM {documents} WHERE {holds}"  # noqa: S608
-        # BM25's tf factor at tf 1: (k1 + 1) / (1 + k1 * (1 - b + b * length / average))
-        params.extend([TIER * alt.level, terms.rare_idf * (K1 + 1), 1 + K1 * (1 - B), K1 * B / terms.average])
-        holds = " AND ".join(_holds_sql(column, values, params) for column, values in checks)
-        return f"SELECT session_id, %s + %s / (%s + %s * length) AS s FROM {documents} WHERE {holds}"  # noqa: S608
-    groups = [[terms.hashes[word]] for word in words]
-    groups += [
-        [terms.hashes[kind + run] for kind in RUN_KINDS if terms.hashes[kind + run] in terms.frequencies]
-        for run in runs
+    checks = [
+        (column, sorted({terms.hashes[t] for t in alt.terms if t.startswith(kind)}))
+        for column, kind in (("pairs", "b:"), ("prefixes", "p:"))
     ]
-    scored = {value: terms.idf[value] for value in (terms.hashes[w] for w in words)}
-    scored |= {
-        terms.hashes["w:" + run]: terms.idf[terms.hashes["w:" + run]]
-        for run in runs
-        if terms.hashes["w:" + run] in terms.frequencies
-    }
-    held: list[object] = []  # the checks come first in the SQL text, then the candidates
-    checked = ", ".join(
-        f"{_holds_sql('d.' + column, values, held)} AS ok{i}" for i, (column, values) in enumerate(checks)
-    )
-    params.extend(held)
-    candidates = _postings_sql(groups, scored, alt.level, params, ids_only=ids_only)
-    oks = " AND ".join(f"ok{i}" for i in range(len(checks)))
-    score = "" if ids_only else ", g.s"
-    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""  # check the candidates only
-    return (
-        f"SELECT session_id{score.replace('g.', '')} FROM (SELECT g.session_id{score}, {checked} "  # noqa: S608
-        f"FROM ({candidates}) g JOIN {documents} d ON d.session_id = g.session_id{fence}) f WHERE {oks}"
-    )
+    if ids_only:
+        holds = " AND ".join(_holds_sql(column, values, params) for column, values in checks if values)
+        return f"SELECT session_id FROM {documents} WHERE {holds}"  # noqa: S608
+    # BM25's tf factor at tf 1: (k1 + 1) / (1 + k1 * (1 - b + b * length / average))
+    params.extend([TIER * alt.level, terms.rare_idf * (K1 + 1), 1 + K1 * (1 - B), K1 * B / terms.average])
+    holds = " AND ".join(_holds_sql(column, values, params) for column, values in checks if values)
+    return f"SELECT session_id, %s + %s / (%s + %s * length) AS s FROM {documents} WHERE {holds}"  # noqa: S608
 
 
 def _holds_sql(column: str, values: list[int], params: list) -> str:
