@@ -251,5 +251,10 @@ def _write_all(batches: Iterator[_Batch], progress: Callable[[int], None] | None
                 if progress:
                     progress(done)
         finally:
-            writer.submit(connection.close).result()  # the worker thread's own connection
+            writer.submit(_close).result()  # the worker thread's own connection
     return done
+
+
+def _close() -> None:
+    """Close this thread's connection (``connection`` resolves per thread when called)."""
+    connection.close()
