@@ -91,7 +91,7 @@ def rank(
 
 @dataclass(frozen=True)
 class _Terms:
-    """What the SQL of one query needs: hashes, document frequencies, idf, BM25's averages."""
+    """What the SQL of one query needs: the hashes, their idf, BM25's average length."""
 
     hashes: dict[str, int]
     idf: dict[int, float]
