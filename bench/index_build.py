@@ -37,10 +37,10 @@ import corpus as corpus_gen  # noqa: E402
 
 
 def fingerprint() -> str:
-    """Rows, total tf, and an order-free hash of every (session, term, tf): equal for equal postings."""
+    """Rows, total tf, an order-free hash of every (session, term, tf) (equal for equal postings), sizes."""
     from django.db import connection
 
-    from sessions_app.models import SearchPosting
+    from sessions_app.models import SearchDocument, SearchPosting
 
     table = SearchPosting._meta.db_table
     with connection.cursor() as cursor:
@@ -49,7 +49,18 @@ def fingerprint() -> str:
             f" || ':' || tf::text), 1, 12))::bit(48)::bigint) FROM {table}"
         )
         rows, tf, digest = cursor.fetchone()
-    return f"{rows} rows, tf {tf}, hash {digest}"
+        documents = SearchDocument._meta.db_table
+        cursor.execute(
+            f"SELECT count(*), avg(cardinality(pairs)), avg(cardinality(prefixes)), "  # noqa: S608
+            f"pg_total_relation_size('{table}'), pg_total_relation_size('{documents}') FROM {documents}"
+        )
+        sessions, pairs, prefixes, posting_bytes, document_bytes = cursor.fetchone()
+    per = rows / max(1, sessions)
+    return (
+        f"{rows} rows ({per:.0f} a session; plus {pairs or 0:.0f} pair and {prefixes or 0:.0f} prefix hashes"
+        f" a session in search documents), tf {tf}, hash {digest}; postings {posting_bytes / 1e6:.0f} MB,"
+        f" documents {document_bytes / 1e6:.0f} MB"
+    )
 
 
 def cpu_seconds() -> tuple[float, float]:

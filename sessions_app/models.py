@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from annoris.encryption import decrypt_text
-from annoris.fields import CiphertextField
+from annoris.fields import CiphertextField, HashSetField
 from sessions_app.managers import SessionManager
 
 
@@ -80,7 +80,8 @@ class Session(models.Model):
 
 
 class SearchDocument(models.Model):
-    """A session's entry in the blind index: its length in words and the key it was hashed with.
+    """A session's entry in the blind index: its length in words, the key it was hashed with and
+    the hashes of its word pairs and prefixes.
 
     Nothing here or in ``SearchPosting`` is a word: terms are keyed hashes (see
     ``sessions_app.search``), with the key derived from the keyring and never stored.
@@ -92,6 +93,10 @@ class SearchDocument(models.Model):
     length = models.PositiveIntegerField(help_text="Words in the title and body (BM25's document length).")
     key_id = models.CharField(max_length=32, help_text="Keyring key the terms were hashed with.")
     indexed_at = models.DateTimeField(auto_now=True)
+    # The filter-only terms, one value a session instead of a posting row each (issue #17: ~800
+    # of a session's ~1,000 rows): checked on the candidates the postings find, never ranked.
+    pairs = HashSetField(default=tuple, help_text="Hashes of the adjacent word pairs (phrases).")
+    prefixes = HashSetField(default=tuple, help_text="Hashes of the words' first 3-6 characters (prefix*).")
 
     class Meta:
         verbose_name = "search document"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.util import find_spec
@@ -18,7 +19,7 @@ from importlib.util import find_spec
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 
 from annoris.crypto import DecryptionError
@@ -26,7 +27,7 @@ from sessions_app.models import SearchDocument, SearchPosting, SearchVector, Ses
 
 from .embedding import embed
 from .freshness import forget
-from .postings import K1, B, norm, write_postings
+from .postings import K1, B, norm, write_documents, write_postings
 from .terms import TermHashes, document_hashes
 from .vectors import embed_pending, store_vectors
 
@@ -79,16 +80,44 @@ def index_documents(
     commit together; the rows must exist (the postings reference them). ``vectors=False``
     leaves the sentence vectors alone (a re-index of unchanged content).
     """
-    key_id, key = index_key()
     docs = list(documents)
     if not docs:
         return 0
-    ids = [doc.session_id for doc in docs]
+    return _write(_analyse(docs), batch_size=batch_size, vectors=vectors)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A batch analysed and ready to write: documents, their index entries and postings."""
+
+    docs: list[IndexDocument]
+    entries: list[SearchDocument]
+    postings: list[tuple[uuid.UUID, dict[int, int], float]]
+
+
+def _analyse(docs: list[IndexDocument]) -> _Batch:
+    """Tokenize, stem and hash (Python only; reads the average length at most every minute)."""
+    key_id, key = index_key()
     hashes = TermHashes(key)  # each spelling and word pair of the batch hashed once
-    analysed = [(doc.session_id, *document_hashes(doc.title, doc.text, hashes)) for doc in docs]
-    average = _average_length([length for _, _, length in analysed])
-    entries = [SearchDocument(session_id=sid, length=length, key_id=key_id) for sid, _, length in analysed]
-    postings = [(sid, counts, norm(length, average)) for sid, counts, length in analysed]
+    analysed = [(doc.session_id, document_hashes(doc.title, doc.text, hashes)) for doc in docs]
+    average = _average_length([found.length for _, found in analysed])
+    entries = [
+        SearchDocument(
+            session_id=sid,
+            length=found.length,
+            key_id=key_id,
+            pairs=sorted(found.pairs),
+            prefixes=sorted(found.prefixes),
+        )
+        for sid, found in analysed
+    ]
+    postings = [(sid, found.counts, norm(found.length, average)) for sid, found in analysed]
+    return _Batch(docs, entries, postings)
+
+
+def _write(batch: _Batch, *, batch_size: int = 5000, vectors: bool = False) -> int:
+    """Replace the batch's index entries and postings in one transaction; returns the count."""
+    ids = [doc.session_id for doc in batch.docs]
     with transaction.atomic():
         # Postings exist only beside their SearchDocument (written and dropped together), so
         # a session never indexed has none to delete. Asking first matters during an import:
@@ -98,14 +127,14 @@ def index_documents(
         if old:
             SearchPosting.objects.filter(session_id__in=old).delete()
             SearchDocument.objects.filter(session_id__in=old).delete()
-        SearchDocument.objects.bulk_create(entries, batch_size=batch_size)
-        write_postings(postings, batch_size=batch_size)
-        if vectors and semantic_on() and len(docs) <= EMBED_INLINE:
-            store_vectors((doc.session_id, doc.title, doc.text) for doc in docs)
+        write_documents(batch.entries, batch_size=batch_size)
+        write_postings(batch.postings, batch_size=batch_size)
+        if vectors and semantic_on() and len(ids) <= EMBED_INLINE:
+            store_vectors((doc.session_id, doc.title, doc.text) for doc in batch.docs)
         elif vectors:  # embedded later by embed_pending (the queued task): until then counted as waiting
             SearchVector.objects.filter(session_id__in=ids).delete()
     transaction.on_commit(forget)
-    return len(docs)
+    return len(ids)
 
 
 def semantic_on() -> bool:
@@ -180,23 +209,64 @@ def reindex_all(
     rows = Session.objects.order_by("id").only("id", "title", "content")
     if stale_only:
         rows = rows.exclude(search_document__key_id=key_id)
-    done, failed = 0, []
-    last: uuid.UUID | None = None
-    while True:
-        batch = list((rows.filter(id__gt=last) if last else rows)[:batch_size])
-        if not batch:
-            break
-        docs = []
-        for row in batch:
-            try:
-                docs.append(IndexDocument(session_id=row.id, title=row.title, text=row.text))
-            except DecryptionError:
-                failed.append(str(row.id))
-        done += index_documents(docs, vectors=False)  # same content: rebuilt below when all is
-        last = batch[-1].id
-        if progress:
-            progress(done)
+    failed: list[str] = []
+
+    def batches() -> Iterator[_Batch]:
+        last: uuid.UUID | None = None
+        while True:
+            batch = list((rows.filter(id__gt=last) if last else rows)[:batch_size])
+            if not batch:
+                return
+            docs = []
+            for row in batch:
+                try:
+                    docs.append(IndexDocument(session_id=row.id, title=row.title, text=row.text))
+                except DecryptionError:
+                    failed.append(str(row.id))
+            last = batch[-1].id
+            if docs:
+                yield _analyse(docs)
+
+    done = _write_all(batches(), progress)  # same content: vectors rebuilt below when all is
     if not stale_only and semantic_on():  # a rebuild re-embeds every session too
         SearchVector.objects.all().delete()
         embed_pending()
     return done, failed
+
+
+def _write_all(batches: Iterator[_Batch], progress: Callable[[int], None] | None) -> int:
+    """Write each batch in its own transaction; returns the count.
+
+    On PostgreSQL outside a transaction, one worker thread with its own connection writes a
+    batch while this thread decrypts and analyses the next, so PostgreSQL's work (COPY, index
+    upkeep, commit) runs beside Python's on a 2-core box; psycopg releases the GIL while it
+    waits for the server. Inside a transaction (a test, a caller's atomic block) another
+    connection could not see the caller's rows: one batch after the other, here."""
+    done = 0
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        for batch in batches:
+            done += _write(batch)
+            if progress:
+                progress(done)
+        return done
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
+        pending: Future[int] | None = None
+        try:
+            for batch in batches:  # the next batch is analysed while ``pending`` is written
+                if pending is not None:
+                    done += pending.result()
+                    if progress:
+                        progress(done)
+                pending = writer.submit(_write, batch)
+            if pending is not None:
+                done += pending.result()
+                if progress:
+                    progress(done)
+        finally:
+            writer.submit(_close).result()  # the worker thread's own connection
+    return done
+
+
+def _close() -> None:
+    """Close this thread's connection (``connection`` resolves per thread when called)."""
+    connection.close()

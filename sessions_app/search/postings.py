@@ -1,4 +1,4 @@
-"""Writing a batch's postings: one binary COPY on PostgreSQL, ``bulk_create`` elsewhere.
+"""Writing a batch's postings and search documents: binary COPYs on PostgreSQL, ``bulk_create`` elsewhere.
 
 A posting is (session, term hash, tf, weight) with BM25's term-frequency factor as the weight:
 ``tf * (k1 + 1) / (tf + norm)``, ``norm = k1 * (1 - b + b * length / average length)``.
@@ -6,14 +6,17 @@ A posting is (session, term hash, tf, weight) with BM25's term-frequency factor 
 
 from __future__ import annotations
 
+import struct
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.db import connection
+from django.utils import timezone
 
-from sessions_app.models import SearchPosting
+from sessions_app.models import SearchDocument, SearchPosting
 
-__all__ = ["B", "K1", "norm", "write_postings"]
+__all__ = ["B", "K1", "norm", "write_documents", "write_postings"]
 
 K1 = 1.2  # BM25's term-frequency saturation
 B = 0.75  # BM25's length normalisation
@@ -75,3 +78,44 @@ def write_postings(documents: list[tuple[uuid.UUID, dict[int, int], float]], *, 
         copy.write(_HEADER)
         copy.write(memoryview(rows).cast("B"))
         copy.write(_TRAILER)
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's binary timestamps count from here
+_ELEMENT = np.dtype([("len", ">i4"), ("value", ">i8")])  # one int8 of a binary array
+
+
+def _bigint_array(values: list[int]) -> bytes:
+    """A binary COPY field (length, then the value) holding ``values`` as ``bigint[]``."""
+    if not values:
+        return struct.pack(">iiiI", 12, 0, 0, 20)  # no dimensions, no nulls, int8's oid
+    elements = np.empty(len(values), dtype=_ELEMENT)
+    elements["len"] = 8
+    elements["value"] = values
+    body = elements.tobytes()
+    return struct.pack(">iiiIii", 20 + len(body), 1, 0, 20, len(values), 1) + body
+
+
+def write_documents(entries: list[SearchDocument], *, batch_size: int) -> None:
+    """Insert the search documents (their pair and prefix sets are ~800 hashes each): one binary
+    COPY on PostgreSQL, where ``bulk_create`` spent 1.2 of 2.9 s of a 1,000-session build in
+    psycopg rendering the arrays as text."""
+    if connection.vendor != "postgresql":
+        SearchDocument.objects.bulk_create(entries, batch_size=batch_size)
+        return
+    now = timezone.now()
+    stamp = struct.pack(">iq", 8, (now - _EPOCH) // timedelta(microseconds=1))
+    chunks = [_HEADER]
+    for entry in entries:
+        key_id = entry.key_id.encode()
+        chunks += [
+            struct.pack(">hi16sii", 6, 16, entry.session_id.bytes, 4, entry.length),
+            struct.pack(">i", len(key_id)) + key_id,
+            stamp,
+            _bigint_array(entry.pairs),
+            _bigint_array(entry.prefixes),
+        ]
+    chunks.append(_TRAILER)
+    table = connection.ops.quote_name(SearchDocument._meta.db_table)
+    sql = f"COPY {table} (session_id, length, key_id, indexed_at, pairs, prefixes) FROM STDIN (FORMAT BINARY)"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        copy.write(b"".join(chunks))

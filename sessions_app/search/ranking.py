@@ -11,16 +11,20 @@ tier, and BM25 (k1=1.2, b=0.75, title tokens counted 3 times) orders each tier.
 from __future__ import annotations
 
 import math
+import struct
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Count, Sum
 
 from sessions_app.models import SearchDocument, SearchPosting, Session
 
 from .parser import Alternative, ParsedQuery, prune
+from .postings import K1, B
+from .terms import is_filter
 
 __all__ = ["TIER", "Filters", "rank"]
 
@@ -28,7 +32,7 @@ TIER = 1000.0
 STATS_TTL = 30.0  # seconds a process reuses document counts (ranking only, never recall)
 _DF_CACHE_SIZE = 100_000
 _df_cache: dict[int, tuple[int, float]] = {}
-_count_cache: list[float] = [0, 0.0]
+_count_cache: list[float] = [0, 0, 0.0]  # documents, their total length, valid until
 
 
 @dataclass(frozen=True)
@@ -44,26 +48,30 @@ def rank(
     parsed: ParsedQuery, hashes: dict[str, int], *, filters: Filters, limit: int | None, offset: int
 ) -> tuple[list[tuple[uuid.UUID, float]], int]:
     """([(session id, score)] best first, total matches)."""
-    frequencies = _document_frequencies(list(set(hashes.values())))
-    parsed = prune(parsed, {term for term, value in hashes.items() if value in frequencies})
+    frequencies = _document_frequencies(
+        sorted({value for term, value in hashes.items() if not is_filter(term)})
+    )
+    # A pair or a prefix is not counted (it is no posting): any session may hold it.
+    known = {term for term, value in hashes.items() if value in frequencies or is_filter(term)}
+    parsed = prune(parsed, known)
     clauses = []
     for clause in parsed.clauses:
-        alts = [alt for alt in clause if all(hashes[t] in frequencies for t in alt.terms)]
+        alts = [alt for alt in clause if alt.terms <= known]
         if not alts:
             return [], 0  # a clause no session can satisfy
         clauses.append(alts)
-    excluded = [alt for alt in parsed.excluded if all(hashes[t] in frequencies for t in alt.terms)]
-    count = max([_document_count(), *frequencies.values()])
+    excluded = [alt for alt in parsed.excluded if alt.terms <= known]
+    count, average = _document_stats()
+    count = max([count, *frequencies.values()])
     idf = {h: math.log(1 + (count - df + 0.5) / (df + 0.5)) for h, df in frequencies.items()}
+    terms = _Terms(hashes, idf, math.log(1 + (count - 0.5) / 1.5), average)
     params: list[object] = []
-    ctes = [f"c{i} AS ({_clause_sql(alts, hashes, idf, params)})" for i, alts in enumerate(clauses)]
+    ctes = [f"c{i} AS ({_clause_sql(alts, terms, params)})" for i, alts in enumerate(clauses)]
     joins = "".join(f" JOIN c{i} ON c{i}.session_id = c0.session_id" for i in range(1, len(clauses)))
     score = " + ".join(f"c{i}.s" for i in range(len(clauses)))
     where = _filter_sql(filters, params)
     if excluded:
-        parts = " UNION ALL ".join(
-            _alternative_sql(alt, hashes, None, params, ids_only=True) for alt in excluded
-        )
+        parts = " UNION ALL ".join(_alternative_sql(alt, terms, params, ids_only=True) for alt in excluded)
         where += f" AND c0.session_id NOT IN ({parts})"
     sql = (
         f"WITH {', '.join(ctes)} SELECT c0.session_id, {score} AS score, COUNT(*) OVER () "  # noqa: S608
@@ -72,34 +80,42 @@ def rank(
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params += [limit, offset]
+    if connection.vendor != "postgresql":
+        connection.ensure_connection()  # SQLite: the sets are blobs, checked by this function
+        connection.connection.create_function("annoris_holds", 2, _holds, deterministic=True)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [(_uuid(row[0]), float(row[1])) for row in rows], (int(rows[0][2]) if rows else 0)
 
 
-def _clause_sql(alts: list[Alternative], hashes: dict[str, int], idf: dict[int, float], params: list) -> str:
+@dataclass(frozen=True)
+class _Terms:
+    """What the SQL of one query needs: the hashes, their idf, BM25's average length."""
+
+    hashes: dict[str, int]
+    idf: dict[int, float]
+    rare_idf: float  # a pair or prefix has no frequency of its own: scored as a rare term's
+    average: float
+
+
+def _clause_sql(alts: list[Alternative], terms: _Terms, params: list) -> str:
     if len(alts) == 1:
-        return _alternative_sql(alts[0], hashes, idf, params)
-    union = " UNION ALL ".join(_alternative_sql(alt, hashes, idf, params) for alt in alts)
+        return _alternative_sql(alts[0], terms, params)
+    union = " UNION ALL ".join(_alternative_sql(alt, terms, params) for alt in alts)
     return f"SELECT session_id, MAX(s) AS s FROM ({union}) a GROUP BY session_id"
 
 
-def _alternative_sql(
-    alt: Alternative,
-    hashes: dict[str, int],
-    idf: dict[int, float] | None,
-    params: list,
-    *,
-    ids_only: bool = False,
-) -> str:
+def _alternative_sql(alt: Alternative, terms: _Terms, params: list, *, ids_only: bool = False) -> str:
+    if any(is_filter(term) for term in alt.terms):
+        return _filtered_sql(alt, terms, params, ids_only=ids_only)
     table = SearchPosting._meta.db_table
-    values = sorted({hashes[t] for t in alt.terms})
+    values = sorted({terms.hashes[t] for t in alt.terms})
     if len(values) == 1:
         if ids_only:
             params.append(values[0])
             return f"SELECT session_id FROM {table} WHERE term = %s"  # noqa: S608
-        params.extend([TIER * alt.level, idf[values[0]], values[0]])
+        params.extend([TIER * alt.level, terms.idf[values[0]], values[0]])
         return f"SELECT session_id, %s + %s * weight AS s FROM {table} WHERE term = %s"  # noqa: S608
     placeholders = ", ".join(["%s"] * len(values))
     if ids_only:
@@ -111,12 +127,49 @@ def _alternative_sql(
     case = " ".join("WHEN %s THEN %s" for _ in values)
     params.append(TIER * alt.level)
     for value in values:
-        params.extend([value, idf[value]])
+        params.extend([value, terms.idf[value]])
     params.extend([*values, len(values)])
     return (
         f"SELECT session_id, %s + SUM((CASE term {case} END) * weight) AS s FROM {table} "  # noqa: S608
         f"WHERE term IN ({placeholders}) GROUP BY session_id HAVING COUNT(*) = %s"
     )
+
+
+def _filtered_sql(alt: Alternative, terms: _Terms, params: list, *, ids_only: bool) -> str:
+    """An alternative of pairs (a phrase) or a prefix: the documents whose sets hold them all.
+
+    On PostgreSQL a GIN index over each set answers ``@>`` (migration 0013); a match scores
+    as a rare term found once, BM25's length normalisation ordering it (the pairs' and
+    prefixes' frequencies are not stored)."""
+    documents = SearchDocument._meta.db_table
+    checks = [
+        (column, sorted({terms.hashes[t] for t in alt.terms if t.startswith(kind)}))
+        for column, kind in (("pairs", "b:"), ("prefixes", "p:"))
+    ]
+    if ids_only:
+        holds = " AND ".join(_holds_sql(column, values, params) for column, values in checks if values)
+        return f"SELECT session_id FROM {documents} WHERE {holds}"  # noqa: S608
+    # BM25's tf factor at tf 1: (k1 + 1) / (1 + k1 * (1 - b + b * length / average))
+    params.extend([TIER * alt.level, terms.rare_idf * (K1 + 1), 1 + K1 * (1 - B), K1 * B / terms.average])
+    holds = " AND ".join(_holds_sql(column, values, params) for column, values in checks if values)
+    return f"SELECT session_id, %s + %s / (%s + %s * length) AS s FROM {documents} WHERE {holds}"  # noqa: S608
+
+
+def _holds_sql(column: str, values: list[int], params: list) -> str:
+    """SQL true when the hash set in ``column`` holds every one of ``values``."""
+    if connection.vendor == "postgresql":
+        params.append(values)
+        return f"{column} @> %s::bigint[]"
+    params.append(struct.pack(f">{len(values)}q", *values))
+    return f"annoris_holds({column}, %s)"
+
+
+def _holds(stored: bytes | None, needles: bytes) -> bool:
+    """SQLite's ``annoris_holds``: every 8-byte hash of ``needles`` is one of ``stored``."""
+    if stored is None:
+        return False
+    have = {stored[i : i + 8] for i in range(0, len(stored), 8)}
+    return all(needles[i : i + 8] in have for i in range(0, len(needles), 8))
 
 
 def _filter_sql(filters: Filters, params: list) -> str:
@@ -136,12 +189,14 @@ def _filter_sql(filters: Filters, params: list) -> str:
     return f"c0.session_id IN (SELECT id FROM {sessions} WHERE {' AND '.join(conditions)})"  # noqa: S608
 
 
-def _document_count() -> int:
-    """Indexed sessions (BM25's N), kept STATS_TTL seconds."""
+def _document_stats() -> tuple[int, float]:
+    """(indexed sessions, their average length): BM25's N and average, kept STATS_TTL seconds."""
     now = time.monotonic()
-    if _count_cache[1] <= now or not _count_cache[0]:
-        _count_cache[:] = [SearchDocument.objects.count(), now + STATS_TTL]
-    return int(_count_cache[0])
+    if _count_cache[2] <= now or not _count_cache[0]:
+        found = SearchDocument.objects.aggregate(count=Count("pk"), total=Sum("length"))
+        _count_cache[:] = [found["count"], found["total"] or 0, now + STATS_TTL]
+    count, total = int(_count_cache[0]), _count_cache[1]
+    return count, max(1.0, total / count) if count else 1.0
 
 
 def _document_frequencies(hashes: list[int]) -> dict[int, int]:
