@@ -75,6 +75,9 @@ class Web:
     def kill(self) -> None:
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
+        deadline = time.monotonic() + 10  # its workers are not our children: wait for them too
+        while time.monotonic() < deadline and _group_alive(self.proc.pid):
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
