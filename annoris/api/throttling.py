@@ -10,6 +10,7 @@ round trip per request.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -26,6 +27,7 @@ PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h":
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$")
 
 
+@functools.lru_cache(maxsize=16)  # a pure function of a setting, asked on every request
 def parse_rate(rate: str) -> tuple[int, float]:
     """``"600/min"`` -> (600, 60.0); raises ImproperlyConfigured for anything else."""
     match = _RATE.match(rate or "")
@@ -84,18 +86,9 @@ class TokenRateThrottle(BaseThrottle):
             key = ("user", request.user.pk)
         else:
             return True  # unauthenticated requests are refused before they cost anything
-        capacity, period = _parsed(rate)
+        capacity, period = parse_rate(rate)
         self._wait = buckets.take(key, capacity, period)
         return self._wait == 0.0
 
     def wait(self) -> float | None:
         return float(math.ceil(self._wait)) if self._wait else None
-
-
-_parsed_cache: dict[str, tuple[int, float]] = {}
-
-
-def _parsed(rate: str) -> tuple[int, float]:
-    if rate not in _parsed_cache:
-        _parsed_cache[rate] = parse_rate(rate)
-    return _parsed_cache[rate]
