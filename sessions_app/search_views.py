@@ -61,7 +61,13 @@ class SearchView(AssistantAPIView):
                 name="SearchResults",
                 fields={
                     "query": serializers.CharField(),
-                    "count": serializers.IntegerField(),
+                    "count": serializers.IntegerField(
+                        help_text="Sessions matching in all; a lower bound when count_exact is false."
+                    ),
+                    "count_exact": serializers.BooleanField(
+                        help_text="False when over 1,000 sessions hold every word exactly: the count "
+                        "stops there (counting them all would cost as much as ranking them all)."
+                    ),
                     "results": SearchHitSerializer,
                     "ignored": serializers.ListField(child=serializers.CharField()),
                     "incomplete": serializers.BooleanField(),

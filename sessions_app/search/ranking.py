@@ -20,7 +20,8 @@ from django.db import connection
 
 from sessions_app.models import SearchDocument, SearchPosting, Session
 
-from .parser import Alternative, ParsedQuery, prune
+from . import topk
+from .parser import EXACT, Alternative, ParsedQuery, prune
 
 __all__ = ["TIER", "Filters", "rank"]
 
@@ -55,6 +56,13 @@ def rank(
     excluded = [alt for alt in parsed.excluded if all(hashes[t] in frequencies for t in alt.terms)]
     count = max([_document_count(), *frequencies.values()])
     idf = {h: math.log(1 + (count - df + 0.5) / (df + 0.5)) for h, df in frequencies.items()}
+    dense = topk.exact_terms(clauses, hashes, frequencies) if connection.vendor == "postgresql" else None
+    if dense and limit is not None:  # the best page without scoring every match (see topk)
+        out = [frozenset(hashes[t] for t in alt.terms) for alt in excluded]
+        rarest = min(dense, key=frequencies.__getitem__)
+        found = topk.top(dense, idf, out, filters, base=TIER * EXACT, k=offset + limit, rarest=rarest)
+        if found is not None:
+            return found[offset:], topk.AtLeast(topk.COUNT_CAP)
     params: list[object] = []
     ctes = [f"c{i} AS ({_clause_sql(alts, hashes, idf, params)})" for i, alts in enumerate(clauses)]
     joins = "".join(f" JOIN c{i} ON c{i}.session_id = c0.session_id" for i in range(1, len(clauses)))
