@@ -65,8 +65,9 @@ class SearchView(AssistantAPIView):
                         help_text="Sessions matching in all; a lower bound when count_exact is false."
                     ),
                     "count_exact": serializers.BooleanField(
-                        help_text="False when over 1,000 sessions hold every word exactly: the count "
-                        "stops there (counting them all would cost as much as ranking them all)."
+                        help_text="False when the count stopped at 1,000 (words each held by 20,000 "
+                        "sessions or more, over 1,000 holding them all exactly): counting them all "
+                        "would cost as much as ranking them all."
                     ),
                     "results": SearchHitSerializer,
                     "ignored": serializers.ListField(child=serializers.CharField()),

@@ -6,8 +6,8 @@ has one exact word (``w:`` term) held by at least DENSE_MIN sessions, this modul
 same page instead:
 
 1. **Count, capped.** The sessions holding every word exactly (and passing the filters and the
-   exclusions) are counted up to COUNT_CAP, streaming the rarest word's postings and probing the
-   others' by the (session, term) key: the count stops at the cap. Fewer than COUNT_CAP: back to
+   exclusions) are counted up to COUNT_CAP, streaming the rarest word's postings and checking the
+   others': the count stops at the cap. Fewer than COUNT_CAP: back to
    ``ranking``'s SQL (exact count; the lower tiers may then reach the page). Otherwise the answer's
    count is ``AtLeast(COUNT_CAP)``: a lower bound, as Elasticsearch's ``track_total_hits``.
 2. **Threshold algorithm** (Fagin, Lotem and Naor, 2001). A session holding every clause exactly
@@ -42,9 +42,14 @@ from .parser import EXACT, Alternative
 
 __all__ = ["COUNT_CAP", "DENSE_MIN", "MAX_K", "AtLeast", "exact_terms", "top"]
 
-DENSE_MIN = 1000  # sessions holding the rarest word: below, the SQL's GROUP BY is cheap enough
+# Measured at 10,000 sessions (bench corpus: flat weights, so the threshold falls slowly): a
+# page of 10 took 2-3 rounds and 17-28 ms of PostgreSQL time against the SQL's 17-25 ms, and a
+# page of 100 (hybrid) 8-11 statements and 130-170 ms, the random accesses missing the cache.
+# Hence tried only above 20,000 sessions a word and for a page of the API's size; not measured
+# at 100,000 yet (bench/search_rows.py does).
+DENSE_MIN = 20_000  # sessions holding the rarest word: below, the SQL's GROUP BY is cheaper
 COUNT_CAP = 1000  # matches counted one by one; above, the count says "at least"
-MAX_K = 200  # offset + limit served here (hybrid fuses 100, phrases check 200)
+MAX_K = 20  # offset + limit served here (hybrid fuses 100: deeper than the SQL at 10,000)
 FIRST_BATCH = 64  # postings read per word in the first round; each round reads twice as many
 MAX_READ = 20_000  # postings of one word read before giving the query back to the SQL
 
@@ -117,7 +122,9 @@ def _conditions(filters: Filters) -> list[tuple[str, object]]:
 
 
 def _count(terms: list[int], excluded: list[frozenset[int]], filters: Sequence, rarest: int) -> int:
-    """Sessions holding every term exactly, filtered and not excluded, counted up to COUNT_CAP."""
+    """Sessions holding every term exactly, filtered and not excluded, counted up to COUNT_CAP.
+    PostgreSQL hashes the rarest word's postings (a semi-join: 4.7 ms at 10,000 sessions); with
+    ``OFFSET 0`` in the EXISTS, 1,000 probes by the key cost 8.9 ms there (pages not cached)."""
     table = SearchPosting._meta.db_table
     params: list[object] = [rarest]
     holds = []
@@ -151,7 +158,7 @@ def _session_sql(filters: Sequence[tuple[str, object]], params: list, column: st
     params.extend(value for _, value in filters)
     return (
         f"EXISTS (SELECT 1 FROM {sessions} s WHERE s.id = {column} "  # noqa: S608
-        f"AND s.deleted_at IS NULL AND {conditions})"
+        f"AND s.deleted_at IS NULL AND {conditions} OFFSET 0)"
     )
 
 
@@ -247,9 +254,12 @@ def _scores(
     ids = list(sids)
     held: dict[object, dict[int, float]] = {}
     with connection.cursor() as cursor:
+        # One probe of the (session, term) key per session: given the two lists, PostgreSQL 15
+        # read every posting of the terms instead (19,966 rows for 128 sessions, 5-7 ms).
         cursor.execute(
-            f"SELECT session_id, term, weight FROM {table} "  # noqa: S608
-            "WHERE session_id = ANY(%s::uuid[]) AND term = ANY(%s::bigint[])",
+            f"SELECT s.id, x.term, x.weight FROM unnest(%s::uuid[]) s(id) CROSS JOIN LATERAL "  # noqa: S608
+            f"(SELECT term, weight FROM {table} p WHERE p.session_id = s.id "
+            "AND p.term = ANY(%s::bigint[]) OFFSET 0) x",
             [ids, wanted],
         )
         for sid, term, weight in cursor.fetchall():

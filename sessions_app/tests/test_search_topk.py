@@ -80,6 +80,7 @@ def test_the_top_k_path_ranks_exactly_as_the_sql(
                 monkeypatch.setattr(topk, "DENSE_MIN", 1)
                 monkeypatch.setattr(topk, "COUNT_CAP", 10)
                 monkeypatch.setattr(topk, "FIRST_BATCH", 4)  # several rounds of sorted access
+                monkeypatch.setattr(topk, "MAX_K", 200)
                 found, count = ranked(query, where, limit, offset)
                 assert found == expected, (query, where, limit, offset)
                 if isinstance(count, topk.AtLeast):
@@ -103,6 +104,7 @@ def test_a_capped_count_says_so_and_small_ones_stay_exact(
     assert body["count_exact"] is True and body["count"] == search_sessions("median latency")[1]
     monkeypatch.setattr(topk, "DENSE_MIN", 1)
     monkeypatch.setattr(topk, "COUNT_CAP", 10)
+    monkeypatch.setattr(topk, "MAX_K", 200)
     capped = client.get("/api/search/", {"q": "median latency", "limit": 5}).json()
     assert [hit["id"] for hit in capped["results"]] == [hit["id"] for hit in body["results"]]
     if connection.vendor == "postgresql":
