@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--sessions", type=int, required=True)
     parser.add_argument("--queries", type=int, default=30)
+    parser.add_argument("--dense-min", type=int, help="topk.DENSE_MIN for the top-k run (default: as set)")
     args = parser.parse_args(argv)
     assistant_db.prepare(args.database_url, args.sessions, reuse=True, index=False)
 
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     figures: dict[str, list[tuple[int, float]]] = {"sql": [], "topk": []}
     served = 0
-    dense_min = topk.DENSE_MIN
+    dense_min = topk.DENSE_MIN if args.dense_min is None else args.dense_min
     for query in queries:
         topk.DENSE_MIN = 10**12
         expected, total, rows, ms = measured(query)

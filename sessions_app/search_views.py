@@ -65,7 +65,7 @@ class SearchView(AssistantAPIView):
                         help_text="Sessions matching in all; a lower bound when count_exact is false."
                     ),
                     "count_exact": serializers.BooleanField(
-                        help_text="False when the count stopped at 1,000 (words each held by 20,000 "
+                        help_text="False when the count stopped at 1,000 (words each held by 1,000 "
                         "sessions or more, over 1,000 holding them all exactly): counting them all "
                         "would cost as much as ranking them all."
                     ),

@@ -118,7 +118,7 @@ class SearchResults(BaseModel):
     total_exact: bool = Field(
         default=True,
         description="False when the count stopped at 1,000 (a lower bound): words each held by "
-        "20,000 sessions or more, over 1,000 holding them all.",
+        "1,000 sessions or more, over 1,000 holding them all.",
     )
     offset: int = Field(default=0, description="Results skipped before these (paging).")
     ignored: list[str] = Field(default_factory=list, description="Parts of the query that were not honoured.")

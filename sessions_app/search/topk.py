@@ -42,12 +42,11 @@ from .parser import EXACT, Alternative
 
 __all__ = ["COUNT_CAP", "DENSE_MIN", "MAX_K", "AtLeast", "exact_terms", "top"]
 
-# Measured at 10,000 sessions (bench corpus: flat weights, so the threshold falls slowly): a
-# page of 10 took 2-3 rounds and 17-28 ms of PostgreSQL time against the SQL's 17-25 ms, and a
-# page of 100 (hybrid) 8-11 statements and 130-170 ms, the random accesses missing the cache.
-# Hence tried only above 20,000 sessions a word and for a page of the API's size; not measured
-# at 100,000 yet (bench/search_rows.py does).
-DENSE_MIN = 20_000  # sessions holding the rarest word: below, the SQL's GROUP BY is cheaper
+# Measured at 10,000 sessions with bench/search_rows.py (30 two-word queries, page of 10): rows
+# read 12,510 against the SQL's 44,660 (median), PostgreSQL time 6.5 ms against 35.4 ms. A page
+# of 100 (hybrid) read 8-11 statements deep (the corpus's weights are flat, so the threshold
+# falls slowly) and cost more than the SQL: hence MAX_K.
+DENSE_MIN = 1000  # sessions holding the rarest word: below, the SQL's GROUP BY is cheap enough
 COUNT_CAP = 1000  # matches counted one by one; above, the count says "at least"
 MAX_K = 20  # offset + limit served here (hybrid fuses 100: deeper than the SQL at 10,000)
 FIRST_BATCH = 64  # postings read per word in the first round; each round reads twice as many
