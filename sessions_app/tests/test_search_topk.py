@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from annoris.api import tokens
 from projects_app.models import Project
 from sessions_app.models import Session
-from sessions_app.search import index_key, index_pending, search_sessions, topk
+from sessions_app.search import index_key, index_pending, ranking, search_sessions, topk
 from sessions_app.search.parser import parse
 from sessions_app.search.ranking import Filters, rank
 from sessions_app.search.terms import term_hash
@@ -67,6 +67,11 @@ def ranked(query: str, filters: Filters, limit: int, offset: int) -> tuple[list,
 def test_the_top_k_path_ranks_exactly_as_the_sql(
     dense: list[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Fresh statistics kept for the whole test: counts cached by an earlier test could expire
+    # between the two rankings compared, and their idf (so their scores) would differ.
+    monkeypatch.setattr(ranking, "STATS_TTL", 3600.0)
+    monkeypatch.setattr(ranking, "_count_cache", [0, 0.0])
+    monkeypatch.setattr(ranking, "_df_cache", {})
     project = Project.objects.order_by("name").first()
     assert project is not None
     since = sorted(s.created_at for s in dense)[len(dense) // 3]
