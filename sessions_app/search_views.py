@@ -61,7 +61,14 @@ class SearchView(AssistantAPIView):
                 name="SearchResults",
                 fields={
                     "query": serializers.CharField(),
-                    "count": serializers.IntegerField(),
+                    "count": serializers.IntegerField(
+                        help_text="Sessions matching in all; a lower bound when count_exact is false."
+                    ),
+                    "count_exact": serializers.BooleanField(
+                        help_text="False when the count stopped at 1,000 (words each held by 1,000 "
+                        "sessions or more, over 1,000 holding them all exactly): counting them all "
+                        "would cost as much as ranking them all."
+                    ),
                     "results": SearchHitSerializer,
                     "ignored": serializers.ListField(child=serializers.CharField()),
                     "incomplete": serializers.BooleanField(),

@@ -73,12 +73,14 @@ def _search_sessions(
         result = shapes.SearchResults(
             results=results[:k],
             total=total,
+            total_exact=searched.total_exact,
             offset=offset,
             ignored=searched.ignored,
             incomplete=searched.waiting > 0,
             waiting_to_index=searched.waiting,
         )
-        lines = [f"{total} sessions match; best first:" if total else "No session matches."]
+        many = f"{total} sessions match" if searched.total_exact else f"At least {total} sessions match"
+        lines = [f"{many}; best first:" if total else "No session matches."]
         if result.ignored:
             lines.append(f"Ignored: {'; '.join(result.ignored)}.")
         if result.incomplete:

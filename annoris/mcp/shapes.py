@@ -114,7 +114,12 @@ class SearchResults(BaseModel):
     """search_sessions: the best matches first."""
 
     results: list[SearchResult]
-    total: int = Field(description="How many sessions match in all.")
+    total: int = Field(description="How many sessions match in all (at least, when total_exact is false).")
+    total_exact: bool = Field(
+        default=True,
+        description="False when the count stopped at 1,000 (a lower bound): words each held by "
+        "1,000 sessions or more, over 1,000 holding them all.",
+    )
     offset: int = Field(default=0, description="Results skipped before these (paging).")
     ignored: list[str] = Field(default_factory=list, description="Parts of the query that were not honoured.")
     incomplete: bool = Field(default=False, description="True while some sessions wait to be indexed.")

@@ -26,6 +26,7 @@ from .phrases import VERIFY_MAX, keep_phrases
 from .ranking import TIER, Filters, rank
 from .snippets import snippet
 from .terms import term_hash
+from .topk import AtLeast
 
 __all__ = [
     "QUERY_SYNTAX",
@@ -85,15 +86,20 @@ class SearchHit:
 
 @dataclass
 class SearchResult:
-    """The page of hits, the total, what the query could not honour and whether all is indexed."""
+    """The page of hits, the total, what the query could not honour and whether all is indexed.
+
+    ``total_exact`` is False when ``total`` is a lower bound: over ``topk.COUNT_CAP`` sessions
+    holding every word, matches are counted up to the cap only (counting them all is linear)."""
 
     hits: list[SearchHit]
     total: int
     ignored: list[str] = field(default_factory=list)
     waiting: int = 0
+    total_exact: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         answer: dict[str, Any] = {"count": self.total, "results": [hit.as_dict() for hit in self.hits]}
+        answer["count_exact"] = self.total_exact
         answer["ignored"] = self.ignored
         answer["incomplete"] = self.waiting > 0
         if self.waiting:
@@ -118,6 +124,7 @@ def run_search(
     use_semantic = settings.ANNORIS_SEARCH_SEMANTIC if hybrid is None else hybrid
     if use_semantic and semantic.available() and parsed.clauses:  # nothing to search: nothing found
         keyword = _keyword(parsed, filters, semantic.CANDIDATES, 0)
+        exact_count = not isinstance(keyword[1], AtLeast)
         if parsed.phrases:
             keyword = keep_phrases(*keyword, parsed.phrases, parsed.ignored)
         exact = EXACT * len(parsed.clauses)
@@ -133,10 +140,11 @@ def run_search(
             ranked = ranked[offset : offset + limit]
         else:
             ranked, total = _keyword(parsed, filters, limit, offset)
+        exact_count = not isinstance(total, AtLeast)
         tiers = {sid: score // TIER for sid, score in ranked}
         ranked = [(sid, score - tiers[sid] * TIER) for sid, score in ranked]  # the BM25 part
     hits = _hits(ranked, parsed, tiers)
-    return SearchResult(hits, total, parsed.ignored, index_waiting(vectors=use_semantic))
+    return SearchResult(hits, total, parsed.ignored, index_waiting(vectors=use_semantic), exact_count)
 
 
 def search_session_ids(
@@ -144,7 +152,8 @@ def search_session_ids(
 ) -> tuple[list[uuid.UUID], int]:
     """(ids of matching live sessions, best first; total matches), by words only. Decrypts nothing.
 
-    For the admin's search box and anything else that wants ids: ``limit=None`` returns all.
+    For the admin's search box and anything else that wants ids: ``limit=None`` returns all (and
+    counts them all); with a limit, a total of the type ``topk.AtLeast`` is a lower bound.
     """
     parsed = parse(query[:MAX_QUERY_CHARS])
     filters = Filters(project_id=project.pk if project else None)

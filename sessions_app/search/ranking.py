@@ -22,7 +22,8 @@ from django.db.models import Count, Sum
 
 from sessions_app.models import SearchDocument, SearchPosting, Session
 
-from .parser import Alternative, ParsedQuery, prune
+from . import topk
+from .parser import EXACT, Alternative, ParsedQuery, prune
 from .postings import K1, B
 from .terms import is_filter
 
@@ -65,6 +66,15 @@ def rank(
     count = max([count, *frequencies.values()])
     idf = {h: math.log(1 + (count - df + 0.5) / (df + 0.5)) for h, df in frequencies.items()}
     terms = _Terms(hashes, idf, math.log(1 + (count - 0.5) / 1.5), average)
+    dense = topk.exact_terms(clauses, hashes, frequencies) if connection.vendor == "postgresql" else None
+    if any(is_filter(term) for alt in excluded for term in alt.terms):
+        dense = None  # an excluded phrase or prefix is no posting: only the SQL checks its sets
+    if dense and limit is not None:  # the best page without scoring every match (see topk)
+        out = [frozenset(hashes[t] for t in alt.terms) for alt in excluded]
+        rarest = min(dense, key=frequencies.__getitem__)
+        found = topk.top(dense, idf, out, filters, base=TIER * EXACT, k=offset + limit, rarest=rarest)
+        if found is not None:
+            return found[offset:], topk.AtLeast(topk.COUNT_CAP)
     params: list[object] = []
     ctes = [f"c{i} AS ({_clause_sql(alts, terms, params)})" for i, alts in enumerate(clauses)]
     joins = "".join(f" JOIN c{i} ON c{i}.session_id = c0.session_id" for i in range(1, len(clauses)))

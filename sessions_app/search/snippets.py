@@ -11,8 +11,8 @@ from sessions_app.documents.folding import fold
 
 from .parser import EXACT, ParsedQuery
 from .stems import stem
-from .terms import document_terms
-from .tokens import Token, tokens
+from .terms import token_terms
+from .tokens import _TOKEN, Token, tokens  # _TOKEN: the tokenizer's own regex, as terms.py reads it
 
 __all__ = ["MARK", "SNIPPET_CHARS", "snippet"]
 
@@ -24,10 +24,11 @@ def snippet(text: str, parsed: ParsedQuery) -> str:
     """The marked line of ``text`` holding the best match ('' for an empty text)."""
     best_line, best_score, best_terms = "", 0, frozenset()
     needles = _needles(parsed)
+    wanted = frozenset(t for clause in parsed.clauses for alt in clause for t in alt.terms)
     for line, folded in zip(text.split("\n"), fold(text).split("\n"), strict=False):
         if not line.strip() or not any(needle in folded for needle in needles):
             continue  # holds none of the query's words: skip the tokenizing (16 ms a hit without this)
-        present = set(document_terms("", line)[0])
+        present = _line_terms(line, wanted)
         score, used = 0, set()
         for clause in parsed.clauses:
             hits = [alt for alt in clause if alt.terms <= present]
@@ -42,6 +43,22 @@ def snippet(text: str, parsed: ParsedQuery) -> str:
     if not best_score:
         best_line = next((line for line in text.split("\n") if line.strip()), "")
     return _cut(*_marked(best_line.strip(), best_terms))
+
+
+def _line_terms(line: str, wanted: frozenset[str]) -> set[str]:
+    """The terms of ``line`` among ``wanted``: ``document_terms("", line)`` restricted to the
+    query's, without counting every term and pair of the line (half a snippet's time at 10
+    hits of the bench corpus, best of 5 under load: 9.4 -> 5.4 ms)."""
+    present: set[str] = set()
+    stream: list[str] = []
+    for raw in _TOKEN.findall(line):
+        terms, runs = token_terms(raw)
+        present.update(t for t in terms if t in wanted)
+        stream.extend(runs)
+    if any(t.startswith("b:") for t in wanted):
+        pairs = (f"b:{a} {b}" for a, b in zip(stream, stream[1:], strict=False))
+        present.update(t for t in pairs if t in wanted)
+    return present
 
 
 def _needles(parsed: ParsedQuery) -> set[str]:

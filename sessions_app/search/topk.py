@@ -1,0 +1,296 @@
+"""The top of a dense AND query of plain words without scoring every match (issue #17).
+
+``ranking.rank`` scores every matching session in one GROUP BY: linear in the matches, ~10x
+slower at 100,000 sessions than at 10,000 when every session holds the words. When each clause
+has one exact word (``w:`` term) held by at least DENSE_MIN sessions, this module answers the
+same page instead:
+
+1. **Count, capped.** The sessions holding every word exactly (and passing the filters and the
+   exclusions) are counted up to COUNT_CAP, streaming the rarest word's postings and checking the
+   others': the count stops at the cap. Fewer than COUNT_CAP: back to
+   ``ranking``'s SQL (exact count; the lower tiers may then reach the page). Otherwise the answer's
+   count is ``AtLeast(COUNT_CAP)``: a lower bound, as Elasticsearch's ``track_total_hits``.
+2. **Threshold algorithm** (Fagin, Lotem and Naor, 2001). A session holding every clause exactly
+   ranks above any other (its tiers sum to ``TIER * EXACT * clauses``; BM25 stays far below TIER),
+   so the page is the best ``offset + limit`` of those. Each word's postings are read by weight,
+   best first (the ``(term, -weight, session)`` index), in growing keyset batches; each new
+   session's weights for the other words and the excluded terms are read by the key, and its
+   filters from the sessions table; its score is summed as the SQL sums it (the same float
+   operations in the same order, so the scores are equal to the bit). The search stops when the
+   k-th best score is above the threshold, the score of a session holding every word at the depth
+   read (no unseen session can reach it), or a word's list ends (every session holding it is seen).
+   Ties order by session id, as the SQL does; a threshold equal to the k-th score reads on.
+
+Past MAX_READ postings of one word (weights tied over thousands of sessions), ``ranking``'s SQL
+answers: the result is the same either way, only the cost differs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+
+from sessions_app.models import SearchPosting, Session
+
+from .parser import EXACT, Alternative
+
+__all__ = ["COUNT_CAP", "DENSE_MIN", "MAX_K", "AtLeast", "exact_terms", "top"]
+
+# Measured at 10,000 sessions with bench/search_rows.py (30 two-word queries, page of 10): rows
+# read 12,510 against the SQL's 44,660 (median), PostgreSQL time 6.5 ms against 35.4 ms. A page
+# of 100 (hybrid) read 8-11 statements deep (the corpus's weights are flat, so the threshold
+# falls slowly) and cost more than the SQL: hence MAX_K.
+DENSE_MIN = 1000  # sessions holding the rarest word: below, the SQL's GROUP BY is cheap enough
+COUNT_CAP = 1000  # matches counted one by one; above, the count says "at least"
+MAX_K = 20  # offset + limit served here (hybrid fuses 100: deeper than the SQL at 10,000)
+FIRST_BATCH = 64  # postings read per word in the first round; each round reads twice as many
+MAX_READ = 20_000  # postings of one word read before giving the query back to the SQL
+
+
+class AtLeast(int):
+    """A match count that stopped at a cap: at least this many sessions match."""
+
+
+class Filters(Protocol):
+    """``ranking.Filters`` (not imported: ``ranking`` imports this module)."""
+
+    @property
+    def project_id(self) -> uuid.UUID | None: ...
+    @property
+    def state(self) -> str | None: ...
+    @property
+    def since(self) -> datetime | None: ...
+
+
+def exact_terms(
+    clauses: list[list[Alternative]], hashes: dict[str, int], frequencies: dict[int, int]
+) -> list[int] | None:
+    """Each clause's exact word hash, in clause order, when this module can rank the query:
+    every clause one exact single word, the rarest held by DENSE_MIN sessions or more."""
+    terms = []
+    for alts in clauses:
+        exact = [alt for alt in alts if alt.level == EXACT]
+        if len(exact) != 1 or len(exact[0].terms) != 1:
+            return None
+        (term,) = exact[0].terms
+        if not term.startswith("w:"):
+            return None
+        terms.append(hashes[term])
+    if not terms or min(frequencies[t] for t in terms) < DENSE_MIN:
+        return None
+    return terms
+
+
+def top(
+    terms: list[int],
+    idf: dict[int, float],
+    excluded: list[frozenset[int]],
+    filters: Filters,
+    *,
+    base: float,
+    k: int,
+    rarest: int,
+) -> list[tuple[uuid.UUID, float]] | None:
+    """The best ``k`` (session id, score) of the sessions holding every word of ``terms`` (one
+    per clause) exactly, as ``ranking``'s SQL orders them; None when the SQL must answer.
+
+    ``base`` is a clause's exact tier (``TIER * EXACT``), ``rarest`` the word held by the fewest
+    sessions and ``excluded`` the term sets that leave a session out. PostgreSQL only."""
+    conditions = _conditions(filters)
+    if k > MAX_K or _count(terms, excluded, conditions, rarest) < COUNT_CAP:
+        return None
+    return _threshold(terms, idf, excluded, conditions, base=base, k=k)
+
+
+def _conditions(filters: Filters) -> list[tuple[str, object]]:
+    """The filters besides ``deleted_at IS NULL`` as (condition on the sessions table, value)."""
+    found: list[tuple[str, object]] = []
+    if filters.project_id is not None:
+        found.append(("project_id = %s", filters.project_id))
+    if filters.state is not None:
+        found.append(("state = %s", filters.state))
+    if filters.since is not None:
+        found.append(("created_at >= %s", filters.since))
+    return found
+
+
+def _count(terms: list[int], excluded: list[frozenset[int]], filters: Sequence, rarest: int) -> int:
+    """Sessions holding every term exactly, filtered and not excluded, counted up to COUNT_CAP.
+    PostgreSQL hashes the rarest word's postings (a semi-join: 4.7 ms at 10,000 sessions); with
+    ``OFFSET 0`` in the EXISTS, 1,000 probes by the key cost 8.9 ms there (pages not cached)."""
+    table = SearchPosting._meta.db_table
+    params: list[object] = [rarest]
+    holds = []
+    for term in sorted(set(terms) - {rarest}):
+        holds.append(f"EXISTS (SELECT 1 FROM {table} q WHERE q.session_id = p.session_id AND q.term = %s)")  # noqa: S608
+        params.append(term)
+    for terms_out in excluded:
+        inner = " AND ".join(
+            f"EXISTS (SELECT 1 FROM {table} q WHERE q.session_id = p.session_id AND q.term = %s)"  # noqa: S608
+            for _ in terms_out
+        )
+        holds.append(f"NOT ({inner})")
+        params.extend(sorted(terms_out))
+    holds.append(_session_sql(filters, params, "p.session_id"))
+    params.append(COUNT_CAP)
+    sql = (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} p WHERE p.term = %s AND "  # noqa: S608
+        f"{' AND '.join(holds)} LIMIT %s) c"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
+
+
+def _session_sql(filters: Sequence[tuple[str, object]], params: list, column: str) -> str:
+    """The filters as a probe of the sessions table by its key (no hash of all sessions)."""
+    sessions = Session._meta.db_table
+    if not filters:
+        return f"NOT EXISTS (SELECT 1 FROM {sessions} s WHERE s.id = {column} AND s.deleted_at IS NOT NULL)"  # noqa: S608
+    conditions = " AND ".join(f"s.{condition}" for condition, _ in filters)
+    params.extend(value for _, value in filters)
+    return (
+        f"EXISTS (SELECT 1 FROM {sessions} s WHERE s.id = {column} "  # noqa: S608
+        f"AND s.deleted_at IS NULL AND {conditions} OFFSET 0)"
+    )
+
+
+def _threshold(
+    terms: list[int],
+    idf: dict[int, float],
+    excluded: list[frozenset[int]],
+    filters: Sequence[tuple[str, object]],
+    *,
+    base: float,
+    k: int,
+) -> list[tuple[uuid.UUID, float]] | None:
+    distinct = sorted(set(terms))
+    cursors: dict[int, tuple[float, object] | None] = dict.fromkeys(distinct)
+    seen: set[object] = set()
+    best: list[tuple[float, int]] = []  # a min-heap of the k best (score, -session id) so far
+    batch = max(FIRST_BATCH, 2 * k)
+    read = 0
+    while True:
+        rows = _sorted_access(cursors, batch)
+        ended = False
+        for term in distinct:
+            got = rows.get(term, [])
+            if len(got) < batch:
+                ended = True  # every session holding this word is now seen
+            if got:
+                cursors[term] = got[-1]
+        new = {sid for got in rows.values() for _, sid in got} - seen
+        seen |= new
+        for score, sid in _scores(new, terms, idf, excluded, filters, base):
+            entry = (score, -_uuid(sid).int)  # the higher of a tie: the lower id, as the SQL
+            if len(best) < k:
+                heapq.heappush(best, entry)
+            elif entry > best[0]:
+                heapq.heapreplace(best, entry)
+        if ended:
+            break
+        threshold = sum(base + idf[t] * cursors[t][0] for t in terms)
+        if len(best) == k and best[0][0] > threshold:
+            break
+        read += batch
+        if read >= MAX_READ:
+            return None
+        batch *= 2
+    if len(best) < k:
+        return None  # fewer sessions hold every word than the page shows: the lower tiers follow
+    ranked = sorted(best, reverse=True)
+    return [(uuid.UUID(int=-negated), score) for score, negated in ranked]
+
+
+def _sorted_access(
+    cursors: dict[int, tuple[float, object] | None], batch: int
+) -> dict[int, list[tuple[float, object]]]:
+    """The next ``batch`` postings of each word after its cursor, best weight first: one round trip."""
+    table = SearchPosting._meta.db_table
+    parts, params = [], []
+    for term, cursor in cursors.items():
+        if cursor is None:
+            parts.append(
+                f"(SELECT term, weight, session_id FROM {table} WHERE term = %s "  # noqa: S608
+                "ORDER BY weight DESC, session_id LIMIT %s)"
+            )
+            params += [term, batch]
+        else:
+            parts.append(
+                f"(SELECT term, weight, session_id FROM {table} WHERE term = %s "  # noqa: S608
+                "AND (weight < %s OR (weight = %s AND session_id > %s)) "
+                "ORDER BY weight DESC, session_id LIMIT %s)"
+            )
+            params += [term, cursor[0], cursor[0], cursor[1], batch]
+    found: dict[int, list[tuple[float, object]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for term, weight, sid in cursor.fetchall():
+            found.setdefault(int(term), []).append((float(weight), sid))
+    return found
+
+
+def _scores(
+    sids: set[object],
+    terms: list[int],
+    idf: dict[int, float],
+    excluded: list[frozenset[int]],
+    filters: Sequence[tuple[str, object]],
+    base: float,
+) -> list[tuple[float, object]]:
+    """(score, session) of the ``sids`` holding every word, passing the filters, not excluded:
+    their postings read by the (session, term) key, their sessions by theirs."""
+    if not sids:
+        return []
+    table = SearchPosting._meta.db_table
+    wanted = sorted(set(terms).union(*excluded))
+    ids = list(sids)
+    held: dict[object, dict[int, float]] = {}
+    with connection.cursor() as cursor:
+        # One probe of the (session, term) key per session: given the two lists, PostgreSQL 15
+        # read every posting of the terms instead (19,966 rows for 128 sessions, 5-7 ms).
+        cursor.execute(
+            f"SELECT s.id, x.term, x.weight FROM unnest(%s::uuid[]) s(id) CROSS JOIN LATERAL "  # noqa: S608
+            f"(SELECT term, weight FROM {table} p WHERE p.session_id = s.id "
+            "AND p.term = ANY(%s::bigint[]) OFFSET 0) x",
+            [ids, wanted],
+        )
+        for sid, term, weight in cursor.fetchall():
+            held.setdefault(sid, {})[int(term)] = float(weight)
+        allowed = _allowed(cursor, ids, filters)
+    out = []
+    for sid, weights in held.items():
+        if sid not in allowed or any(t not in weights for t in terms):
+            continue
+        if any(all(t in weights for t in out_terms) for out_terms in excluded):
+            continue
+        # As the SQL: each clause's ``%s + %s * weight``, then c0.s + c1.s + ... left to right.
+        out.append((sum(base + idf[t] * weights[t] for t in terms), sid))
+    return out
+
+
+def _allowed(cursor: CursorWrapper, ids: list[object], filters: Sequence[tuple[str, object]]) -> set[object]:
+    sessions = Session._meta.db_table
+    if not filters:
+        cursor.execute(
+            f"SELECT id FROM {sessions} WHERE id = ANY(%s::uuid[]) AND deleted_at IS NOT NULL",
+            [ids],  # noqa: S608
+        )
+        gone = {row[0] for row in cursor.fetchall()}
+        return set(ids) - gone
+    conditions = " AND ".join(condition for condition, _ in filters)
+    cursor.execute(
+        f"SELECT id FROM {sessions} WHERE id = ANY(%s::uuid[]) AND deleted_at IS NULL AND {conditions}",  # noqa: S608
+        [ids, *(value for _, value in filters)],
+    )
+    return {row[0] for row in cursor.fetchall()}
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

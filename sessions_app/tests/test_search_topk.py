@@ -1,0 +1,118 @@
+"""The threshold algorithm (search/topk.py) answers exactly what the SQL ranking answers.
+
+On a generated corpus whose words every session holds (bench/corpus.py's small vocabulary), the
+same queries are ranked twice: by ``ranking``'s GROUP BY over every match, and by the top-k
+path with its thresholds lowered so that it serves them. The pages (order, scores to the bit,
+ties by session id) must be equal; the count is a lower bound there. On SQLite the top-k path is
+never taken (PostgreSQL only) and the test checks the same calls answer alike.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from annoris.api import tokens
+from projects_app.models import Project
+from sessions_app.models import Session
+from sessions_app.search import index_key, index_pending, ranking, search_sessions, topk
+from sessions_app.search.parser import parse
+from sessions_app.search.ranking import Filters, rank
+from sessions_app.search.terms import term_hash
+from sessions_app.services import session_soft_delete_missing
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from corpus import _WORDS, make_corpus  # noqa: E402 - bench/ is not a package
+
+QUERIES = [
+    "median latency",
+    f"{_WORDS[0]} {_WORDS[1]}",
+    f"{_WORDS[2]} {_WORDS[5]} {_WORDS[7]}",
+    f"{_WORDS[3]}",
+    f"{_WORDS[4]} -{_WORDS[6]}",
+    f"{_WORDS[8]} {_WORDS[8]}",
+    f"{_WORDS[9]} {_WORDS[10]} -{_WORDS[11]} -{_WORDS[12]}",
+]
+PAGES = [(10, 0), (7, 5), (1, 0), (100, 0), (3, 40)]
+
+
+@pytest.fixture
+def dense(db: None, tmp_path: Path) -> list[Session]:
+    from annoris.sources.local import LocalSource
+    from sync_app.engine import run_sync
+
+    for path, data in make_corpus(120, seed=11, size=1500).items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    run_sync(source=LocalSource(tmp_path, repository="bench/corpus"))
+    index_pending()
+    gone = list(Session.objects.order_by("id").values_list("github_path", flat=True)[::9])
+    session_soft_delete_missing(paths=gone, deleted_at=datetime.now(UTC))  # deleted: never found
+    return list(Session.objects.live())
+
+
+def ranked(query: str, filters: Filters, limit: int, offset: int) -> tuple[list, int]:
+    parsed = parse(query)
+    _, key = index_key()
+    hashes = {term: term_hash(key, term) for term in parsed.all_terms()}
+    return rank(parsed, hashes, filters=filters, limit=limit, offset=offset)
+
+
+def test_the_top_k_path_ranks_exactly_as_the_sql(
+    dense: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fresh statistics kept for the whole test: counts cached by an earlier test could expire
+    # between the two rankings compared, and their idf (so their scores) would differ.
+    monkeypatch.setattr(ranking, "STATS_TTL", 3600.0)
+    monkeypatch.setattr(ranking, "_count_cache", [0, 0, 0.0])  # documents, total length, until
+    monkeypatch.setattr(ranking, "_df_cache", {})
+    project = Project.objects.order_by("name").first()
+    assert project is not None
+    since = sorted(s.created_at for s in dense)[len(dense) // 3]
+    filters = [Filters(), Filters(project_id=project.pk), Filters(since=since), Filters(state=dense[0].state)]
+    used = 0
+    for query in QUERIES:
+        for where in filters:
+            for limit, offset in PAGES:
+                monkeypatch.setattr(topk, "DENSE_MIN", 10**9)  # the SQL
+                expected, total = ranked(query, where, limit, offset)
+                monkeypatch.setattr(topk, "DENSE_MIN", 1)
+                monkeypatch.setattr(topk, "COUNT_CAP", 10)
+                monkeypatch.setattr(topk, "FIRST_BATCH", 4)  # several rounds of sorted access
+                monkeypatch.setattr(topk, "MAX_K", 200)
+                found, count = ranked(query, where, limit, offset)
+                assert found == expected, (query, where, limit, offset)
+                if isinstance(count, topk.AtLeast):
+                    used += 1
+                    assert count == 10 <= total, (query, where)
+                else:
+                    assert count == total, (query, where)
+    if connection.vendor == "postgresql":
+        assert used > len(QUERIES) * len(PAGES)  # the path did serve (not every filter leaves 10 exact)
+    else:
+        assert used == 0
+
+
+def test_a_capped_count_says_so_and_small_ones_stay_exact(
+    dense: list[Session], monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.ANNORIS_SEARCH_SEMANTIC = False  # hybrid takes the best 100: more than 10 hold both
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(name='assistant')[1]}")
+    body = client.get("/api/search/", {"q": "median latency", "limit": 5}).json()
+    assert body["count_exact"] is True and body["count"] == search_sessions("median latency")[1]
+    monkeypatch.setattr(topk, "DENSE_MIN", 1)
+    monkeypatch.setattr(topk, "COUNT_CAP", 10)
+    monkeypatch.setattr(topk, "MAX_K", 200)
+    capped = client.get("/api/search/", {"q": "median latency", "limit": 5}).json()
+    assert [hit["id"] for hit in capped["results"]] == [hit["id"] for hit in body["results"]]
+    if connection.vendor == "postgresql":
+        assert capped["count_exact"] is False and capped["count"] == 10
+    else:
+        assert capped == body
