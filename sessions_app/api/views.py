@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpResponse, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, viewsets
@@ -29,6 +30,7 @@ from projects_app.api import PROJECT_PARAMETER, project_or_404
 from sessions_app import writes
 from sessions_app.api.filters import SessionCursorPagination, SessionFilters, SessionOrdering
 from sessions_app.api.pending_reads import pending_or
+from sessions_app.api.renderers import MarkdownRenderer
 from sessions_app.api.schema import (
     COMMON_ERRORS,
     DETAIL_HEADERS,
@@ -48,26 +50,14 @@ from sessions_app.api.write_serializers import SessionWriteResultSerializer, Ses
 from sessions_app.api.writes import HasWriteScope, answer, idempotent, who
 from sessions_app.models import Session
 from sessions_app.readpath import SessionNotFound
+from sessions_app.readpath.read import CachedAnswer, cached_answer
 from sessions_app.selectors import filter_sessions
-from sessions_app.serializers import SessionDetailSerializer, SessionListSerializer, detail_representation
-
-
-class MarkdownRenderer(renderers.BaseRenderer):
-    """``text/markdown``: the session document itself (``?format=md``); errors stay JSON."""
-
-    media_type = "text/markdown"
-    format = "md"
-    charset = "utf-8"
-
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
-        if isinstance(data, str):
-            return data.encode("utf-8")
-        response = (renderer_context or {}).get("response")
-        if response is not None:
-            response["Content-Type"] = "application/json"
-        return JSONRenderer().render(data)
+from sessions_app.serializers import (
+    SessionDetailSerializer,
+    SessionListSerializer,
+    detail_path,
+    detail_representation,
+)
 
 
 class SessionViewSet(viewsets.GenericViewSet):
@@ -164,17 +154,15 @@ class SessionViewSet(viewsets.GenericViewSet):
             **error_responses(401, 403, 404, 406, 422, 429, 503),
         },
     )
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.accepted_media_type == JSONRenderer.media_type and (hit := cached_answer(kwargs["id"])):
+            return self._cached(request, hit)
         try:  # SessionUnavailable (503) and SessionUnreadable (422) answer as they are
             result = Session.objects.fetch(kwargs["id"])
         except SessionNotFound:
             raise NotFound("No such session.") from None
         session = result.session
-        headers = {
-            "ETag": f'"{session.github_sha}"',
-            "X-Annoris-Source": result.layer,
-            "Server-Timing": f"{result.layer};dur={result.elapsed_ms:.2f}",
-        }
+        headers = _read_headers(session.github_sha, result.layer, result.elapsed_ms)
         if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), session.github_sha):
             return Response(status=304, headers=headers)
         try:
@@ -186,6 +174,14 @@ class SessionViewSet(viewsets.GenericViewSet):
                 422, "The session cannot be decrypted with the configured keys.", code="undecryptable"
             ) from None
         return Response(data, headers=headers)
+
+    def _cached(self, request: Request, hit: CachedAnswer) -> HttpResponseBase:
+        """The cached JSON answer (``readpath.rendered``): the same bytes and headers as above."""
+        headers = _read_headers(hit.answer.sha, "cache", hit.elapsed_ms)
+        if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), hit.answer.sha):
+            return Response(status=304, headers=headers)
+        url = request.build_absolute_uri(detail_path(self.kwargs["id"]))
+        return HttpResponse(hit.answer.with_url(url), content_type=JSONRenderer.media_type, headers=headers)
 
     # -- writes: validate, then the perform_* hooks call the services ---------------------------
 
@@ -297,3 +293,8 @@ class SessionViewSet(viewsets.GenericViewSet):
             return uuid.UUID(str(self.kwargs.get(self.lookup_field)))
         except ValueError:
             raise SessionNotFound("No such session.") from None
+
+
+def _read_headers(sha: str, layer: str, elapsed_ms: float) -> dict[str, str]:
+    """A read's headers: its ETag, the layer that served it, and the read path's time."""
+    return {"ETag": f'"{sha}"', "X-Annoris-Source": layer, "Server-Timing": f"{layer};dur={elapsed_ms:.2f}"}

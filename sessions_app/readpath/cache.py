@@ -23,6 +23,7 @@ from django.core.cache import BaseCache, caches
 from django.db import DEFAULT_DB_ALIAS
 
 from sessions_app.models import Session
+from sessions_app.readpath import rendered
 from sessions_app.readpath.rowquery import attnames, build
 from sessions_app.readpath.state import STATE
 
@@ -133,8 +134,13 @@ def add_row(row: Session) -> None:
     """Write back after a read; ``add`` so an older read never overwrites a sync's refresh."""
     if not enabled():
         return  # do not build the row's dict for nothing (cache layer off)
-    data = row_data(row)
-    call(lambda c: c.add(row_key(row.id), data, settings.ANNORIS_CACHE_TTL), None)
+    data, answer = row_data(row), rendered.encode(row)
+
+    def add(c: BaseCache) -> None:  # the row, then its answer: each only where nothing newer is
+        if c.add(row_key(row.id), data, settings.ANNORIS_CACHE_TTL) and answer is not None:
+            c.add(rendered.key(row.id), answer, settings.ANNORIS_CACHE_TTL)
+
+    call(add, None)
     remember_path(row.id, row.github_path)
 
 
@@ -143,7 +149,10 @@ def set_rows(rows: Iterable[Session]) -> bool:
     rows = list(rows)
     if not rows or not enabled():
         return True
-    data = {row_key(r.id): row_data(r) for r in rows}
+    data: dict[str, Any] = {row_key(r.id): row_data(r) for r in rows}
+    # Each row's answer, or a mark that it has none: a set, not a delete, so that a reader's
+    # ``add`` of an older answer (``add_row``) cannot land after this.
+    data |= {rendered.key(r.id): rendered.encode(r) or rendered.NO_ANSWER for r in rows}
     if not call(lambda c: _true(c.set_many(data, settings.ANNORIS_CACHE_TTL)), False):
         return False
     maps = {path_of_key(r.id): r.github_path for r in rows} | {
@@ -155,7 +164,7 @@ def set_rows(rows: Iterable[Session]) -> bool:
 
 def drop(session_ids: Iterable[uuid.UUID | str]) -> bool:
     """Delete rows from the cache; False when the cache could not be told."""
-    keys = [row_key(i) for i in session_ids]
+    keys = [k for i in session_ids for k in (row_key(i), rendered.key(i))]
     if not keys or not enabled():
         return True
     return call(lambda c: _true(c.delete_many(keys)), False)
@@ -163,6 +172,13 @@ def drop(session_ids: Iterable[uuid.UUID | str]) -> bool:
 
 def _true(_: object) -> bool:
     return True
+
+
+def get_answer(session_id: uuid.UUID) -> rendered.Answer | None:
+    """The cached API answer of this session (see ``rendered``), or None for a miss."""
+    if not enabled():
+        return None
+    return rendered.decode(call(lambda c: _get_value(c, rendered.key(session_id)), MISS))
 
 
 # -- id <-> path maps -------------------------------------------------------------------

@@ -24,7 +24,7 @@ from django.utils import timezone
 from annoris import crypto, database
 from annoris.sources.base import Source, SourceUnavailable, session_id_for
 from sessions_app.models import Session
-from sessions_app.readpath import cache, invalidation, writeback
+from sessions_app.readpath import cache, invalidation, rendered, writeback
 from sessions_app.readpath import source as source_layer
 from sessions_app.readpath.errors import SessionNotFound, SessionUnavailable, SessionUnreadable
 from sessions_app.readpath.rowquery import session_by
@@ -69,6 +69,26 @@ def fetch(session_id: uuid.UUID | str, *, source: Source | None = None) -> Fetch
     absent = SessionUnavailable(_NO_DATABASE_ID) if found is DOWN else SessionNotFound("no such session")
     find = lambda: source_layer.find_by_id(sid, source=src, hint=cache.path_of(sid))  # noqa: E731
     return _from_source(find, src, found is DOWN, started, absent=absent)
+
+
+class CachedAnswer(NamedTuple):
+    """A session's API answer as the cache holds it (``rendered``), and the time taken."""
+
+    answer: rendered.Answer
+    elapsed_ms: float
+
+
+def cached_answer(session_id: uuid.UUID | str) -> CachedAnswer | None:
+    """The API's cached answer for ``session_id`` (the seam for throughput, see ``rendered``), or
+    None: then ``fetch`` and the serializer answer, with every refusal the read path has."""
+    started = time.perf_counter()
+    try:
+        sid = session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
+    except ValueError:
+        return None
+    _work_for_others()  # pending invalidations first, as for every read
+    answer = cache.get_answer(sid)
+    return None if answer is None else CachedAnswer(answer, (time.perf_counter() - started) * 1000)
 
 
 def fetch_by_path(path: str, *, sha: str | None = None, source: Source | None = None) -> FetchResult:

@@ -30,7 +30,7 @@ from annoris.testing.github_emulator import GitHubEmulator
 from sessions_app import readpath
 from sessions_app.documents import parse_document
 from sessions_app.models import Session
-from sessions_app.readpath import SessionUnavailable, writeback
+from sessions_app.readpath import SessionUnavailable, rendered, writeback
 from sessions_app.readpath import cache as session_cache
 from sessions_app.services import content_checksum
 from sessions_app.tests.faults import Clock, RedisServer, TcpProxy
@@ -134,8 +134,10 @@ def spread(layers: None, github: GitHubEmulator) -> Spread:
         front_matter_id = parsed.session_id or front_matter_id
     assert front_matter_id is not None
     ids = [row.id for row in Session.objects.order_by("github_path") if row.id != front_matter_id]
-    # Rows expire from the cache before the id <-> path maps do: keep the maps, drop the rows...
-    caches["faults"].delete_many([session_cache.row_key(i) for i in [*ids, front_matter_id]])
+    # Rows (and their API answers, cached with them) expire from the cache before the id <->
+    # path maps do: keep the maps, drop the rows...
+    expired = [*ids, front_matter_id]
+    caches["faults"].delete_many([k for i in expired for k in (session_cache.row_key(i), rendered.key(i))])
     for session_id in ids[:3]:  # ...and read three back into the cache
         assert Session.objects.fetch(session_id).layer == "database"
     github_only = [session_id_for(github.full_name, path) for path in GITHUB_ONLY]

@@ -39,7 +39,11 @@ import json, sys
 import django
 django.setup()
 from sessions_app.models import Session
-for line in sys.stdin:
+from sessions_app.readpath.read import cached_answer
+for line in sys.stdin:  # as GET /api/sessions/{id}/ reads: its cached answer, else fetch()
+    if (hit := cached_answer(line.strip())) is not None:
+        print(json.dumps({"layer": "cache", "checksum": json.loads(hit.answer.body)["checksum"]}), flush=True)
+        continue
     r = Session.objects.fetch(line.strip())
     print(json.dumps({"layer": r.layer, "checksum": r.session.checksum}), flush=True)
 """
@@ -75,7 +79,7 @@ def _env(redis_port: int, source: LocalSource) -> dict[str, str]:
 
 
 class Reader:
-    """A Django process reading through fetch(), one id per line on stdin."""
+    """A Django process reading as the API does (cached answer, else fetch()), one id per line on stdin."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
