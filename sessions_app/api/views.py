@@ -50,7 +50,8 @@ from sessions_app.api.write_serializers import SessionWriteResultSerializer, Ses
 from sessions_app.api.writes import HasWriteScope, answer, idempotent, who
 from sessions_app.models import Session
 from sessions_app.readpath import SessionNotFound
-from sessions_app.readpath.read import CachedAnswer, cached_answer
+from sessions_app.readpath.read import cached_answer
+from sessions_app.readpath.rendered import Answer
 from sessions_app.selectors import filter_sessions
 from sessions_app.serializers import (
     SessionDetailSerializer,
@@ -156,7 +157,7 @@ class SessionViewSet(viewsets.GenericViewSet):
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.accepted_media_type == JSONRenderer.media_type and (hit := cached_answer(kwargs["id"])):
-            return self._cached(request, hit)
+            return self._cached(request, *hit)
         try:  # SessionUnavailable (503) and SessionUnreadable (422) answer as they are
             result = Session.objects.fetch(kwargs["id"])
         except SessionNotFound:
@@ -175,13 +176,13 @@ class SessionViewSet(viewsets.GenericViewSet):
             ) from None
         return Response(data, headers=headers)
 
-    def _cached(self, request: Request, hit: CachedAnswer) -> HttpResponseBase:
+    def _cached(self, request: Request, answer: Answer, elapsed_ms: float) -> HttpResponseBase:
         """The cached JSON answer (``readpath.rendered``): the same bytes and headers as above."""
-        headers = _read_headers(hit.answer.sha, "cache", hit.elapsed_ms)
-        if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), hit.answer.sha):
+        headers = _read_headers(answer.sha, "cache", elapsed_ms)
+        if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), answer.sha):
             return Response(status=304, headers=headers)
         url = request.build_absolute_uri(detail_path(self.kwargs["id"]))
-        return HttpResponse(hit.answer.with_url(url), content_type=JSONRenderer.media_type, headers=headers)
+        return HttpResponse(answer.with_url(url), content_type=JSONRenderer.media_type, headers=headers)
 
     # -- writes: validate, then the perform_* hooks call the services ---------------------------
 
@@ -295,6 +296,5 @@ class SessionViewSet(viewsets.GenericViewSet):
             raise SessionNotFound("No such session.") from None
 
 
-def _read_headers(sha: str, layer: str, elapsed_ms: float) -> dict[str, str]:
-    """A read's headers: its ETag, the layer that served it, and the read path's time."""
+def _read_headers(sha: str, layer: str, elapsed_ms: float) -> dict[str, str]:  # ETag, layer, its time
     return {"ETag": f'"{sha}"', "X-Annoris-Source": layer, "Server-Timing": f"{layer};dur={elapsed_ms:.2f}"}

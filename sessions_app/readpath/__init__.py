@@ -1,12 +1,8 @@
-"""The read path: cache -> database -> source, one module per layer.
+"""The read path: cache -> database -> source, one module per layer (see README's Layout).
 
-This package's face is the lower level the services call (errors, breakers, the database
-call, ``sessions_changed``, ``pending_counts``, ``reset``; no fetch in it, so imports point
-one way). ``read`` has ``fetch``, ``fetch_by_path`` and ``FetchResult`` (``Session.objects.fetch``)
-and calls the services to write source hits back. Modules: ``read`` (the layers' order),
-``rowquery`` (the database row), ``cache`` (Redis), ``source`` (GitHub or a folder),
-``writeback``, ``invalidation`` (durable pending invalidations), ``errors``, ``state``.
-"""
+This face is the lower level services call (errors, breakers, the database call,
+``sessions_changed``, ``pending_counts``, ``reset``); ``read`` has ``fetch`` and calls the
+services to write source hits back, so imports point one way."""
 
 from __future__ import annotations
 
@@ -42,7 +38,5 @@ def pending_counts() -> dict[str, int | None]:
 
 
 def reset(clock: Any = None) -> None:
-    """Forget all per-process state: breakers closed, queues empty (tests); ``clock`` for breakers.
-
-    The process's one reset (``annoris.state.reset``): the token memory goes with it."""
+    """Forget all per-process state (``annoris.state.reset``, tokens' too); ``clock`` for breakers."""
     annoris_state.reset(clock)

@@ -1,12 +1,8 @@
-"""The cache layer: encrypted rows in Redis, and any cache failure read as a miss.
+"""The cache layer: encrypted rows in Redis through Django's cache API, as ``cached_db`` does.
 
-A session is cached as a tuple of its concrete field values (``content`` the ciphertext:
-Redis never holds plaintext) and its project's, so a hit rebuilds what the database layer
-returns. Two small maps (id -> path, path -> id), kept longer, find front matter ids in the
-source while the database is down. Every call goes through Django's cache API, as
-``cached_db`` does: a hit is one ``cache.get`` and a fresh row for every reader. A cache
-error is a miss (the breaker then skips the cache); writes it missed are ``invalidation``'s.
-"""
+A hit is one ``cache.get`` and a fresh row for every reader (the row's values, ``content`` the
+ciphertext, and its project's). Two small maps (id <-> path) find front matter ids while the
+database is down. A cache error is a miss; the writes it missed are ``invalidation``'s."""
 
 from __future__ import annotations
 
@@ -73,9 +69,6 @@ def call(op: Callable[[BaseCache], T], default: T) -> T:
 def ping() -> bool:
     """Does the cache answer now? (False while its breaker is open: no call is made.)"""
     return call(lambda c: _true(c.get(f"{KEY_PREFIX}-health")), False)
-
-
-# -- rows ----------------------------------------------------------------------------
 
 
 def row_data(row: Session) -> tuple[Any, ...]:
@@ -174,14 +167,11 @@ def _true(_: object) -> bool:
     return True
 
 
-def get_answer(session_id: uuid.UUID) -> rendered.Answer | None:
+def get_answer(session_id: uuid.UUID | str) -> rendered.Answer | None:
     """The cached API answer of this session (see ``rendered``), or None for a miss."""
     if not enabled():
         return None
     return rendered.decode(call(lambda c: _get_value(c, rendered.key(session_id)), MISS))
-
-
-# -- id <-> path maps -------------------------------------------------------------------
 
 
 def remember_path(session_id: uuid.UUID, path: str) -> None:

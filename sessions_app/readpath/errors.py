@@ -1,8 +1,5 @@
-"""What a read can fail with: the sessions layer's one "not found" and one "unavailable".
-
-Each carries the HTTP status and code the API answers it with (``annoris.errors.DomainError``);
-the writes raise the same ``SessionNotFound`` for a session they cannot find.
-"""
+"""What a read can fail with, each with the status and code the API answers (``DomainError``);
+the writes raise the same ``SessionNotFound``."""
 
 from __future__ import annotations
 
@@ -24,8 +21,7 @@ class SessionUnavailable(DomainError):
 
 
 class SessionUnreadable(DomainError):
-    """The session exists but its data cannot be served: a NUL byte the database refuses, a date
-    past the calendar's edge, a ciphertext no configured key opens. Never an outage: no breaker
-    opens for it, and only this one read fails."""
+    """Its data cannot be served (a NUL byte the database refuses, a date past the calendar's edge,
+    a ciphertext no key opens): never an outage, no breaker opens, only this read fails."""
 
     status_code, code = 422, "unreadable"

@@ -1,17 +1,11 @@
 """Durable pending invalidations: no cached row outlives a committed change by more than a bound.
 
-A write calls ``sessions_changed(ids)`` inside its transaction: one ``CacheInvalidation`` row
-per session commits exactly when the change does. After commit the writer refreshes the
-cached copies and deletes its records; if Redis cannot be reached then or the writer dies,
-the records stay and any process's read path replays them (``sweep_if_due``, at most every
-``ANNORIS_CACHE_SWEEP_INTERVAL`` s, every second while the cache or database does not answer):
-it drops up to SWEEP_BATCH cached copies, then their records. A record younger than 2 s is
-left to its writer. The bound once Redis answers: interval + breaker cooldown + 1 s + 2 s
-(18 s by default) for a process reading all along; an idle one sweeps before its first read.
-Not covered: a Redis restarted from an older snapshot (run it without persistence, DESIGN).
-Why records, not a version check per hit: that check must ask the database, the cost the
-cache exists to avoid; a record costs one INSERT and one DELETE per write transaction.
-"""
+A write calls ``sessions_changed(ids)`` in its transaction: one ``CacheInvalidation`` row per
+session commits with the change. After commit the writer refreshes the cache and deletes its
+records; if Redis was out or the writer died, any process's read path replays them
+(``sweep_if_due``), dropping the cached copies. Bound once Redis answers: sweep interval +
+breaker cooldown + 1 s + 2 s (18 s by default). Why records, not a version check per hit: that
+check must ask the database, the cost the cache exists to avoid."""
 
 from __future__ import annotations
 

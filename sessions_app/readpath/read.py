@@ -1,12 +1,8 @@
-"""The read path's order: cache -> database -> source, with write-backs.
+"""The read path's order: cache -> database (``rowquery``) -> source, with write-backs.
 
-``fetch(id)`` and ``fetch_by_path(path)`` try the cache (when ``ANNORIS_SESSION_CACHE`` is
-set, after any due pending invalidations), then the database (``rowquery.session_by``, the
-one seam for speed; a hit is written back with ``add``, never over a fresher entry), then
-the source (a hit goes to the database, or a queue while it is down, and the cache). A layer
-that is out is skipped for ``ANNORIS_BREAKER_COOLDOWN`` s. Data that cannot be served fails
-only that read (``SessionUnreadable``), opening no breaker. Soft-deleted sessions are not found.
-"""
+A database hit is written back with ``add`` (never over a fresher entry); a source hit goes to
+the database (or a queue while it is down) and the cache. A layer that is out is skipped for
+``ANNORIS_BREAKER_COOLDOWN`` s; data that cannot be served fails that read only (422)."""
 
 from __future__ import annotations
 
@@ -33,15 +29,11 @@ logger = logging.getLogger("annoris.readpath")
 
 DOWN = database.DOWN
 
-_NO_DATABASE_ID = (
-    "the database is down and the source listing has no file for this id "
-    "(a front matter id is only found through the database or the cache)"
-)
+_NO_DATABASE_ID = "the database is down and the source listing has no file for this id (a front matter id is only found through the database or the cache)"  # noqa: E501
 
 
 class FetchResult(NamedTuple):
-    """A session (the caller's own instance: change it freely, the next reader gets another),
-    the layer that served it (cache, database, github or local) and the time taken."""
+    """A session (the caller's own: change it freely), the layer that served it, the ms taken."""
 
     session: Session
     layer: str
@@ -71,24 +63,13 @@ def fetch(session_id: uuid.UUID | str, *, source: Source | None = None) -> Fetch
     return _from_source(find, src, found is DOWN, started, absent=absent)
 
 
-class CachedAnswer(NamedTuple):
-    """A session's API answer as the cache holds it (``rendered``), and the time taken."""
-
-    answer: rendered.Answer
-    elapsed_ms: float
-
-
-def cached_answer(session_id: uuid.UUID | str) -> CachedAnswer | None:
-    """The API's cached answer for ``session_id`` (the seam for throughput, see ``rendered``), or
-    None: then ``fetch`` and the serializer answer, with every refusal the read path has."""
+def cached_answer(session_id: str) -> tuple[rendered.Answer, float] | None:
+    """The API's cached answer for ``session_id`` and the ms taken (``rendered``), or None: then
+    ``fetch`` and the serializer answer, with every refusal the read path has."""
     started = time.perf_counter()
-    try:
-        sid = session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
-    except ValueError:
-        return None
     _work_for_others()  # pending invalidations first, as for every read
-    answer = cache.get_answer(sid)
-    return None if answer is None else CachedAnswer(answer, (time.perf_counter() - started) * 1000)
+    answer = cache.get_answer(session_id)
+    return None if answer is None else (answer, (time.perf_counter() - started) * 1000)
 
 
 def fetch_by_path(path: str, *, sha: str | None = None, source: Source | None = None) -> FetchResult:
@@ -140,13 +121,11 @@ def _cached_row(session_id: uuid.UUID, path: str) -> Session | None:
     return row if row is not None and row.github_path == path and _decryptable(row) else None
 
 
+Find = Callable[[], source_layer.SourceHit | None]
+
+
 def _from_source(
-    find: Callable[[], source_layer.SourceHit | None],
-    src: Source,
-    database_down: bool,
-    started: float,
-    *,
-    absent: Exception,
+    find: Find, src: Source, database_down: bool, started: float, *, absent: Exception
 ) -> FetchResult:
     """Read from the source and write back; ``absent`` is raised when the source does not have it."""
     try:

@@ -1,12 +1,9 @@
-"""The read path's one seam for speed: the database layer's row query, written once.
+"""The database layer's row query, its SQL written once per process from ``_meta``.
 
-``session_by`` answers as ``Session.objects.select_related("project").filter(...).first()``
-(``test_readpath_layers``/``_data`` compare them field by field), with SQL written once per
-process from ``_meta``, run through Django's ``connection.cursor()`` (counted, wrapped, errors
-mapped), each column through the ORM's converters, models built by ``Model.from_db``. Why: on
-PostgreSQL the ORM spent ~285 µs a read compiling this join, ~950 µs in all against a ~130 µs
-floor (7x; target 3x); written once, ~390 µs (in-process, 2,000 reads, 2026-12-06, load 6-8;
-bench figures in docs/benchmarks.md). No compiler internals, no PREPARE."""
+It answers as ``Session.objects.select_related("project").filter(...).first()`` (the layer
+tests compare them field by field), through ``connection.cursor()`` and the ORM's converters.
+Why: the ORM spent ~285 µs a read compiling this join (~950 µs in all, 7x the ~130 µs floor;
+target 3x); written once, ~390 µs (docs/benchmarks.md). No compiler internals, no PREPARE."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""The read path's per-process state in one object, ``STATE``, registered in annoris.state:
-the cache and source breakers (the database's is ``annoris.database.BREAKER``), the
-write-back queue, the source and its listing, the sessions changed in each thread's open
-transaction, and when invalidations are next swept."""
+"""The read path's per-process state in one object, ``STATE``, registered in annoris.state
+(the database's breaker is ``annoris.database.BREAKER``)."""
 
 from __future__ import annotations
 
@@ -19,10 +17,6 @@ from annoris.breaker import CircuitBreaker
 from annoris.state import per_process
 
 
-def _cooldown() -> float:
-    return settings.ANNORIS_BREAKER_COOLDOWN
-
-
 class ReadPathState:
     """One process's memory of the read path (thread-safe where threads share it)."""
 
@@ -32,8 +26,9 @@ class ReadPathState:
     def reset(self, clock: Callable[[], float] | None = None) -> None:
         """Breakers closed, queues and memos empty, on ``clock``."""
         self.clock = clock or time.monotonic
-        self.cache_breaker = CircuitBreaker("session cache", cooldown=_cooldown, clock=self.clock)
-        self.source_breaker = CircuitBreaker("session source", cooldown=_cooldown, clock=self.clock)
+        cooldown = lambda: settings.ANNORIS_BREAKER_COOLDOWN  # noqa: E731 - read at each failure
+        self.cache_breaker = CircuitBreaker("session cache", cooldown=cooldown, clock=self.clock)
+        self.source_breaker = CircuitBreaker("session source", cooldown=cooldown, clock=self.clock)
         # Source hits read while the database was down, one per session id, oldest first.
         self.write_backs: OrderedDict[uuid.UUID, Any] = OrderedDict()
         self.write_backs_lock = threading.Lock()

@@ -1,9 +1,6 @@
-"""Database write-backs of sessions read from the source, queued while the database is down.
-
-The queue is in this process's memory (bounded, one entry per id). A write-back never
-overwrites a newer row (a sync that ran meanwhile wins); if the process dies the queue is
-lost and nothing is wrong: GitHub is the master copy. Reads drain ``DRAIN_PER_READ`` at a time.
-"""
+"""Database write-backs of source hits read while the database was down: in this process's
+memory (bounded, one per id), never over a newer row, drained ``DRAIN_PER_READ`` per read.
+A process that dies loses its queue harmlessly: GitHub is the master copy."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ from sessions_app.models import Session
 from sessions_app.readpath.read import cached_answer
 for line in sys.stdin:  # as GET /api/sessions/{id}/ reads: its cached answer, else fetch()
     if (hit := cached_answer(line.strip())) is not None:
-        print(json.dumps({"layer": "cache", "checksum": json.loads(hit.answer.body)["checksum"]}), flush=True)
+        print(json.dumps({"layer": "cache", "checksum": json.loads(hit[0].body)["checksum"]}), flush=True)
         continue
     r = Session.objects.fetch(line.strip())
     print(json.dumps({"layer": r.layer, "checksum": r.session.checksum}), flush=True)
