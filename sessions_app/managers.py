@@ -33,18 +33,12 @@ class SessionQuerySet(models.QuerySet):
 
 
 class SessionManager(models.Manager.from_queryset(SessionQuerySet)):  # type: ignore[misc]
-    """``live()``, ``for_project()``, ``changed_since()`` chain as usual; ``get()`` stays the plain
-    database lookup. ``fetch*`` go through the read path (sessions_app.readpath.read).
-    """
+    """Querysets chain as usual and ``get()`` stays the plain lookup; ``fetch*`` go through the read path."""
 
     read_path: ClassVar[ModuleType]  # sessions_app.readpath.read, set by SessionsConfig.ready()
 
     def fetch(self, session_id: uuid.UUID | str, *, source: Source | None = None) -> FetchResult:
-        """The live session ``session_id``, trying the cache, then the database, then the source.
-
-        Returns FetchResult(session, layer, elapsed_ms), the session the caller's own instance.
-        Raises SessionNotFound, SessionUnavailable (an outage) or SessionUnreadable.
-        """
+        """The live session: cache, database, then source (``readpath.read.fetch``, its errors)."""
         return self.read_path.fetch(session_id, source=source)
 
     def fetch_by_path(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from annoris import database
 from annoris import state as annoris_state
 from annoris.breaker import CircuitBreaker
 from annoris.database import DOWN as DOWN
@@ -29,7 +30,7 @@ __all__ = [
 def breakers() -> dict[str, CircuitBreaker]:
     """The breaker of each layer (``cache``, ``database``, ``source``), for /health."""
     s = state.STATE
-    return {"cache": s.cache_breaker, "database": s.database_breaker, "source": s.source_breaker}
+    return {"cache": s.cache_breaker, "database": database.BREAKER, "source": s.source_breaker}
 
 
 def pending_counts() -> dict[str, int | None]:

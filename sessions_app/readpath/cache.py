@@ -48,17 +48,13 @@ def enabled() -> bool:
     return bool(settings.ANNORIS_SESSION_CACHE)
 
 
-def _cache() -> BaseCache:
-    return caches[settings.ANNORIS_SESSION_CACHE]
-
-
 def call(op: Callable[[BaseCache], T], default: T) -> T:
     """Run ``op`` on the cache through the breaker; ``default`` when disabled, open or failing."""
     breaker = STATE.cache_breaker
     if not enabled() or not breaker.allow():
         return default
     try:
-        result = op(_cache())
+        result = op(caches[settings.ANNORIS_SESSION_CACHE])
     except Exception as exc:  # any client error means "no cache now", never a failed read
         breaker.record_failure(exc)
         return default
@@ -72,8 +68,7 @@ def ping() -> bool:
 
 
 def row_data(row: Session) -> tuple[Any, ...]:
-    """The row as cached: the layout's tag, the concrete field values (ciphertext content) in
-    field order, then a tuple of its project's values (or None)."""
+    """The row as cached: the layout's tag, its field values, its project's values (or None)."""
     tag, fields, project_fields = _layout()
     project = row.project if row.project_id and Session.project.is_cached(row) else None
     values = None if project is None else tuple(getattr(project, a) for a in project_fields)
@@ -81,8 +76,7 @@ def row_data(row: Session) -> tuple[Any, ...]:
 
 
 def row_from_data(data: tuple[Any, ...]) -> Session:
-    """A new Session, as the database layer builds it, its project loaded; ValueError for a
-    value of another shape (another version's, another program's)."""
+    """A new Session as the database layer builds it; ValueError for a value of another shape."""
     tag, fields, project_fields = _layout()
     if type(data) is not tuple or len(data) != len(fields) + 2 or data[0] != tag:
         raise ValueError("cached row has another shape")
@@ -99,8 +93,7 @@ def _layout() -> tuple[str, tuple[str, ...], tuple[str, ...]]:
 
 
 def get_row(session_id: uuid.UUID) -> Session | None:
-    """The cached row, or None for a miss (absent, unreadable, or the cache down); rebuilt
-    from the cached value on every call: each reader gets its own instance."""
+    """The cached row, a new instance per call; None for a miss (absent, unreadable, cache down)."""
     if not enabled():
         return None
     data = call(lambda c: _get_value(c, row_key(session_id)), MISS)
@@ -169,8 +162,6 @@ def _true(_: object) -> bool:
 
 def get_answer(session_id: uuid.UUID | str) -> rendered.Answer | None:
     """The cached API answer of this session (see ``rendered``), or None for a miss."""
-    if not enabled():
-        return None
     return rendered.decode(call(lambda c: _get_value(c, rendered.key(session_id)), MISS))
 
 

@@ -32,11 +32,8 @@ _BATCH_LIMIT = 10_000
 
 
 def sessions_changed(session_ids: Iterable[uuid.UUID]) -> None:
-    """Call inside the transaction that changes these sessions, after the change.
-
-    Records the pending invalidations in that transaction; once it commits, the cache gets
-    the committed rows and the records are deleted (outside a transaction: at once).
-    """
+    """Call inside the transaction that changes these sessions: records commit with it; after
+    commit the cache gets the committed rows and the records go (outside a transaction: at once)."""
     ids = list(dict.fromkeys(session_ids))
     if not ids or not cache.enabled():
         return
@@ -78,12 +75,8 @@ def _replay(session_ids: list[uuid.UUID], record_ids: list[int]) -> bool:
 
 
 def _drop(session_ids: list[uuid.UUID], record_ids: list[int]) -> bool:
-    """Delete the cached copies (one DEL), then the records; True if done.
-
-    A sweep drops rather than refreshes: no row is read, so one batch costs three small round
-    trips. A reader that read the old row before the write committed cannot put it back
-    afterwards: a record is swept only once it is SETTLE seconds old.
-    """
+    """Delete the cached copies (one DEL), then the records; True if done. No row is read; a
+    reader of the old row cannot put it back after: a record is swept once SETTLE s old."""
     if not cache.drop(session_ids):
         return False
     database.call(lambda: CacheInvalidation.objects.filter(pk__in=record_ids).delete())

@@ -41,8 +41,8 @@ class FetchResult(NamedTuple):
 
 
 def fetch(session_id: uuid.UUID | str, *, source: Source | None = None) -> FetchResult:
-    """The live session ``session_id``: cache, then database, then source. Raises SessionNotFound
-    (also for a malformed id), SessionUnavailable (an outage) or SessionUnreadable (its data)."""
+    """The live session: cache, database, source. Raises SessionNotFound (a malformed id too),
+    SessionUnavailable (an outage) or SessionUnreadable (its data)."""
     started = time.perf_counter()
     try:
         sid = session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
@@ -64,8 +64,7 @@ def fetch(session_id: uuid.UUID | str, *, source: Source | None = None) -> Fetch
 
 
 def cached_answer(session_id: str) -> tuple[rendered.Answer, float] | None:
-    """The API's cached answer for ``session_id`` and the ms taken (``rendered``), or None: then
-    ``fetch`` and the serializer answer, with every refusal the read path has."""
+    """The API's cached answer (``rendered``) and the ms taken; None: ``fetch`` answers."""
     started = time.perf_counter()
     _work_for_others()  # pending invalidations first, as for every read
     answer = cache.get_answer(session_id)
@@ -73,8 +72,7 @@ def cached_answer(session_id: str) -> tuple[rendered.Answer, float] | None:
 
 
 def fetch_by_path(path: str, *, sha: str | None = None, source: Source | None = None) -> FetchResult:
-    """The live session stored at ``path``, in the same order as ``fetch``. With ``sha`` (a blob
-    SHA known to be current), a copy at another SHA is passed over: that version or newer."""
+    """The live session at ``path``, as ``fetch``; with ``sha``, that version or newer only."""
     started = time.perf_counter()
     src = source or source_layer.read_source()
     _work_for_others()
@@ -106,8 +104,7 @@ def _database(query: Callable[[], Session | None], what: str) -> Session | None:
 
 
 def _cached_at(path: str, src: Source) -> Session | None:
-    """The cached row at ``path``: under the id derived from the path, else under the id the
-    cache's path -> id map names (a front matter id), asked only when the first misses."""
+    """The cached row at ``path``: under the id derived from it, else the path -> id map's id."""
     derived = session_id_for(src.repository, path)
     row = _cached_row(derived, path)
     if row is not None:
@@ -154,8 +151,7 @@ def _result(row: Session, layer: str, started: float) -> FetchResult:
 
 
 def _check_servable(row: Session) -> None:
-    """Dates at the calendar's edge (year 1 or 9999) may not fit the local time zone: refuse them here,
-    with a message, rather than fail while the response is rendered."""
+    """Refuse, with a sentence, dates at the calendar's edge the local time zone cannot show."""
     for name in ("created_at", "last_synced"):
         value: datetime | None = getattr(row, name)
         if value is not None and value.year in (1, 9999):
@@ -170,8 +166,7 @@ def _check_servable(row: Session) -> None:
 
 
 def _decryptable(row: Session) -> bool:
-    """A cached row under a key no longer configured is a miss, not a failed read (the key id
-    is read in place: ``crypto.key_id_of`` would copy the ~13 KB token first)."""
+    """A cached row under a retired key is a miss (key id read in place: no copy of the token)."""
     content, start = row.content, len(crypto.PREFIX)
     end = content.find(":", start) if isinstance(content, str) and content.startswith(crypto.PREFIX) else -1
     return end > 0 and content[start:end] in settings.ANNORIS_KEYRING.ids

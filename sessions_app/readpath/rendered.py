@@ -1,12 +1,9 @@
 """The read path's one seam for throughput (issue #18): each cached session's API answer, encrypted.
 
-A cache hit of ``GET /api/sessions/{id}/`` through the row (unpickle, ``from_db``, the detail
-dict, decrypting, rendering) cost gunicorn 1,570 µs of CPU against the bare view's 737; served
-from here (one GET, one decrypt, one replace, one write) 1,153 (docs/benchmarks.md). The answer
-is ``detail_representation``'s JSON with an empty ``url`` (the request fills it), encrypted
-under the keyring, written and dropped with the row (``cache.add_row``, ``set_rows``, ``drop``):
-never older than the cached row. A row it cannot answer for gets ``NO_ANSWER`` (the full path).
-"""
+Why: a cache hit of ``GET /api/sessions/{id}/`` through the row (unpickle, ``from_db``, the dict,
+decrypt, render) cost gunicorn 1,337 µs of CPU a request; from here (one GET, one decrypt, one
+write) 1,096 (docs/benchmarks.md, "rendered answers"). The JSON's ``url`` is left empty for the
+request to fill. Written and dropped with the row (``cache``): never older than the cached row."""
 
 from __future__ import annotations
 
@@ -39,8 +36,7 @@ def key(session_id: uuid.UUID | str) -> str:
 
 
 def encode(row: Session) -> bytes | None:
-    """The row's answer, encrypted; None for a row the full read path must answer for: deleted,
-    a project not loaded, a date at the calendar's edge (the read path refuses it with a sentence)."""
+    """The row's answer, encrypted; None for a deleted row, an unloaded project, an edge date."""
     if row.deleted_at is not None or (row.project_id is not None and not Session.project.is_cached(row)):
         return None
     if any(d is not None and d.year in (1, 9999) for d in (row.created_at, row.last_synced)):

@@ -1,7 +1,6 @@
-"""The last layer of the read path: the Source (GitHub in production, a local folder by default),
-its own, with short timeouts and few retries, so "unavailable" comes in bounded time. Without
-the database, an id is found through one listing (ids are ``session_id_for(repository, path)``;
-reused for ``ANNORIS_SOURCE_LISTING_TTL`` s) or the cache's id -> path map (front matter ids)."""
+"""The last layer: the Source (GitHub, or a local folder), with short timeouts and few retries.
+Without the database an id is found through one listing (reused ``ANNORIS_SOURCE_LISTING_TTL`` s)
+or the cache's id -> path map (front matter ids)."""
 
 from __future__ import annotations
 

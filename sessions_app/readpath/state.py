@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 
-from annoris import database
 from annoris.breaker import CircuitBreaker
 from annoris.state import per_process
 
@@ -40,10 +39,6 @@ class ReadPathState:
         # When this process next replays the durable pending invalidations (clock time).
         self.next_sweep = 0.0
         self.sweep_lock = threading.Lock()
-
-    @property
-    def database_breaker(self) -> CircuitBreaker:
-        return database.BREAKER
 
 
 STATE = per_process(ReadPathState())

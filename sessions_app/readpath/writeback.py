@@ -25,11 +25,8 @@ DRAIN_PER_READ = 5  # queued write-backs one read applies for others, at most
 
 
 def apply(hit: SourceHit) -> bool:
-    """Write ``hit`` to the database unless it holds the same or a newer version; True if written.
-
-    Raises OperationalError/InterfaceError when the database cannot be reached (the caller
-    queues the hit) and DataError when the database refuses this file's data.
-    """
+    """Write ``hit`` unless the database holds it or newer; True if written. Raises
+    OperationalError/InterfaceError on an outage (the caller queues it), DataError for its data."""
     with transaction.atomic():
         current = Session.objects.filter(id=hit.session_id).values("last_synced", "github_sha", "deleted_at")
         row = current.first()
@@ -72,11 +69,8 @@ def pending_count() -> int:
 
 
 def drain(limit: int = DRAIN_PER_READ) -> int:
-    """Apply up to ``limit`` queued write-backs, oldest first; returns how many were written.
-
-    An outage stops the drain (what was not applied stays queued). An entry the database
-    refuses as data is dropped with a log line: retrying it cannot succeed.
-    """
+    """Apply up to ``limit`` queued write-backs, oldest first; how many were written. An outage
+    stops it (the rest stay queued); an entry refused as data is dropped with a log line."""
     state = _state.STATE
     written = 0
     for _ in range(limit):
