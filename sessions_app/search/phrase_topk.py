@@ -29,7 +29,7 @@ from django.db import connection
 
 from sessions_app.models import SearchDocument, SearchPosting
 
-from . import topk
+from . import access, topk
 from .parser import Alternative
 
 __all__ = ["MAX_READ", "single_phrase", "top"]
@@ -49,16 +49,18 @@ def top(
     pairs: list[int],
     words: list[int],
     idf: dict[int, float],
-    filters: topk.Filters,
+    filters: access.Filters,
     *,
     base: float,
     k: int,
+    held: int,
 ) -> list[tuple[uuid.UUID, float]] | None:
     """The best ``k`` (session id, score) of the sessions holding every pair hash of ``pairs``, as
-    ``ranking``'s SQL orders them; None when the SQL must answer. PostgreSQL only."""
-    if not words or k > topk.MAX_K:
+    ``ranking``'s SQL orders them; None when the SQL must answer. ``held``: sessions holding the
+    rarest word (pages up to ``topk.max_k(held)``). PostgreSQL only."""
+    if not words or k > topk.max_k(held):
         return None
-    conditions = topk._conditions(filters)
+    conditions = access.conditions(filters)
     if _count(pairs, conditions) < topk.COUNT_CAP:
         return None
     return _threshold(pairs, words, idf, conditions, base=base, k=k)
@@ -69,7 +71,7 @@ def _count(pairs: list[int], filters: Sequence[tuple[str, object]]) -> int:
     them, and only the first COUNT_CAP sets are read and rechecked."""
     documents = SearchDocument._meta.db_table
     params: list[object] = [pairs]
-    live = topk._session_sql(filters, params, "d.session_id")
+    live = access.session_sql(filters, params, "d.session_id")
     params.append(topk.COUNT_CAP)
     sql = (
         f"SELECT COUNT(*) FROM (SELECT 1 FROM {documents} d WHERE d.pairs @> %s::bigint[] "  # noqa: S608
@@ -89,14 +91,14 @@ def _threshold(
     base: float,
     k: int,
 ) -> list[tuple[uuid.UUID, float]] | None:
-    cursors: dict[int, tuple[float, object] | None] = dict.fromkeys(words)
+    cursors: dict[int, tuple[float, str] | None] = dict.fromkeys(words)
     ended: set[int] = set()
-    seen: set[object] = set()
+    seen: set[str] = set()
     best: list[tuple[float, int]] = []  # a min-heap of the k best (score, -session id) so far
     batch = max(topk.FIRST_BATCH, 2 * k)
     read = 0
     while True:
-        rows = topk._sorted_access({w: c for w, c in cursors.items() if w not in ended}, batch)
+        rows = access.sorted_access({w: c for w, c in cursors.items() if w not in ended}, batch)
         for word in words:
             if word in ended:
                 continue
@@ -108,7 +110,7 @@ def _threshold(
         new = {sid for got in rows.values() for _, sid in got} - seen
         seen |= new
         for score, sid in _scores(new, pairs, words, idf, filters, base):
-            entry = (score, -topk._uuid(sid).int)  # the higher of a tie: the lower id, as the SQL
+            entry = (score, -access.uuid_int(sid))  # the higher of a tie: the lower id, as the SQL
             if len(best) < k:
                 heapq.heappush(best, entry)
             elif entry > best[0]:
@@ -128,37 +130,37 @@ def _threshold(
 
 
 def _scores(
-    sids: set[object],
+    sids: set[str],
     pairs: list[int],
     words: list[int],
     idf: dict[int, float],
     filters: Sequence[tuple[str, object]],
     base: float,
-) -> list[tuple[float, object]]:
+) -> list[tuple[float, str]]:
     """(score, session) of the ``sids`` holding the pairs and passing the filters."""
     if not sids:
         return []
     table, documents = SearchPosting._meta.db_table, SearchDocument._meta.db_table
     ids = list(sids)
-    held: dict[object, dict[int, float]] = {}
+    held: dict[str, dict[int, float]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT session_id FROM {documents} WHERE session_id = ANY(%s::uuid[]) "  # noqa: S608
+            f"SELECT session_id::text FROM {documents} WHERE session_id = ANY({access.IDS}) "  # noqa: S608
             "AND pairs @> %s::bigint[]",
-            [ids, pairs],
+            [",".join(ids), pairs],
         )
         holding = [row[0] for row in cursor.fetchall()]
         if not holding:
             return []
         cursor.execute(
-            f"SELECT s.id, x.term, x.weight FROM unnest(%s::uuid[]) s(id) CROSS JOIN LATERAL "  # noqa: S608
+            f"SELECT s.id::text, x.term, x.weight FROM unnest({access.IDS}) s(id) CROSS JOIN LATERAL "  # noqa: S608
             f"(SELECT term, weight FROM {table} p WHERE p.session_id = s.id "
             "AND p.term = ANY(%s::bigint[]) OFFSET 0) x",
-            [holding, words],
+            [",".join(holding), words],
         )
         for sid, term, weight in cursor.fetchall():
             held.setdefault(sid, {})[int(term)] = float(weight)
-        allowed = topk._allowed(cursor, holding, filters)
+        allowed = access.allowed(cursor, holding, filters)
     out = []
     for sid in holding:
         if sid not in allowed:

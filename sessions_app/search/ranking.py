@@ -89,14 +89,26 @@ def rank(
     if dense and limit is not None:  # the best page without scoring every match (see topk)
         out = [frozenset(hashes[t] for t in alt.terms) for alt in excluded]
         rarest = min(dense, key=frequencies.__getitem__)
-        found = topk.top(dense, idf, out, filters, base=TIER * EXACT, k=offset + limit, rarest=rarest)
+        found = topk.top(
+            dense,
+            idf,
+            out,
+            filters,
+            base=TIER * EXACT,
+            k=offset + limit,
+            rarest=rarest,
+            held=frequencies[rarest],
+        )
         if found is not None:
             return found[offset:], topk.AtLeast(topk.COUNT_CAP)
     phrase = phrase_topk.single_phrase(clauses, excluded) if dense is None else None
     if phrase and limit is not None and connection.vendor == "postgresql":
         words = phrase_words(phrase, hashes, idf)
         pairs = sorted(hashes[t] for t in phrase.terms)
-        found = phrase_topk.top(pairs, words, idf, filters, base=TIER * phrase.level, k=offset + limit)
+        held = min(frequencies[word] for word in words) if words else 0
+        found = phrase_topk.top(
+            pairs, words, idf, filters, base=TIER * phrase.level, k=offset + limit, held=held
+        )
         if found is not None:
             return found[offset:], topk.AtLeast(topk.COUNT_CAP)
     params: list[object] = []

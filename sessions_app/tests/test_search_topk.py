@@ -171,3 +171,25 @@ def test_a_phrase_ranks_the_sessions_that_repeat_its_words_first(db: None, tmp_p
     index_pending()
     hits, total = search_sessions('"time zone"')
     assert [hit.path for hit in hits] == ["about.md", "short.md"] and total == 2
+
+
+def test_a_deep_page_takes_the_top_k_path_only_when_the_words_are_common(
+    dense: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hybrid search fuses the best 100 by words: deeper than MAX_K, served here only when the
+    rarest word is held by DEEP_MIN sessions (at 10,000 the SQL is cheaper), with the SQL's page."""
+    monkeypatch.setattr(ranking, "STATS_TTL", 3600.0)
+    monkeypatch.setattr(ranking, "_count_cache", [0, 0, 0.0])
+    monkeypatch.setattr(ranking, "_df_cache", {})
+    monkeypatch.setattr(topk, "DENSE_MIN", 10**9)
+    expected, total = ranked("median latency", Filters(), 40, 0)
+    monkeypatch.setattr(topk, "DENSE_MIN", 1)
+    monkeypatch.setattr(topk, "COUNT_CAP", 10)
+    monkeypatch.setattr(topk, "FIRST_BATCH", 4)
+    monkeypatch.setattr(topk, "DEEP_K", 40)
+    monkeypatch.setattr(topk, "DEEP_MIN", 10**9)
+    assert ranked("median latency", Filters(), 40, 0) == (expected, total)  # the SQL: words too rare
+    monkeypatch.setattr(topk, "DEEP_MIN", 1)
+    found, count = ranked("median latency", Filters(), 40, 0)
+    assert found == expected
+    assert isinstance(count, topk.AtLeast) == (connection.vendor == "postgresql")
