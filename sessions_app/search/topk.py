@@ -160,6 +160,8 @@ def _threshold(
                 cursors[term] = got[-1]
         new = {sid for got in rows.values() for _, sid in got} - seen
         seen |= new
+        if len(best) == k and all(cursors[t] is not None for t in distinct):
+            new = _may_enter(new, rows, terms, idf, cursors, base, best[0][0])
         for score, sid in _scores(new, terms, idf, excluded, filters, base):
             entry = (score, -access.uuid_int(sid))  # the higher of a tie: the lower id, as the SQL
             if len(best) < k:
@@ -179,6 +181,31 @@ def _threshold(
         return None  # fewer sessions hold every word than the page shows: the lower tiers follow
     ranked = sorted(best, reverse=True)
     return [(uuid.UUID(int=-negated), score) for score, negated in ranked]
+
+
+def _may_enter(
+    new: set[str],
+    rows: dict[int, list[tuple[float, str]]],
+    terms: list[int],
+    idf: dict[int, float],
+    cursors: dict[int, tuple[float, str] | None],
+    base: float,
+    kth: float,
+) -> set[str]:
+    """The ``new`` sessions whose score may still reach the k-th best (``kth``), the others left
+    unread (Fagin's combined algorithm). A word a session was not read in this round weighs at
+    most its list's cursor (lists fall; earlier rounds did not see the session); the bound sums as
+    the scores do, so it holds to the bit, and the k-th best only rises."""
+    read: dict[str, dict[int, float]] = {}
+    for term, got in rows.items():
+        for weight, sid in got:
+            read.setdefault(sid, {})[term] = weight
+    kept = set()
+    for sid in new:
+        weights = read.get(sid, {})
+        if sum(base + idf[t] * weights.get(t, cursors[t][0]) for t in terms) >= kth:  # type: ignore[index]
+            kept.add(sid)
+    return kept
 
 
 def _scores(
