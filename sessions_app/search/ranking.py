@@ -106,11 +106,11 @@ def rank(
         words = phrase_words(phrase, hashes, idf)
         pairs = sorted(hashes[t] for t in phrase.terms)
         held = min(frequencies[word] for word in words) if words else 0
-        found = phrase_topk.top(
+        paged = phrase_topk.top(
             pairs, words, idf, filters, base=TIER * phrase.level, k=offset + limit, held=held
         )
-        if found is not None:
-            return found[offset:], topk.AtLeast(topk.COUNT_CAP)
+        if paged is not None:  # (the best, their count: exact, or at least COUNT_CAP)
+            return paged[0][offset:], paged[1]
     params: list[object] = []
     ctes = [f"c{i} AS ({_clause_sql(alts, terms, params)})" for i, alts in enumerate(clauses)]
     joins = "".join(f" JOIN c{i} ON c{i}.session_id = c0.session_id" for i in range(1, len(clauses)))

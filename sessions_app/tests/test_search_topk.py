@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from annoris.api import tokens
 from projects_app.models import Project
 from sessions_app.models import Session
-from sessions_app.search import index_key, index_pending, ranking, search_sessions, topk
+from sessions_app.search import index_key, index_pending, phrase_topk, ranking, search_sessions, topk
 from sessions_app.search.parser import parse
 from sessions_app.search.ranking import Filters, query_terms, rank
 from sessions_app.search.terms import term_hash
@@ -134,7 +134,9 @@ def test_a_phrase_every_session_holds_gets_the_sql_page(
     filters = [Filters(), Filters(project_id=project.pk), Filters(state=dense[0].state)]
     used = 0
     for query in ['"def step"', f'"{_WORDS[0]} {_WORDS[1]}"', f"{_WORDS[2]}-{_WORDS[3]}"]:
-        for where in filters:
+        for where, holding in [(where, 0.5) for where in filters] + [(Filters(), 1.5)]:
+            # MIN_HOLDING 1.5: the first path gives up, every holder is read, then the words ranked
+            monkeypatch.setattr(phrase_topk, "MIN_HOLDING", holding)
             for limit, offset in PAGES:
                 monkeypatch.setattr(topk, "COUNT_CAP", 10**9)  # the SQL
                 expected, total = ranked(query, where, limit, offset)
