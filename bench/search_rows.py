@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sessions_app.search import index_key, topk
     from sessions_app.search.parser import parse
-    from sessions_app.search.ranking import Filters, rank
+    from sessions_app.search.ranking import Filters, query_terms, rank
     from sessions_app.search.terms import term_hash
 
     _, key = index_key()
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def measured(query: str) -> tuple[list, int, int, float]:
         parsed = parse(query)
-        hashes = {term: term_hash(key, term) for term in parsed.all_terms()}
+        hashes = {term: term_hash(key, term) for term in query_terms(parsed)}
         rank(parsed, hashes, filters=Filters(), limit=10, offset=0)  # warm the statistics caches
         with CaptureQueriesContext(connection) as captured:
             ranked, total = rank(parsed, hashes, filters=Filters(), limit=10, offset=0)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.db import connection
 
 from annoris.state import Clock, per_process
-from sessions_app.models import Session
+from sessions_app.models import SearchDocument, SearchVector, Session
 
 __all__ = ["forget", "index_waiting"]
 
-WAITING_TTL = 1.0  # seconds a process reuses the count: two counts per search would cost ~10 ms at 100k
+WAITING_TTL = 1.0  # seconds a process reuses the count: each search counting would cost it every time
 
 
 class _Counts(dict):
@@ -32,12 +33,31 @@ def index_waiting(*, vectors: bool = False) -> int:
     count, until = _waiting.get(vectors, (0, 0.0))
     if until <= now:
         key_id = settings.ANNORIS_KEYRING.keys[0][0]  # the key the index is hashed under
-        live = Session.objects.live()
-        count = live.exclude(search_document__key_id=key_id).count()
-        if vectors:
-            count = max(count, live.exclude(search_vector__key_id=key_id).count())
+        count = _count(key_id, [SearchDocument, SearchVector] if vectors else [SearchDocument])
         _waiting[vectors] = (count, now + WAITING_TTL)
     return count
+
+
+def _count(key_id: str, models: list[type[SearchDocument] | type[SearchVector]]) -> int:
+    """Live sessions lacking an entry under ``key_id`` in any of ``models``' tables.
+
+    Counted as live sessions minus the entries under the key of live sessions, the latter as all
+    entries under the key minus those of soft-deleted sessions (an entry's session always exists:
+    a foreign key). Three plain counts, no join of every session with its entry: the anti-join
+    ``exclude(search_document__key_id=...)`` took ~55 ms at 100,000 sessions."""
+    sessions = Session._meta.db_table
+    parts, params = [f"(SELECT COUNT(*) FROM {sessions} WHERE deleted_at IS NULL)"], []  # noqa: S608
+    for model in models:
+        table = model._meta.db_table
+        parts.append(
+            f"(SELECT COUNT(*) FROM {table} WHERE key_id = %s) - (SELECT COUNT(*) FROM {table} x "  # noqa: S608
+            f"JOIN {sessions} s ON s.id = x.session_id WHERE s.deleted_at IS NOT NULL AND x.key_id = %s)"
+        )
+        params += [key_id, key_id]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        live, *indexed = cursor.fetchone()
+    return max(int(live) - int(found) for found in indexed)
 
 
 def forget() -> None:

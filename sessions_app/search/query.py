@@ -23,7 +23,7 @@ from .freshness import index_waiting
 from .index import index_key
 from .parser import EXACT, PART, STEM, ParsedQuery, parse
 from .phrases import VERIFY_MAX, keep_phrases
-from .ranking import TIER, Filters, rank
+from .ranking import TIER, Filters, query_terms, rank
 from .snippets import snippet
 from .terms import term_hash
 from .topk import AtLeast
@@ -175,7 +175,7 @@ def _keyword(
     if not parsed.clauses:
         return [], 0
     _, key = index_key()
-    hashes = {term: term_hash(key, term) for term in parsed.all_terms()}
+    hashes = {term: term_hash(key, term) for term in query_terms(parsed)}
     return rank(parsed, hashes, filters=filters, limit=limit, offset=offset)
 
 

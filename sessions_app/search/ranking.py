@@ -22,12 +22,12 @@ from django.db.models import Count, Sum
 
 from sessions_app.models import SearchDocument, SearchPosting, Session
 
-from . import topk
+from . import phrase_topk, topk
 from .parser import EXACT, Alternative, ParsedQuery, prune
 from .postings import K1, B
 from .terms import is_filter
 
-__all__ = ["TIER", "Filters", "rank"]
+__all__ = ["TIER", "Filters", "phrase_words", "query_terms", "rank"]
 
 TIER = 1000.0
 STATS_TTL = 30.0  # seconds a process reuses document counts (ranking only, never recall)
@@ -43,6 +43,23 @@ class Filters:
     project_id: uuid.UUID | None = None
     state: str | None = None
     since: datetime | None = None
+
+
+def query_terms(parsed: ParsedQuery) -> set[str]:
+    """The terms to hash for ``rank``: the query's, and the words of its phrases (``w:``), which
+    rank the sessions holding a phrase (a pair set says only that a session holds it)."""
+    found = parsed.all_terms()
+    return found | {"w:" + run for term in found if term.startswith("b:") for run in term[2:].split(" ")}
+
+
+def phrase_words(alt: Alternative, hashes: dict[str, int], idf: dict[int, float]) -> list[int]:
+    """The hashes of the words of an alternative of pairs only (a phrase, a hyphenated word) that
+    some session holds, sorted: BM25 over them ranks its matches. Empty otherwise (a prefix, or
+    no word of the phrase indexed whole): then BM25's length normalisation alone ranks them."""
+    if not alt.terms or not all(term.startswith("b:") for term in alt.terms):
+        return []
+    runs = {run for term in alt.terms for run in term[2:].split(" ")}
+    return sorted({hashes["w:" + run] for run in runs if hashes.get("w:" + run) in idf})
 
 
 def rank(
@@ -72,9 +89,28 @@ def rank(
     if dense and limit is not None:  # the best page without scoring every match (see topk)
         out = [frozenset(hashes[t] for t in alt.terms) for alt in excluded]
         rarest = min(dense, key=frequencies.__getitem__)
-        found = topk.top(dense, idf, out, filters, base=TIER * EXACT, k=offset + limit, rarest=rarest)
+        found = topk.top(
+            dense,
+            idf,
+            out,
+            filters,
+            base=TIER * EXACT,
+            k=offset + limit,
+            rarest=rarest,
+            held=frequencies[rarest],
+        )
         if found is not None:
             return found[offset:], topk.AtLeast(topk.COUNT_CAP)
+    phrase = phrase_topk.single_phrase(clauses, excluded) if dense is None else None
+    if phrase and limit is not None and connection.vendor == "postgresql":
+        words = phrase_words(phrase, hashes, idf)
+        pairs = sorted(hashes[t] for t in phrase.terms)
+        held = min(frequencies[word] for word in words) if words else 0
+        paged = phrase_topk.top(
+            pairs, words, idf, filters, base=TIER * phrase.level, k=offset + limit, held=held
+        )
+        if paged is not None:  # (the best, their count: exact, or at least COUNT_CAP)
+            return paged[0][offset:], paged[1]
     params: list[object] = []
     ctes = [f"c{i} AS ({_clause_sql(alts, terms, params)})" for i, alts in enumerate(clauses)]
     joins = "".join(f" JOIN c{i} ON c{i}.session_id = c0.session_id" for i in range(1, len(clauses)))
@@ -148,9 +184,10 @@ def _alternative_sql(alt: Alternative, terms: _Terms, params: list, *, ids_only:
 def _filtered_sql(alt: Alternative, terms: _Terms, params: list, *, ids_only: bool) -> str:
     """An alternative of pairs (a phrase) or a prefix: the documents whose sets hold them all.
 
-    On PostgreSQL a GIN index over each set answers ``@>`` (migration 0013); a match scores
-    as a rare term found once, BM25's length normalisation ordering it (the pairs' and
-    prefixes' frequencies are not stored)."""
+    On PostgreSQL a GIN index over each set answers ``@>`` (migration 0013). The pairs' and
+    prefixes' frequencies are not stored: a phrase's match scores as BM25 over the phrase's
+    words (``phrase_words``); a prefix's as a rare term found once, BM25's length
+    normalisation ordering it."""
     documents = SearchDocument._meta.db_table
     checks = [
         (column, sorted({terms.hashes[t] for t in alt.terms if t.startswith(kind)}))
@@ -159,6 +196,20 @@ def _filtered_sql(alt: Alternative, terms: _Terms, params: list, *, ids_only: bo
     if ids_only:
         holds = " AND ".join(_holds_sql(column, values, params) for column, values in checks if values)
         return f"SELECT session_id FROM {documents} WHERE {holds}"  # noqa: S608
+    words = phrase_words(alt, terms.hashes, terms.idf)
+    if words:  # BM25 of the phrase's words: a session about the phrase holds them often
+        table = SearchPosting._meta.db_table
+        # ((base + w0) + w1) + ...: the order phrase_topk sums them in, so scores are equal to the bit
+        adds = " + ".join(f"COALESCE(%s * p{i}.weight, 0)" for i in range(len(words)))
+        params.append(TIER * alt.level)
+        params.extend(terms.idf[word] for word in words)
+        joins = "".join(
+            f" LEFT JOIN {table} p{i} ON p{i}.session_id = d.session_id AND p{i}.term = %s"
+            for i in range(len(words))
+        )
+        params.extend(words)
+        holds = " AND ".join(_holds_sql(column, values, params) for column, values in checks if values)
+        return f"SELECT d.session_id, %s + {adds} AS s FROM {documents} d{joins} WHERE {holds}"  # noqa: S608
     # BM25's tf factor at tf 1: (k1 + 1) / (1 + k1 * (1 - b + b * length / average))
     params.extend([TIER * alt.level, terms.rare_idf * (K1 + 1), 1 + K1 * (1 - B), K1 * B / terms.average])
     holds = " AND ".join(_holds_sql(column, values, params) for column, values in checks if values)

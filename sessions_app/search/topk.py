@@ -30,42 +30,33 @@ from __future__ import annotations
 import heapq
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Protocol
 
 from django.db import connection
-from django.db.backends.utils import CursorWrapper
 
-from sessions_app.models import SearchPosting, Session
+from sessions_app.models import SearchPosting
 
+from . import access
+from .access import Filters
 from .parser import EXACT, Alternative
 
-__all__ = ["COUNT_CAP", "DENSE_MIN", "MAX_K", "AtLeast", "exact_terms", "top"]
+__all__ = ["COUNT_CAP", "DEEP_K", "DEEP_MIN", "DENSE_MIN", "MAX_K", "max_k", "AtLeast", "exact_terms", "top"]
 
 # Measured at 10,000 sessions with bench/search_rows.py (30 two-word queries, page of 10): rows
 # read 12,510 against the SQL's 44,660 (median), PostgreSQL time 6.5 ms against 35.4 ms. A page
 # of 100 (hybrid) read 8-11 statements deep (the corpus's weights are flat, so the threshold
-# falls slowly) and cost more than the SQL: hence MAX_K.
+# falls slowly) and cost more than the SQL: hence MAX_K. At 100,000 the SQL's GROUP BY for a page of
+# 100 took 300-1,200 ms (median 440) and this module 60-190 ms: pages up to DEEP_K when the rarest
+# word is held by DEEP_MIN sessions or more.
 DENSE_MIN = 1000  # sessions holding the rarest word: below, the SQL's GROUP BY is cheap enough
 COUNT_CAP = 1000  # matches counted one by one; above, the count says "at least"
-MAX_K = 20  # offset + limit served here (hybrid fuses 100: deeper than the SQL at 10,000)
+MAX_K = 20  # offset + limit served here (hybrid fuses 100: deeper than the SQL at 10,000) ...
+DEEP_K, DEEP_MIN = 100, 30_000  # ... or up to DEEP_K, the rarest word held by DEEP_MIN sessions
 FIRST_BATCH = 64  # postings read per word in the first round; each round reads twice as many
 MAX_READ = 20_000  # postings of one word read before giving the query back to the SQL
 
 
 class AtLeast(int):
     """A match count that stopped at a cap: at least this many sessions match."""
-
-
-class Filters(Protocol):
-    """``ranking.Filters`` (not imported: ``ranking`` imports this module)."""
-
-    @property
-    def project_id(self) -> uuid.UUID | None: ...
-    @property
-    def state(self) -> str | None: ...
-    @property
-    def since(self) -> datetime | None: ...
 
 
 def exact_terms(
@@ -96,28 +87,23 @@ def top(
     base: float,
     k: int,
     rarest: int,
+    held: int,
 ) -> list[tuple[uuid.UUID, float]] | None:
     """The best ``k`` (session id, score) of the sessions holding every word of ``terms`` (one
     per clause) exactly, as ``ranking``'s SQL orders them; None when the SQL must answer.
 
     ``base`` is a clause's exact tier (``TIER * EXACT``), ``rarest`` the word held by the fewest
-    sessions and ``excluded`` the term sets that leave a session out. PostgreSQL only."""
-    conditions = _conditions(filters)
-    if k > MAX_K or _count(terms, excluded, conditions, rarest) < COUNT_CAP:
+    sessions (``held`` of them) and ``excluded`` the term sets that leave a session out.
+    PostgreSQL only."""
+    conditions = access.conditions(filters)
+    if k > max_k(held) or _count(terms, excluded, conditions, rarest) < COUNT_CAP:
         return None
     return _threshold(terms, idf, excluded, conditions, base=base, k=k)
 
 
-def _conditions(filters: Filters) -> list[tuple[str, object]]:
-    """The filters besides ``deleted_at IS NULL`` as (condition on the sessions table, value)."""
-    found: list[tuple[str, object]] = []
-    if filters.project_id is not None:
-        found.append(("project_id = %s", filters.project_id))
-    if filters.state is not None:
-        found.append(("state = %s", filters.state))
-    if filters.since is not None:
-        found.append(("created_at >= %s", filters.since))
-    return found
+def max_k(held: int) -> int:
+    """The deepest page served here when ``held`` sessions hold the rarest word."""
+    return DEEP_K if held >= DEEP_MIN else MAX_K
 
 
 def _count(terms: list[int], excluded: list[frozenset[int]], filters: Sequence, rarest: int) -> int:
@@ -137,7 +123,7 @@ def _count(terms: list[int], excluded: list[frozenset[int]], filters: Sequence, 
         )
         holds.append(f"NOT ({inner})")
         params.extend(sorted(terms_out))
-    holds.append(_session_sql(filters, params, "p.session_id"))
+    holds.append(access.session_sql(filters, params, "p.session_id"))
     params.append(COUNT_CAP)
     sql = (
         f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} p WHERE p.term = %s AND "  # noqa: S608
@@ -146,19 +132,6 @@ def _count(terms: list[int], excluded: list[frozenset[int]], filters: Sequence, 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.fetchone()[0])
-
-
-def _session_sql(filters: Sequence[tuple[str, object]], params: list, column: str) -> str:
-    """The filters as a probe of the sessions table by its key (no hash of all sessions)."""
-    sessions = Session._meta.db_table
-    if not filters:
-        return f"NOT EXISTS (SELECT 1 FROM {sessions} s WHERE s.id = {column} AND s.deleted_at IS NOT NULL)"  # noqa: S608
-    conditions = " AND ".join(f"s.{condition}" for condition, _ in filters)
-    params.extend(value for _, value in filters)
-    return (
-        f"EXISTS (SELECT 1 FROM {sessions} s WHERE s.id = {column} "  # noqa: S608
-        f"AND s.deleted_at IS NULL AND {conditions} OFFSET 0)"
-    )
 
 
 def _threshold(
@@ -171,13 +144,13 @@ def _threshold(
     k: int,
 ) -> list[tuple[uuid.UUID, float]] | None:
     distinct = sorted(set(terms))
-    cursors: dict[int, tuple[float, object] | None] = dict.fromkeys(distinct)
-    seen: set[object] = set()
+    cursors: dict[int, tuple[float, str] | None] = dict.fromkeys(distinct)
+    seen: set[str] = set()
     best: list[tuple[float, int]] = []  # a min-heap of the k best (score, -session id) so far
     batch = max(FIRST_BATCH, 2 * k)
     read = 0
     while True:
-        rows = _sorted_access(cursors, batch)
+        rows = access.sorted_access(cursors, batch)
         ended = False
         for term in distinct:
             got = rows.get(term, [])
@@ -187,8 +160,10 @@ def _threshold(
                 cursors[term] = got[-1]
         new = {sid for got in rows.values() for _, sid in got} - seen
         seen |= new
+        if len(best) == k and all(cursors[t] is not None for t in distinct):
+            new = _may_enter(new, rows, terms, idf, cursors, base, best[0][0])
         for score, sid in _scores(new, terms, idf, excluded, filters, base):
-            entry = (score, -_uuid(sid).int)  # the higher of a tie: the lower id, as the SQL
+            entry = (score, -access.uuid_int(sid))  # the higher of a tie: the lower id, as the SQL
             if len(best) < k:
                 heapq.heappush(best, entry)
             elif entry > best[0]:
@@ -208,42 +183,39 @@ def _threshold(
     return [(uuid.UUID(int=-negated), score) for score, negated in ranked]
 
 
-def _sorted_access(
-    cursors: dict[int, tuple[float, object] | None], batch: int
-) -> dict[int, list[tuple[float, object]]]:
-    """The next ``batch`` postings of each word after its cursor, best weight first: one round trip."""
-    table = SearchPosting._meta.db_table
-    parts, params = [], []
-    for term, cursor in cursors.items():
-        if cursor is None:
-            parts.append(
-                f"(SELECT term, weight, session_id FROM {table} WHERE term = %s "  # noqa: S608
-                "ORDER BY weight DESC, session_id LIMIT %s)"
-            )
-            params += [term, batch]
-        else:
-            parts.append(
-                f"(SELECT term, weight, session_id FROM {table} WHERE term = %s "  # noqa: S608
-                "AND (weight < %s OR (weight = %s AND session_id > %s)) "
-                "ORDER BY weight DESC, session_id LIMIT %s)"
-            )
-            params += [term, cursor[0], cursor[0], cursor[1], batch]
-    found: dict[int, list[tuple[float, object]]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        for term, weight, sid in cursor.fetchall():
-            found.setdefault(int(term), []).append((float(weight), sid))
-    return found
+def _may_enter(
+    new: set[str],
+    rows: dict[int, list[tuple[float, str]]],
+    terms: list[int],
+    idf: dict[int, float],
+    cursors: dict[int, tuple[float, str] | None],
+    base: float,
+    kth: float,
+) -> set[str]:
+    """The ``new`` sessions whose score may still reach the k-th best (``kth``), the others left
+    unread (Fagin's combined algorithm). A word a session was not read in this round weighs at
+    most its list's cursor (lists fall; earlier rounds did not see the session); the bound sums as
+    the scores do, so it holds to the bit, and the k-th best only rises."""
+    read: dict[str, dict[int, float]] = {}
+    for term, got in rows.items():
+        for weight, sid in got:
+            read.setdefault(sid, {})[term] = weight
+    kept = set()
+    for sid in new:
+        weights = read.get(sid, {})
+        if sum(base + idf[t] * weights.get(t, cursors[t][0]) for t in terms) >= kth:  # type: ignore[index]
+            kept.add(sid)
+    return kept
 
 
 def _scores(
-    sids: set[object],
+    sids: set[str],
     terms: list[int],
     idf: dict[int, float],
     excluded: list[frozenset[int]],
     filters: Sequence[tuple[str, object]],
     base: float,
-) -> list[tuple[float, object]]:
+) -> list[tuple[float, str]]:
     """(score, session) of the ``sids`` holding every word, passing the filters, not excluded:
     their postings read by the (session, term) key, their sessions by theirs."""
     if not sids:
@@ -251,19 +223,19 @@ def _scores(
     table = SearchPosting._meta.db_table
     wanted = sorted(set(terms).union(*excluded))
     ids = list(sids)
-    held: dict[object, dict[int, float]] = {}
+    held: dict[str, dict[int, float]] = {}
     with connection.cursor() as cursor:
         # One probe of the (session, term) key per session: given the two lists, PostgreSQL 15
         # read every posting of the terms instead (19,966 rows for 128 sessions, 5-7 ms).
         cursor.execute(
-            f"SELECT s.id, x.term, x.weight FROM unnest(%s::uuid[]) s(id) CROSS JOIN LATERAL "  # noqa: S608
+            f"SELECT s.id::text, x.term, x.weight FROM unnest({access.IDS}) s(id) CROSS JOIN LATERAL "  # noqa: S608
             f"(SELECT term, weight FROM {table} p WHERE p.session_id = s.id "
             "AND p.term = ANY(%s::bigint[]) OFFSET 0) x",
-            [ids, wanted],
+            [",".join(ids), wanted],
         )
         for sid, term, weight in cursor.fetchall():
             held.setdefault(sid, {})[int(term)] = float(weight)
-        allowed = _allowed(cursor, ids, filters)
+        allowed = access.allowed(cursor, ids, filters)
     out = []
     for sid, weights in held.items():
         if sid not in allowed or any(t not in weights for t in terms):
@@ -273,24 +245,3 @@ def _scores(
         # As the SQL: each clause's ``%s + %s * weight``, then c0.s + c1.s + ... left to right.
         out.append((sum(base + idf[t] * weights[t] for t in terms), sid))
     return out
-
-
-def _allowed(cursor: CursorWrapper, ids: list[object], filters: Sequence[tuple[str, object]]) -> set[object]:
-    sessions = Session._meta.db_table
-    if not filters:
-        cursor.execute(
-            f"SELECT id FROM {sessions} WHERE id = ANY(%s::uuid[]) AND deleted_at IS NOT NULL",
-            [ids],  # noqa: S608
-        )
-        gone = {row[0] for row in cursor.fetchall()}
-        return set(ids) - gone
-    conditions = " AND ".join(condition for condition, _ in filters)
-    cursor.execute(
-        f"SELECT id FROM {sessions} WHERE id = ANY(%s::uuid[]) AND deleted_at IS NULL AND {conditions}",  # noqa: S608
-        [ids, *(value for _, value in filters)],
-    )
-    return {row[0] for row in cursor.fetchall()}
-
-
-def _uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

@@ -189,6 +189,30 @@ def test_the_incomplete_flag_shows_while_sessions_wait_and_clears_after(corpus: 
     assert corpus["deploy"].id in [h.session_id for h in run_search("deploy", hybrid=False).hits]
 
 
+def test_the_waiting_count_is_the_live_sessions_without_an_entry_under_the_current_key(
+    corpus: dict[str, Session],
+) -> None:
+    """Soft-deleted sessions never wait (indexed or not); an entry under an older key waits."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from sessions_app.models import SearchDocument
+
+    key_id = settings.ANNORIS_KEYRING.keys[0][0]
+    Session.objects.filter(id__in=[corpus["deploy"].id, corpus["ident"].id]).update(deleted_at=timezone.now())
+    mark_stale([corpus["ident"].id, corpus["parts"].id])  # one deleted, one live
+    SearchDocument.objects.filter(session_id=corpus["default"].id).update(key_id="an-older-key")
+    forget()
+    waiting = run_search("fine", hybrid=False).as_dict()
+    # The reference: each live session's entry looked at one by one.
+    expected = sum(
+        1
+        for row in Session.objects.live()
+        if not SearchDocument.objects.filter(session_id=row.id, key_id=key_id).exists()
+    )
+    assert expected == 2 and waiting["waiting_to_index"] == expected
+
+
 def test_the_api_takes_state_since_and_offset(corpus: dict[str, Session]) -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(name='assistant')[1]}")

@@ -21,9 +21,9 @@ from rest_framework.test import APIClient
 from annoris.api import tokens
 from projects_app.models import Project
 from sessions_app.models import Session
-from sessions_app.search import index_key, index_pending, ranking, search_sessions, topk
+from sessions_app.search import index_key, index_pending, phrase_topk, ranking, search_sessions, topk
 from sessions_app.search.parser import parse
-from sessions_app.search.ranking import Filters, rank
+from sessions_app.search.ranking import Filters, query_terms, rank
 from sessions_app.search.terms import term_hash
 from sessions_app.services import session_soft_delete_missing
 
@@ -60,7 +60,7 @@ def dense(db: None, tmp_path: Path) -> list[Session]:
 def ranked(query: str, filters: Filters, limit: int, offset: int) -> tuple[list, int]:
     parsed = parse(query)
     _, key = index_key()
-    hashes = {term: term_hash(key, term) for term in parsed.all_terms()}
+    hashes = {term: term_hash(key, term) for term in query_terms(parsed)}
     return rank(parsed, hashes, filters=filters, limit=limit, offset=offset)
 
 
@@ -116,3 +116,82 @@ def test_a_capped_count_says_so_and_small_ones_stay_exact(
         assert capped["count_exact"] is False and capped["count"] == 10
     else:
         assert capped == body
+
+
+def test_a_phrase_every_session_holds_gets_the_sql_page(
+    dense: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``"def step"`` (a code block of the generated sessions) and a sentence's pair: the
+    threshold algorithm over the phrase's words, its candidates checked for the pair, answers the
+    SQL's page (order and scores to the bit); its count says "at least"."""
+    monkeypatch.setattr(ranking, "STATS_TTL", 3600.0)
+    monkeypatch.setattr(ranking, "_count_cache", [0, 0, 0.0])
+    monkeypatch.setattr(ranking, "_df_cache", {})
+    holders = [s for s in dense if "def step" in s.text]
+    assert len(holders) > len(dense) // 2  # held by most: the pages below are full
+    project = Project.objects.order_by("name").first()
+    assert project is not None
+    filters = [Filters(), Filters(project_id=project.pk), Filters(state=dense[0].state)]
+    used = 0
+    for query in ['"def step"', f'"{_WORDS[0]} {_WORDS[1]}"', f"{_WORDS[2]}-{_WORDS[3]}"]:
+        for where, holding in [(where, 0.5) for where in filters] + [(Filters(), 1.5)]:
+            # MIN_HOLDING 1.5: the first path gives up, every holder is read, then the words ranked
+            monkeypatch.setattr(phrase_topk, "MIN_HOLDING", holding)
+            for limit, offset in PAGES:
+                monkeypatch.setattr(topk, "COUNT_CAP", 10**9)  # the SQL
+                expected, total = ranked(query, where, limit, offset)
+                monkeypatch.setattr(topk, "COUNT_CAP", 10)
+                monkeypatch.setattr(topk, "FIRST_BATCH", 4)  # several rounds of sorted access
+                monkeypatch.setattr(topk, "MAX_K", 200)
+                found, count = ranked(query, where, limit, offset)
+                assert found == expected, (query, where, limit, offset)
+                if isinstance(count, topk.AtLeast):
+                    used += query == '"def step"' and where == Filters()
+                    assert count == 10 <= total, (query, where)
+                else:
+                    assert count == total, (query, where)
+    if connection.vendor == "postgresql":
+        assert used == len(PAGES)  # every page of "def step" unfiltered
+    else:
+        assert used == 0
+
+
+def test_a_phrase_ranks_the_sessions_that_repeat_its_words_first(db: None, tmp_path: Path) -> None:
+    """A pair set says only that a session holds a phrase: its words' BM25 ranks the matches, so
+    a session about the phrase comes before a shorter one that mentions it once."""
+    from annoris.sources.local import LocalSource
+    from sync_app.engine import run_sync
+
+    texts = {
+        "about.md": "# Time zones\n\nThe time zone of a user. " + "Each time zone has a zone name. " * 5,
+        "short.md": "# Note\n\nSet the time zone.",
+        "other.md": "# Other\n\nTime is short; the zone is far. " * 3,
+    }
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+    run_sync(source=LocalSource(tmp_path, repository="acme/zones"))
+    index_pending()
+    hits, total = search_sessions('"time zone"')
+    assert [hit.path for hit in hits] == ["about.md", "short.md"] and total == 2
+
+
+def test_a_deep_page_takes_the_top_k_path_only_when_the_words_are_common(
+    dense: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hybrid search fuses the best 100 by words: deeper than MAX_K, served here only when the
+    rarest word is held by DEEP_MIN sessions (at 10,000 the SQL is cheaper), with the SQL's page."""
+    monkeypatch.setattr(ranking, "STATS_TTL", 3600.0)
+    monkeypatch.setattr(ranking, "_count_cache", [0, 0, 0.0])
+    monkeypatch.setattr(ranking, "_df_cache", {})
+    monkeypatch.setattr(topk, "DENSE_MIN", 10**9)
+    expected, total = ranked("median latency", Filters(), 40, 0)
+    monkeypatch.setattr(topk, "DENSE_MIN", 1)
+    monkeypatch.setattr(topk, "COUNT_CAP", 10)
+    monkeypatch.setattr(topk, "FIRST_BATCH", 4)
+    monkeypatch.setattr(topk, "DEEP_K", 40)
+    monkeypatch.setattr(topk, "DEEP_MIN", 10**9)
+    assert ranked("median latency", Filters(), 40, 0) == (expected, total)  # the SQL: words too rare
+    monkeypatch.setattr(topk, "DEEP_MIN", 1)
+    found, count = ranked("median latency", Filters(), 40, 0)
+    assert found == expected
+    assert isinstance(count, topk.AtLeast) == (connection.vendor == "postgresql")
