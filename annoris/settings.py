@@ -178,6 +178,9 @@ ANNORIS_SOURCE_LISTING_TTL = 30.0
 ANNORIS_CONTEXT_SESSIONS = 30
 # Hybrid search: keyword ranking fused with a sentence model's similarity (issue #17).
 ANNORIS_SEARCH_SEMANTIC = env.bool("ANNORIS_SEARCH_SEMANTIC", default=True)
+# Forked processes that tokenize and hash a large index build (reindex_all, index_pending after
+# an import) while the parent decrypts and writes; 0 analyses in the indexing process itself.
+ANNORIS_INDEX_PROCESSES = env.int("ANNORIS_INDEX_PROCESSES", default=2)
 
 # --- Session source (GitHub or a local directory) ------------------------------
 
@@ -237,6 +240,9 @@ Q_CLUSTER = {
     "max_attempts": 1,
     "catch_up": False,
     "sync": env.bool("Q_SYNC", default=False),
+    # Not daemonic, so that the index task may fork its analysis processes (ANNORIS_INDEX_PROCESSES):
+    # multiprocessing refuses children to daemonic processes. The cluster still stops its workers.
+    "daemonize_workers": False,
 }
 
 # /health says "degraded" when a queued task has waited longer than this (seconds): no worker runs.
