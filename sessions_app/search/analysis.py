@@ -5,9 +5,10 @@ length, its posting hashes and weighted frequencies, and its sorted pair and pre
 as flat numpy arrays (cheap to send between processes). The same function runs in both places,
 so a build gives the same index whether or not it used processes.
 
-``Analysers`` runs it in ``processes`` forked workers for ``reindex_all``: on this 2-core box
-one Python process analysing (~1 ms a session) was the build's bottleneck while PostgreSQL
-used a fraction of the other core. Workers get only the index key (never the keyring: the
+``Analysers`` runs it in ``processes`` forked workers for ``reindex_all`` when there are cores
+to spare (ANNORIS_INDEX_PROCESSES): analysis is ~1 ms of CPU a session, PostgreSQL's side of
+the write ~1.4 ms, so on 2 cores the indexer and its backend already fill both and workers
+add nothing (docs/benchmarks.md). Workers get only the index key (never the keyring: the
 parent decrypts), die with their parent (PR_SET_PDEATHSIG, so a SIGKILLed indexer leaves no
 orphan holding the key), and are shut down when the build ends or fails.
 """
@@ -81,17 +82,18 @@ def analyse(texts: list[tuple[str, str]], hashes: TermHashes) -> Analysed:
         terms=np.fromiter(chain.from_iterable(doc.counts for doc in found), np.int64, total),
         tf=np.fromiter(chain.from_iterable(doc.counts.values() for doc in found), np.int64, total),
         pair_sizes=pair_sizes,
-        pairs=_sorted_sets([doc.pairs for doc in found], pair_sizes),
+        pairs=_sorted_sets([doc.pairs for doc in found]),
         prefix_sizes=prefix_sizes,
-        prefixes=_sorted_sets([doc.prefixes for doc in found], prefix_sizes),
+        prefixes=_sorted_sets([doc.prefixes for doc in found]),
     )
 
 
-def _sorted_sets(sets: list[set[int]], sizes: np.ndarray) -> np.ndarray:
-    """The sets one after the other, each in ascending order (one sort in C for the batch)."""
-    values = np.fromiter(chain.from_iterable(sets), np.int64, int(sizes.sum()))
-    owner = np.repeat(np.arange(len(sets)), sizes)
-    return values[np.lexsort((values, owner))]
+def _sorted_sets(sets: list[set[int]]) -> np.ndarray:
+    """The sets one after the other, each in ascending order (a sort per set: one lexsort of
+    the batch took twice as long)."""
+    if not sets:
+        return np.empty(0, np.int64)
+    return np.concatenate([np.sort(np.fromiter(values, np.int64, len(values))) for values in sets])
 
 
 def can_fork() -> bool:
