@@ -183,6 +183,7 @@ ANNORIS_SEARCH_SEMANTIC = env.bool("ANNORIS_SEARCH_SEMANTIC", default=True)
 # an import) while the parent decrypts and writes; 0 analyses in the indexing process itself.
 # They pay off with cores to spare: on 2 cores the indexer's Python and PostgreSQL already use
 # both (docs/benchmarks.md), so by default one process for each core beyond two, at most 2.
+# django-q2's workers are daemonic (no children allowed): the index task analyses in-process.
 ANNORIS_INDEX_PROCESSES = env.int(
     "ANNORIS_INDEX_PROCESSES", default=max(0, min(2, (os.cpu_count() or 1) - 2))
 )
@@ -245,9 +246,6 @@ Q_CLUSTER = {
     "max_attempts": 1,
     "catch_up": False,
     "sync": env.bool("Q_SYNC", default=False),
-    # Not daemonic, so that the index task may fork its analysis processes (ANNORIS_INDEX_PROCESSES):
-    # multiprocessing refuses children to daemonic processes. The cluster still stops its workers.
-    "daemonize_workers": False,
 }
 
 # /health says "degraded" when a queued task has waited longer than this (seconds): no worker runs.
