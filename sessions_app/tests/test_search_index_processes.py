@@ -22,7 +22,7 @@ from sessions_app.tests.writes.processes import ROOT, database_url
 sys.path.insert(0, str(ROOT / "bench"))
 from corpus import make_corpus  # noqa: E402 - bench/ is not a package
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def import_corpus(folder: Path, count: int, seed: int) -> None:
@@ -74,6 +74,7 @@ def test_a_build_with_analysis_processes_writes_the_same_index_as_one_without(
 ) -> None:  # noqa: ANN001
     import_corpus(tmp_path, 300, seed=5)
     settings.ANNORIS_INDEX_PROCESSES = 2
+    settings.ANNORIS_SEARCH_SEMANTIC = False  # a full rebuild re-embeds every session: 45 s here
     workers: set[int] = set()
     done, failed = reindex_all(batch_size=40, progress=lambda n: workers.update(children(os.getpid())))
     assert (done, failed) == (300, [])
