@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import os
 import signal
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -102,12 +103,14 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
-def _start(key: bytes) -> None:
+def _start(key: bytes, parent: int) -> None:
     """A worker's first act: die with the parent, ignore ^C (the parent handles it), keep the key."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
+    if os.getppid() != parent:  # the parent died before the line above: no signal will come
+        os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _memo[b""] = TermHashes(key)
 
@@ -126,7 +129,7 @@ class Analysers:
             max_workers=processes,
             mp_context=multiprocessing.get_context("fork"),
             initializer=_start,
-            initargs=(key,),  # with fork, handed over in memory: never pickled or written
+            initargs=(key, os.getpid()),  # with fork, handed over in memory: never pickled or written
         )
 
     def submit(self, texts: list[tuple[str, str]]) -> Future[Analysed]:
