@@ -7,7 +7,6 @@ a development encryption key. With DEBUG off, the secrets must be real.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import environ
@@ -179,14 +178,6 @@ ANNORIS_SOURCE_LISTING_TTL = 30.0
 ANNORIS_CONTEXT_SESSIONS = 30
 # Hybrid search: keyword ranking fused with a sentence model's similarity (issue #17).
 ANNORIS_SEARCH_SEMANTIC = env.bool("ANNORIS_SEARCH_SEMANTIC", default=True)
-# Forked processes that tokenize and hash a large index build (reindex_all, index_pending after
-# an import) while the parent decrypts and writes; 0 analyses in the indexing process itself.
-# They pay off with cores to spare: on 2 cores the indexer's Python and PostgreSQL already use
-# both (docs/benchmarks.md), so by default one process for each core beyond two, at most 2.
-# django-q2's workers are daemonic (no children allowed): the index task analyses in-process.
-ANNORIS_INDEX_PROCESSES = env.int(
-    "ANNORIS_INDEX_PROCESSES", default=max(0, min(2, (os.cpu_count() or 1) - 2))
-)
 
 # --- Session source (GitHub or a local directory) ------------------------------
 

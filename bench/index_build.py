@@ -113,10 +113,10 @@ class BackendCpu:
         return sum(seconds - self._start.get(pid, 0.0) for pid, seconds in self._last.items())
 
 
-def python_seconds() -> tuple[float, float]:
-    """CPU seconds of this process and of its reaped children (the analysis worker processes)."""
+def python_seconds() -> float:
+    """CPU seconds of this process (every thread)."""
     times = os.times()
-    return times.user + times.system, times.children_user + times.children_system
+    return times.user + times.system
 
 
 def wal_bytes() -> int:
@@ -187,9 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         indexed = index_pending()
     build_s = time.perf_counter() - started
     server_cpu, wal = backends.stop(), wal_bytes() - wal_before
-    parent_cpu, children_cpu = (
-        after - before for after, before in zip(python_seconds(), python_before, strict=True)
-    )
+    python_cpu = python_seconds() - python_before
     assert indexed == args.sessions, (indexed, args.sessions)
     rate = indexed / build_s
     report.append(
@@ -197,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{report[-1][0]}: {report[-1][1]}", file=sys.stderr, flush=True)  # before the long checks
     cpu = (
-        f"Python {parent_cpu + children_cpu:.1f} s ({children_cpu:.1f} s of it in analysis processes),"
+        f"Python {python_cpu:.1f} s,"
         f" PostgreSQL backends {server_cpu:.1f} s (wall {build_s:.1f} s); WAL {wal / 1e6:.0f} MB"
     )
     report.append(("CPU of the build", cpu))

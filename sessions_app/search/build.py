@@ -1,27 +1,23 @@
 """Building the blind index from the database: ``reindex_all`` (``reindex_search``,
 ``rotate_keys``) and ``index_pending`` (the worker's task after a bulk import).
 
-Each batch is decrypted here, analysed (in forked worker processes when the build is large,
-see ``analysis``) and written by a writer thread with its own connection, one transaction a
-batch, so decrypting, analysing and PostgreSQL's writing run side by side.
+Each batch is decrypted and analysed here (with a term memo the build keeps across batches)
+and written by a writer thread with its own connection, one transaction a batch, so Python's
+decrypting and analysing run beside PostgreSQL's writing.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
-from itertools import chain
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from annoris.crypto import DecryptionError
 from sessions_app.models import SearchVector, Session
 
-from .analysis import Analysed, analyse, analysers, bounded, can_fork
+from .analysis import Analysed, analyse, bounded
 from .freshness import forget
 from .index import Batch, IndexDocument, index_key, make_batch, semantic_on, texts_of, write_batch
 from .terms import TermHashes
@@ -72,80 +68,52 @@ def reindex_all(
             if docs:
                 yield docs
 
-    done = _write_all(batches(), progress, full=batch_size)  # same content: vectors rebuilt below
+    done = _write_all(batches(), progress)  # same content: vectors rebuilt below
     if not stale_only and semantic_on():  # a rebuild re-embeds every session too
         SearchVector.objects.all().delete()
         embed_pending()
     return done, failed
 
 
-def _processes() -> int:
-    """Worker processes for a build's analysis (ANNORIS_INDEX_PROCESSES; 0: none), if possible here."""
-    wanted = getattr(settings, "ANNORIS_INDEX_PROCESSES", 2)
-    return wanted if wanted > 0 and can_fork() else 0
-
-
-def _write_all(
-    batches: Iterator[list[IndexDocument]], progress: Callable[[int], None] | None, *, full: int
-) -> int:
+def _write_all(batches: Iterator[list[IndexDocument]], progress: Callable[[int], None] | None) -> int:
     """Analyse and write each batch in its own transaction; returns the count.
 
     On PostgreSQL outside a transaction, one worker thread with its own connection writes a
-    batch while this thread decrypts the next, so PostgreSQL's work (COPY, index upkeep,
-    commit) runs beside Python's; psycopg releases the GIL while it waits for the server.
-    When the first batch is full (more may follow), ``_processes()`` forked workers analyse
-    the batches (tokenizing and hashing, ~1 ms of CPU a session), forked before the writer
-    thread starts; with none (the default on 2 cores), this thread analyses. Inside a
-    transaction (a test, a caller's atomic block) another connection could not see the
-    caller's rows: one batch after the other, here."""
+    batch while this thread decrypts and analyses the next, so PostgreSQL's work (COPY, index
+    upkeep, commit) runs beside Python's; psycopg releases the GIL while it waits for the
+    server. Inside a transaction (a test, a caller's atomic block) another connection could
+    not see the caller's rows: one batch after the other, here."""
     done = 0
     key_id, key = index_key()
-    memo = [TermHashes(key)]  # this process's memo, kept across batches
+    hashes = TermHashes(key)  # the build's memo, kept across its batches
 
-    def here(docs: list[IndexDocument]) -> Future[Analysed]:
-        memo[0] = bounded(memo[0], key)
-        found: Future[Analysed] = Future()
-        found.set_result(analyse(texts_of(docs), memo[0]))
-        return found
+    def analysed(docs: list[IndexDocument]) -> Analysed:
+        nonlocal hashes
+        hashes = bounded(hashes, key)
+        return analyse(texts_of(docs), hashes)
 
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         for docs in batches:
-            done += write_batch(make_batch(docs, key_id, here(docs).result()))
+            done += write_batch(make_batch(docs, key_id, analysed(docs)))
             if progress:
                 progress(done)
         return done
-    first = next(batches, None)
-    if first is None:
-        return 0
-    processes = _processes() if len(first) >= full else 0
-    with ExitStack() as stack:
-        pool = stack.enter_context(analysers(key, processes)) if processes else None
-        writer = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer"))
-        stack.callback(lambda: writer.submit(_close).result())  # the worker thread's own connection
-        queued: deque[tuple[list[IndexDocument], Future[Analysed]]] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
         pending: Future[int] | None = None
-
-        def write_oldest() -> None:
-            nonlocal done, pending
-            docs, found = queued.popleft()
-            batch = make_batch(docs, key_id, found.result())
+        try:
+            for docs in batches:  # the next batch is decrypted and analysed while ``pending`` is written
+                batch = make_batch(docs, key_id, analysed(docs))
+                if pending is not None:
+                    done += pending.result()
+                    if progress:
+                        progress(done)
+                pending = writer.submit(_write_derived, batch)
             if pending is not None:
                 done += pending.result()
                 if progress:
                     progress(done)
-            pending = writer.submit(_write_derived, batch)
-
-        # the next batches are decrypted while others are analysed and written
-        for docs in chain([first], batches):
-            queued.append((docs, pool.submit(texts_of(docs)) if pool else here(docs)))
-            if len(queued) > processes:
-                write_oldest()
-        while queued:
-            write_oldest()
-        if pending is not None:
-            done += pending.result()
-            if progress:
-                progress(done)
+        finally:
+            writer.submit(_close).result()  # the worker thread's own connection
     return done
 
 
