@@ -15,17 +15,16 @@ Public API::
 
 from __future__ import annotations
 
+from .build import index_pending, reindex_all
 from .freshness import index_waiting
 from .index import (
     INLINE_LIMIT,
     IndexDocument,
     index_documents,
     index_key,
-    index_pending,
     index_session,
     mark_stale,
     preload_model,
-    reindex_all,
     semantic_on,
 )
 from .params import StateName, parse_since

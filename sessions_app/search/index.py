@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.util import find_spec
@@ -19,31 +18,33 @@ from importlib.util import find_spec
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Sum
 
-from annoris.crypto import DecryptionError
-from sessions_app.models import SearchDocument, SearchPosting, SearchVector, Session
+from sessions_app.models import SearchDocument, SearchPosting, SearchVector
 
+from .analysis import Analysed, analyse, bounded
 from .embedding import embed
 from .freshness import forget
 from .postings import K1, B, norm, write_documents, write_postings
-from .terms import TermHashes, document_hashes
-from .vectors import embed_pending, store_vectors
+from .terms import TermHashes
+from .vectors import store_vectors
 
 __all__ = [
+    "Batch",
     "B",
     "INLINE_LIMIT",
     "K1",
     "IndexDocument",
     "index_documents",
     "index_key",
-    "index_pending",
     "index_session",
+    "make_batch",
     "mark_stale",
     "preload_model",
-    "reindex_all",
     "semantic_on",
+    "texts_of",
+    "write_batch",
 ]
 
 _HKDF_INFO = b"annoris/search-index/v1"
@@ -83,39 +84,37 @@ def index_documents(
     docs = list(documents)
     if not docs:
         return 0
-    return _write(_analyse(docs), batch_size=batch_size, vectors=vectors)
+    return write_batch(_analyse(docs), batch_size=batch_size, vectors=vectors)
 
 
 @dataclass(frozen=True)
-class _Batch:
-    """A batch analysed and ready to write: documents, their index entries and postings."""
+class Batch:
+    """A batch analysed and ready to write: its documents, their terms and BM25 norms."""
 
     docs: list[IndexDocument]
-    entries: list[SearchDocument]
-    postings: list[tuple[uuid.UUID, dict[int, int], float]]
+    key_id: str
+    found: Analysed
+    norms: list[float]
 
 
-def _analyse(docs: list[IndexDocument]) -> _Batch:
-    """Tokenize, stem and hash (Python only; reads the average length at most every minute)."""
+def _analyse(docs: list[IndexDocument], hashes: TermHashes | None = None) -> Batch:
+    """Tokenize, stem and hash in this process (``hashes``: a memo kept across batches)."""
     key_id, key = index_key()
-    hashes = TermHashes(key)  # each spelling and word pair of the batch hashed once
-    analysed = [(doc.session_id, document_hashes(doc.title, doc.text, hashes)) for doc in docs]
-    average = _average_length([found.length for _, found in analysed])
-    entries = [
-        SearchDocument(
-            session_id=sid,
-            length=found.length,
-            key_id=key_id,
-            pairs=sorted(found.pairs),
-            prefixes=sorted(found.prefixes),
-        )
-        for sid, found in analysed
-    ]
-    postings = [(sid, found.counts, norm(found.length, average)) for sid, found in analysed]
-    return _Batch(docs, entries, postings)
+    return make_batch(docs, key_id, analyse(texts_of(docs), bounded(hashes, key)))
 
 
-def _write(batch: _Batch, *, batch_size: int = 5000, vectors: bool = False) -> int:
+def texts_of(docs: list[IndexDocument]) -> list[tuple[str, str]]:
+    return [(doc.title, doc.text) for doc in docs]
+
+
+def make_batch(docs: list[IndexDocument], key_id: str, found: Analysed) -> Batch:
+    """The batch with its norms (reads the average length at most every minute)."""
+    lengths = found.lengths.tolist()
+    average = _average_length(lengths)
+    return Batch(docs, key_id, found, [norm(length, average) for length in lengths])
+
+
+def write_batch(batch: Batch, *, batch_size: int = 5000, vectors: bool = False) -> int:
     """Replace the batch's index entries and postings in one transaction; returns the count."""
     ids = [doc.session_id for doc in batch.docs]
     with transaction.atomic():
@@ -127,8 +126,8 @@ def _write(batch: _Batch, *, batch_size: int = 5000, vectors: bool = False) -> i
         if old:
             SearchPosting.objects.filter(session_id__in=old).delete()
             SearchDocument.objects.filter(session_id__in=old).delete()
-        write_documents(batch.entries, batch_size=batch_size)
-        write_postings(batch.postings, batch_size=batch_size)
+        write_documents(ids, batch.key_id, batch.found, batch_size=batch_size)
+        write_postings(ids, batch.found, batch.norms, batch_size=batch_size)
         if vectors and semantic_on() and len(ids) <= EMBED_INLINE:
             store_vectors((doc.session_id, doc.title, doc.text) for doc in batch.docs)
         elif vectors:  # embedded later by embed_pending (the queued task): until then counted as waiting
@@ -180,93 +179,6 @@ def mark_stale(session_ids: Iterable[uuid.UUID]) -> None:
     transaction.on_commit(forget)
 
 
-def index_pending(*, batch_size: int = 200) -> int:
-    """Index every session not indexed under the current key (after a bulk import, a key
-    rotation), then embed those without a vector; returns how many were indexed. Safe to run at
-    any time and in several processes."""
-    done = reindex_all(batch_size=batch_size, stale_only=True)[0]
-    if semantic_on():
-        embed_pending()
-        forget()
-    return done
-
-
 def index_session(*, session_id: uuid.UUID, title: str, text: str) -> None:
     """(Re)index one session from its plaintext (the upsert's hook)."""
     index_documents([IndexDocument(session_id=session_id, title=title, text=text)])
-
-
-def reindex_all(
-    *, batch_size: int = 200, stale_only: bool = False, progress: Callable[[int], None] | None = None
-) -> tuple[int, list[str]]:
-    """Rebuild the index from the database, decrypting each session once, a batch per transaction.
-
-    ``stale_only`` skips sessions already indexed under the current primary key (what
-    ``rotate_keys`` needs). Returns (sessions indexed, ids that could not be decrypted).
-    Soft-deleted sessions are indexed too (a restore finds them at once); searches skip them.
-    """
-    key_id, _ = index_key()
-    rows = Session.objects.order_by("id").only("id", "title", "content")
-    if stale_only:
-        rows = rows.exclude(search_document__key_id=key_id)
-    failed: list[str] = []
-
-    def batches() -> Iterator[_Batch]:
-        last: uuid.UUID | None = None
-        while True:
-            batch = list((rows.filter(id__gt=last) if last else rows)[:batch_size])
-            if not batch:
-                return
-            docs = []
-            for row in batch:
-                try:
-                    docs.append(IndexDocument(session_id=row.id, title=row.title, text=row.text))
-                except DecryptionError:
-                    failed.append(str(row.id))
-            last = batch[-1].id
-            if docs:
-                yield _analyse(docs)
-
-    done = _write_all(batches(), progress)  # same content: vectors rebuilt below when all is
-    if not stale_only and semantic_on():  # a rebuild re-embeds every session too
-        SearchVector.objects.all().delete()
-        embed_pending()
-    return done, failed
-
-
-def _write_all(batches: Iterator[_Batch], progress: Callable[[int], None] | None) -> int:
-    """Write each batch in its own transaction; returns the count.
-
-    On PostgreSQL outside a transaction, one worker thread with its own connection writes a
-    batch while this thread decrypts and analyses the next, so PostgreSQL's work (COPY, index
-    upkeep, commit) runs beside Python's on a 2-core box; psycopg releases the GIL while it
-    waits for the server. Inside a transaction (a test, a caller's atomic block) another
-    connection could not see the caller's rows: one batch after the other, here."""
-    done = 0
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        for batch in batches:
-            done += _write(batch)
-            if progress:
-                progress(done)
-        return done
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
-        pending: Future[int] | None = None
-        try:
-            for batch in batches:  # the next batch is analysed while ``pending`` is written
-                if pending is not None:
-                    done += pending.result()
-                    if progress:
-                        progress(done)
-                pending = writer.submit(_write, batch)
-            if pending is not None:
-                done += pending.result()
-                if progress:
-                    progress(done)
-        finally:
-            writer.submit(_close).result()  # the worker thread's own connection
-    return done
-
-
-def _close() -> None:
-    """Close this thread's connection (``connection`` resolves per thread when called)."""
-    connection.close()

@@ -143,11 +143,12 @@ class _PairMemo(dict[tuple[str, str], int]):
 
 
 class TermHashes:
-    """Hashes under one key, memoised for a batch of documents: a vocabulary repeats, so each
-    token spelling and each adjacent pair is analysed and hashed once per batch (the
+    """Hashes under one key, memoised for a batch of documents (or a whole build): a vocabulary
+    repeats, so each token spelling and each adjacent pair is analysed and hashed once (the
     string-keyed ``document_terms`` followed by ``term_hash`` per term took ~5 ms a session)."""
 
     def __init__(self, key: bytes) -> None:
+        self.key = key
         self.tokens = _TokenMemo(key)
         self.pairs = _PairMemo(key)
 
