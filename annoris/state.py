@@ -47,6 +47,24 @@ class Registry:
 REGISTRY = Registry()
 
 
+class Memo(dict):
+    """A per-process dict (a memo of counts, say) that ``reset`` empties."""
+
+    def reset(self, clock: Clock | None = None) -> None:
+        self.clear()
+
+
+class Figures(list):
+    """A per-process list of numbers (totals and when they expire) that ``reset`` sets back."""
+
+    def __init__(self, *initial: float) -> None:
+        super().__init__(initial)
+        self._initial = list(initial)
+
+    def reset(self, clock: Clock | None = None) -> None:
+        self[:] = self._initial
+
+
 def per_process(member: R) -> R:
     """Register ``member`` (an object with ``reset(clock)``) as per-process state; returns it."""
     return REGISTRY.register(member)

@@ -7,7 +7,7 @@ import time
 from django.conf import settings
 from django.db import connection
 
-from annoris.state import Clock, per_process
+from annoris.state import Memo, per_process
 from sessions_app.models import SearchDocument, SearchVector, Session
 
 __all__ = ["forget", "index_waiting"]
@@ -15,14 +15,8 @@ __all__ = ["forget", "index_waiting"]
 WAITING_TTL = 1.0  # seconds a process reuses the count: each search counting would cost it every time
 
 
-class _Counts(dict):
-    """with vectors? -> (count, valid until (monotonic)); per-process state."""
-
-    def reset(self, clock: Clock | None = None) -> None:
-        self.clear()
-
-
-_waiting: dict[bool, tuple[int, float]] = per_process(_Counts())
+# with vectors? -> (count, valid until (monotonic))
+_waiting: dict[bool, tuple[int, float]] = per_process(Memo())
 
 
 def index_waiting(*, vectors: bool = False) -> int:

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Sum
 
+from annoris.state import Figures, per_process
 from sessions_app.models import SearchDocument, SearchPosting, SearchVector
 
 from .analysis import Analysed, analyse, bounded
@@ -49,7 +50,7 @@ __all__ = [
 
 _HKDF_INFO = b"annoris/search-index/v1"
 AVERAGE_TTL = 60.0  # the average length moves slowly; it only scales BM25's length normalisation
-_average: list[float] = [0, 0, 0.0]  # total words, documents, valid until (monotonic)
+_average: list[float] = per_process(Figures(0, 0, 0.0))  # total words, documents, valid until (monotonic)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Count, Sum
 
+from annoris.state import Figures, Memo, per_process
 from sessions_app.models import SearchDocument, SearchPosting, Session
 
 from . import phrase_topk, topk
@@ -32,8 +33,10 @@ __all__ = ["TIER", "Filters", "phrase_words", "query_terms", "rank"]
 TIER = 1000.0
 STATS_TTL = 30.0  # seconds a process reuses document counts (ranking only, never recall)
 _DF_CACHE_SIZE = 100_000
-_df_cache: dict[int, tuple[int, float]] = {}
-_count_cache: list[float] = [0, 0, 0.0]  # documents, their total length, valid until
+# Per-process (annoris.state: every test's reset empties them): term -> (sessions, valid until),
+# and (documents, their total length, valid until).
+_df_cache: dict[int, tuple[int, float]] = per_process(Memo())
+_count_cache: list[float] = per_process(Figures(0, 0, 0.0))
 
 
 @dataclass(frozen=True)
