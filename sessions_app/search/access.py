@@ -17,7 +17,9 @@ from django.db.backends.utils import CursorWrapper
 
 from sessions_app.models import SearchPosting, Session
 
-__all__ = ["IDS", "Filters", "allowed", "conditions", "session_sql", "sorted_access", "uuid_int"]
+__all__ = [
+    "IDS", "Filters", "allowed", "capped_count", "conditions", "session_sql", "sorted_access", "uuid_int",
+]  # fmt: skip
 
 IDS = "string_to_array(%s, ',')::uuid[]"  # session ids sent as one comma-separated string
 
@@ -108,3 +110,10 @@ def uuid_int(value: str) -> int:
     of ``uuid`` in PostgreSQL. Ids travel as text: psycopg built a ``UUID`` for each of the
     thousands of rows a deep page reads, and quoted each of an array's elements."""
     return int(value.replace("-", ""), 16)
+
+
+def capped_count(rows_sql: str, params: list[object], cap: int) -> int:
+    """How many rows ``rows_sql`` (a ``SELECT 1 ...`` with ``params``) gives, reading at most ``cap``."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({rows_sql} LIMIT %s) c", [*params, cap])  # noqa: S608
+        return int(cursor.fetchone()[0])

@@ -105,14 +105,8 @@ def _count(pairs: list[int], filters: Sequence[tuple[str, object]]) -> int:
     documents = SearchDocument._meta.db_table
     params: list[object] = [pairs]
     live = access.session_sql(filters, params, "d.session_id")
-    params.append(topk.COUNT_CAP)
-    sql = (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {documents} d WHERE d.pairs @> %s::bigint[] "  # noqa: S608
-        f"AND {live} LIMIT %s) c"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.fetchone()[0])
+    rows = f"SELECT 1 FROM {documents} d WHERE d.pairs @> %s::bigint[] AND {live}"  # noqa: S608
+    return access.capped_count(rows, params, topk.COUNT_CAP)
 
 
 def _threshold(

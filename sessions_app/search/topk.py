@@ -124,14 +124,8 @@ def _count(terms: list[int], excluded: list[frozenset[int]], filters: Sequence, 
         holds.append(f"NOT ({inner})")
         params.extend(sorted(terms_out))
     holds.append(access.session_sql(filters, params, "p.session_id"))
-    params.append(COUNT_CAP)
-    sql = (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} p WHERE p.term = %s AND "  # noqa: S608
-        f"{' AND '.join(holds)} LIMIT %s) c"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.fetchone()[0])
+    rows = f"SELECT 1 FROM {table} p WHERE p.term = %s AND {' AND '.join(holds)}"  # noqa: S608
+    return access.capped_count(rows, params, COUNT_CAP)
 
 
 def _threshold(
