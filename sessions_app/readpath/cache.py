@@ -120,13 +120,11 @@ def add_row(row: Session) -> None:
     """Write back after a read; ``add`` so an older read never overwrites a sync's refresh."""
     if not enabled():
         return  # do not build the row's dict for nothing (cache layer off)
-    data, answer = row_data(row), rendered.encode(row)
-
-    def add(c: BaseCache) -> None:  # the row, then its answer: each only where nothing newer is
-        if c.add(row_key(row.id), data, settings.ANNORIS_CACHE_TTL) and answer is not None:
-            c.add(rendered.key(row.id), answer, settings.ANNORIS_CACHE_TTL)
-
-    call(add, None)
+    data = row_data(row)
+    # The row, then its answer (rendered only once the row was added), each only where nothing newer is.
+    if call(lambda c: c.add(row_key(row.id), data, settings.ANNORIS_CACHE_TTL), False):
+        if (answer := rendered.encode(row)) is not None:
+            call(lambda c: c.add(rendered.key(row.id), answer, settings.ANNORIS_CACHE_TTL), None)
     remember_path(row.id, row.github_path)
 
 
