@@ -169,7 +169,25 @@ def summary(values_ms: list[float]) -> dict[str, float]:
 
 
 def machine() -> str:
+    """The machine, and the database server's settings that decide large builds and scans."""
     import platform
 
     cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {server_settings()}"
+
+
+def server_settings() -> str:
+    """PostgreSQL's version and the settings a 100,000-session index depends on (README)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return connection.vendor
+    names = ("shared_buffers", "max_wal_size", "checkpoint_timeout")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0].split()[0]
+        shown = []
+        for name in names:
+            cursor.execute(f"SHOW {name}")
+            shown.append(f"{name} {cursor.fetchone()[0]}")
+    return f"PostgreSQL {version} ({', '.join(shown)})"

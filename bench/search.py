@@ -176,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.keep_index and SearchDocument.objects.count() == Session.objects.count():
         report.append(("keyword index build", "kept from the previous run (--keep-index)"))
     else:
-        SearchPosting.objects.all().delete()
-        SearchDocument.objects.all().delete()
+        with connection.cursor() as cursor:  # a DELETE of 18 million postings outlasts the statement timeout
+            cursor.execute(f"TRUNCATE {SearchPosting._meta.db_table}, {SearchDocument._meta.db_table}")
         started = time.perf_counter()
         indexed, _ = reindex_all(batch_size=500)
         build_s = time.perf_counter() - started
