@@ -16,6 +16,7 @@ Public API::
 from __future__ import annotations
 
 from .build import index_pending, reindex_all
+from .bulk import BULK_MIN
 from .freshness import index_waiting
 from .index import (
     INLINE_LIMIT,
@@ -53,6 +54,7 @@ __all__ = [
     "embed_pending",
     "rotate_vectors",
     "run_search",
+    "BULK_MIN",
     "INLINE_LIMIT",
     "IndexDocument",
     "SearchHit",

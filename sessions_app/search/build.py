@@ -18,6 +18,7 @@ from annoris.crypto import DecryptionError
 from sessions_app.models import SearchVector, Session
 
 from .analysis import Analysed, analyse, bounded
+from .bulk import BULK_MIN, term_index_deferred
 from .freshness import forget
 from .index import Batch, IndexDocument, index_key, make_batch, semantic_on, texts_of, write_batch
 from .terms import TermHashes
@@ -26,11 +27,11 @@ from .vectors import embed_pending
 __all__ = ["index_pending", "reindex_all"]
 
 
-def index_pending(*, batch_size: int = 200) -> int:
+def index_pending(*, batch_size: int = 200, bulk_min: int = BULK_MIN) -> int:
     """Index every session not indexed under the current key (after a bulk import, a key
     rotation), then embed those without a vector; returns how many were indexed. Safe to run at
     any time and in several processes."""
-    done = reindex_all(batch_size=batch_size, stale_only=True)[0]
+    done = reindex_all(batch_size=batch_size, stale_only=True, bulk_min=bulk_min)[0]
     if semantic_on():
         embed_pending()
         forget()
@@ -38,13 +39,18 @@ def index_pending(*, batch_size: int = 200) -> int:
 
 
 def reindex_all(
-    *, batch_size: int = 200, stale_only: bool = False, progress: Callable[[int], None] | None = None
+    *,
+    batch_size: int = 200,
+    stale_only: bool = False,
+    progress: Callable[[int], None] | None = None,
+    bulk_min: int = BULK_MIN,
 ) -> tuple[int, list[str]]:
     """Rebuild the index from the database, decrypting each session once, a batch per transaction.
 
     ``stale_only`` skips sessions already indexed under the current primary key (what
     ``rotate_keys`` needs). Returns (sessions indexed, ids that could not be decrypted).
     Soft-deleted sessions are indexed too (a restore finds them at once); searches skip them.
+    Into an empty index, ``bulk_min`` sessions or more build the term index at the end (``bulk``).
     """
     key_id, _ = index_key()
     rows = Session.objects.order_by("id").only("id", "title", "content")
@@ -68,7 +74,8 @@ def reindex_all(
             if docs:
                 yield docs
 
-    done = _write_all(batches(), progress)  # same content: vectors rebuilt below
+    with term_index_deferred(rows.count, bulk_min=bulk_min):
+        done = _write_all(batches(), progress)  # same content: vectors rebuilt below
     if not stale_only and semantic_on():  # a rebuild re-embeds every session too
         SearchVector.objects.all().delete()
         embed_pending()

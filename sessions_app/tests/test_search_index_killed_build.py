@@ -1,6 +1,8 @@
 """An index build SIGKILLed mid-way on PostgreSQL (issue #17): its batches commit with
 ``synchronous_commit`` off and are written by a thread with its own connection, yet once the
-build is rerun nothing is lost or duplicated."""
+build is rerun nothing is lost or duplicated. A bulk build into an empty index writes without
+the postings' term index and builds it at the end; killed mid-way, searches still answer and the
+next build restores the index."""
 
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ import pytest
 from django.db import connection
 
 from sessions_app.models import SearchDocument, SearchPosting, Session
-from sessions_app.search import index_key, reindex_all
-from sessions_app.search.terms import TermHashes, document_hashes
+from sessions_app.search import index_key, reindex_all, search_session_ids
+from sessions_app.search.bulk import term_index_present
+from sessions_app.search.parser import matches, parse
+from sessions_app.search.terms import TermHashes, document_hashes, term_set
 from sessions_app.tests.writes.processes import ROOT, database_url
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -84,3 +88,82 @@ def test_an_indexer_killed_mid_build_loses_nothing_once_rerun(tmp_path: Path) ->
     assert len(documents) == count == len({doc[0] for doc in documents})
     assert postings == expected_postings()
     assert SearchPosting.objects.count() == len(postings)
+
+
+def term_index_definition() -> str:
+    """PostgreSQL's definition of the postings' term index (it must exist)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef(%s::regclass)", ["search_posting_term_weight"])
+        return cursor.fetchone()[0]
+
+
+def scan(query: str) -> set:
+    """The indexed sessions a decrypt-and-scan finds for ``query``."""
+    parsed = parse(query)
+    indexed = set(SearchDocument.objects.values_list("session_id", flat=True))
+    return {
+        row.id
+        for row in Session.objects.filter(id__in=indexed)
+        if matches(parsed, term_set(row.title, row.text))
+    }
+
+
+def test_a_bulk_build_into_an_empty_index_builds_the_term_index_once_at_the_end(tmp_path: Path) -> None:
+    import_corpus(tmp_path, 300, seed=7)
+    definition = term_index_definition()
+    seen: list[bool] = []
+    assert reindex_all(
+        stale_only=True, batch_size=50, bulk_min=300, progress=lambda _: seen.append(term_index_present())
+    ) == (300, [])
+    assert seen and not any(seen)  # absent while the batches were written
+    assert term_index_definition() == definition  # then built once, as the migration made it
+    assert index_state()[0] == expected_postings()
+
+    seen.clear()  # into an index that is not empty: kept up row by row
+    SearchDocument.objects.filter(
+        session_id__in=list(Session.objects.values_list("id", flat=True)[:100])
+    ).update(key_id="")
+    assert (
+        reindex_all(
+            stale_only=True, batch_size=50, bulk_min=1, progress=lambda _: seen.append(term_index_present())
+        )[0]
+        == 100
+    )
+    assert seen and all(seen)
+
+
+def test_a_bulk_build_killed_mid_way_leaves_searches_answering_and_the_next_build_restores_the_index(
+    tmp_path: Path,
+) -> None:
+    count = 2500
+    import_corpus(tmp_path, count, seed=8)
+    definition = term_index_definition()
+    env = {**os.environ, "DATABASE_URL": database_url(), "ANNORIS_SEARCH_SEMANTIC": "0"}
+    command = ["manage.py", "reindex_search", "--stale-only", "--batch-size", "20", "--bulk-min", "1"]
+    with (tmp_path / "indexer.log").open("wb") as log:
+        indexer = subprocess.Popen(  # noqa: S603 - our own command, in its own process
+            [sys.executable, *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while SearchDocument.objects.count() < 200:
+            assert indexer.poll() is None, (tmp_path / "indexer.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the build did not start"
+            time.sleep(0.02)
+        os.kill(indexer.pid, signal.SIGKILL)
+        indexer.wait(timeout=10)
+    finally:
+        if indexer.poll() is None:
+            os.killpg(indexer.pid, signal.SIGKILL)
+            indexer.wait(timeout=10)
+    connection.close()
+    assert not term_index_present()
+    assert scan("cache")
+    for query in ("cache", "redis -cache", '"cache redis"'):  # answered from a scan of the postings
+        assert set(search_session_ids(query, limit=None)[0]) == scan(query), query
+
+    partial = SearchDocument.objects.count()
+    assert reindex_all(stale_only=True) == (count - partial, [])  # not empty: no deferral, and ...
+    assert term_index_definition() == definition  # ... the index is restored first
+    assert index_state()[0] == expected_postings()

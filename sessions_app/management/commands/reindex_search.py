@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sessions_app.search import reindex_all
+from sessions_app.search import BULK_MIN, reindex_all
 
 
 class Command(BaseCommand):
@@ -25,6 +25,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Only sessions not yet indexed under the current primary key.",
         )
+        parser.add_argument(
+            "--bulk-min",
+            type=int,
+            default=BULK_MIN,
+            help=f"Into an empty index (PostgreSQL), at least this many sessions build the postings' "
+            f"term index once at the end instead of row by row (default {BULK_MIN}).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["batch_size"] < 1:
@@ -32,6 +39,7 @@ class Command(BaseCommand):
         done, failed = reindex_all(
             batch_size=options["batch_size"],
             stale_only=options["stale_only"],
+            bulk_min=options["bulk_min"],
             progress=lambda n: self.stdout.write(f"  indexed {n} so far", ending="\r"),
         )
         self.stdout.write(f"Indexed {done} session(s) for search.")
