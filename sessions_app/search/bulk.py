@@ -13,18 +13,22 @@ index absent until the next build, which restores it first (``ensure_term_index`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Index
 
 from sessions_app.models import SearchPosting
 
 __all__ = ["BULK_MIN", "ensure_term_index", "term_index_deferred", "term_index_present"]
 
+logger = logging.getLogger("annoris.search")
+
 BULK_MIN = 1_000  # sessions to index into an empty index: below, the DDL is most of the gain
 SORT_MEMORY = "256MB"  # maintenance_work_mem for building it: 18 million postings sort in ~20 s
+LOCK_WAIT = "2s"  # dropping it waits this long for searches holding the table, else it is kept
 _LOCK = 0x616E6E6F7269  # the advisory lock that orders the index's DDL between processes
 
 
@@ -67,13 +71,24 @@ def term_index_deferred(sessions: Callable[[], int], *, bulk_min: int = BULK_MIN
         and not SearchPosting.objects.exists()
         and sessions() >= bulk_min
     )
-    if deferred:
-        with transaction.atomic(), connection.schema_editor(atomic=False) as editor:
-            editor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
-            if term_index_present():
-                editor.remove_index(SearchPosting, _term_index())
+    deferred = deferred and _drop_term_index()
     try:
         yield deferred
     finally:
         if deferred:
             ensure_term_index()
+
+
+def _drop_term_index() -> bool:
+    """Drop the index (if another build has not); False, keeping it, when searches hold the
+    table past LOCK_WAIT: a DROP waiting longer would queue every search behind it."""
+    try:
+        with transaction.atomic(), connection.schema_editor(atomic=False) as editor:
+            editor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+            editor.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+            if term_index_present():
+                editor.remove_index(SearchPosting, _term_index())
+    except OperationalError as exc:  # lock_timeout: build with the index kept
+        logger.warning("search build keeps the term index: the table is busy (%s)", type(exc).__name__)
+        return False
+    return True

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -166,4 +167,19 @@ def test_a_bulk_build_killed_mid_way_leaves_searches_answering_and_the_next_buil
     partial = SearchDocument.objects.count()
     assert reindex_all(stale_only=True) == (count - partial, [])  # not empty: no deferral, and ...
     assert term_index_definition() == definition  # ... the index is restored first
+    assert index_state()[0] == expected_postings()
+
+
+def test_a_bulk_build_keeps_the_term_index_when_a_search_holds_the_table(tmp_path: Path) -> None:
+    import_corpus(tmp_path, 120, seed=9)
+    with psycopg.connect(database_url()) as reader:  # a long search: ACCESS SHARE until it ends
+        reader.execute("SELECT count(*) FROM sessions_app_searchposting").fetchone()
+        seen: list[bool] = []
+        started = time.monotonic()
+        assert reindex_all(
+            stale_only=True, batch_size=40, bulk_min=1, progress=lambda _: seen.append(term_index_present())
+        ) == (120, [])
+        assert time.monotonic() - started < 10  # gave up the drop after LOCK_WAIT, did not queue
+        reader.rollback()
+    assert seen and all(seen)
     assert index_state()[0] == expected_postings()
