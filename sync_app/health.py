@@ -122,13 +122,23 @@ def outbox() -> dict[str, Any]:
 
 
 def search_index() -> dict[str, Any]:
-    """Live sessions waiting to be indexed for search (the index lag; 0 when all are searchable)."""
-    from sessions_app.search import index_waiting
+    """Live sessions waiting to be indexed for search (the index lag; 0 when all are searchable),
+    and whether a large build into an empty index has its term index still to build."""
+    from sessions_app.search import index_waiting, term_index_present
 
     waiting = readpath.call_database(index_waiting)
-    if waiting is readpath.DOWN:
+    present = readpath.call_database(term_index_present)
+    if waiting is readpath.DOWN or present is readpath.DOWN:
         return {"status": "unknown"}
+    if not present:
+        return {"status": "building", "waiting": waiting, "term_index": _TERM_INDEX_ABSENT}
     return {"status": "behind" if waiting else "ok", "waiting": waiting}
+
+
+_TERM_INDEX_ABSENT = (
+    "absent: a large build into an empty index builds it at its end (a build that was stopped "
+    "leaves it to the next); searches scan the postings meanwhile, in seconds at 100,000 sessions"
+)
 
 
 def health_report() -> tuple[bool, dict[str, Any]]:

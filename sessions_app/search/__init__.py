@@ -16,7 +16,7 @@ Public API::
 from __future__ import annotations
 
 from .build import index_pending, reindex_all
-from .bulk import BULK_MIN
+from .bulk import BULK_MIN, term_index_present
 from .freshness import index_waiting
 from .index import (
     INLINE_LIMIT,
@@ -66,6 +66,7 @@ __all__ = [
     "preload_model",
     "reindex_all",
     "semantic_on",
+    "term_index_present",
     "search_session_ids",
     "search_sessions",
 ]

@@ -23,6 +23,7 @@ from sessions_app.search.bulk import term_index_present
 from sessions_app.search.parser import matches, parse
 from sessions_app.search.terms import TermHashes, document_hashes, term_set
 from sessions_app.tests.writes.processes import ROOT, database_url
+from sync_app.health import health_report
 
 sys.path.insert(0, str(ROOT / "bench"))
 from corpus import make_corpus  # noqa: E402 - bench/ is not a package
@@ -160,6 +161,7 @@ def test_a_bulk_build_killed_mid_way_leaves_searches_answering_and_the_next_buil
             indexer.wait(timeout=10)
     connection.close()
     assert not term_index_present()
+    assert health_report()[1]["search_index"]["status"] == "building"
     assert scan("cache")
     for query in ("cache", "redis -cache", '"cache redis"'):  # answered from a scan of the postings
         assert set(search_session_ids(query, limit=None)[0]) == scan(query), query
@@ -167,6 +169,7 @@ def test_a_bulk_build_killed_mid_way_leaves_searches_answering_and_the_next_buil
     partial = SearchDocument.objects.count()
     assert reindex_all(stale_only=True) == (count - partial, [])  # not empty: no deferral, and ...
     assert term_index_definition() == definition  # ... the index is restored first
+    assert health_report()[1]["search_index"] == {"status": "ok", "waiting": 0}
     assert index_state()[0] == expected_postings()
 
 
