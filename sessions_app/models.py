@@ -153,6 +153,11 @@ class SearchVector(models.Model):
 
     class Meta:
         verbose_name = "search vector"
+        indexes = [
+            # For the index lag's count (``search.freshness``, once a second per process in hybrid
+            # mode): a scan of the ~85 MB of ciphertext rows took 23 ms at 100,000 sessions.
+            models.Index(fields=["key_id"], name="search_vector_key"),
+        ]
 
     def __str__(self) -> str:
         return f"vector of {self.session_id}"
