@@ -24,7 +24,7 @@ from django.db.models import Count, Sum
 from annoris.state import Figures, per_process
 from sessions_app.models import SearchDocument, SearchPosting, SearchVector
 
-from .analysis import Analysed, analyse, bounded
+from .analysis import Analysed, analyse
 from .embedding import embed
 from .freshness import forget
 from .postings import K1, B, norm, write_documents, write_postings
@@ -98,10 +98,11 @@ class Batch:
     norms: list[float]
 
 
-def _analyse(docs: list[IndexDocument], hashes: TermHashes | None = None) -> Batch:
-    """Tokenize, stem and hash in this process (``hashes``: a memo kept across batches)."""
+def _analyse(docs: list[IndexDocument]) -> Batch:
+    """Tokenize, stem and hash in this process, with a memo for this batch (a build keeps one across
+    its batches: ``build``)."""
     key_id, key = index_key()
-    return make_batch(docs, key_id, analyse(texts_of(docs), bounded(hashes, key)))
+    return make_batch(docs, key_id, analyse(texts_of(docs), TermHashes(key)))
 
 
 def texts_of(docs: list[IndexDocument]) -> list[tuple[str, str]]:
