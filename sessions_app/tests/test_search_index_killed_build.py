@@ -60,15 +60,15 @@ def expected_postings() -> set[tuple]:
     }
 
 
-def test_an_indexer_killed_mid_build_loses_nothing_once_rerun(tmp_path: Path) -> None:
-    count = 2500
-    import_corpus(tmp_path, count, seed=6)
+def kill_mid_build(tmp_path: Path, *options: str) -> None:
+    """Run ``reindex_search --stale-only`` (what index_pending runs) in its own process and
+    SIGKILL it once some of its batches have committed."""
     env = {**os.environ, "DATABASE_URL": database_url(), "ANNORIS_SEARCH_SEMANTIC": "0"}
+    command = [sys.executable, "manage.py", "reindex_search", "--stale-only", "--batch-size", "20", *options]
     with (tmp_path / "indexer.log").open("wb") as log:
-        indexer = subprocess.Popen(  # noqa: S603 - our own command: what index_pending runs, in its own process
-            [sys.executable, "manage.py", "reindex_search", "--stale-only", "--batch-size", "20"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+        indexer = subprocess.Popen(  # noqa: S603 - our own command, in its own process
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 60
         while SearchDocument.objects.count() < 200:  # some batches committed: mid-build
@@ -82,6 +82,12 @@ def test_an_indexer_killed_mid_build_loses_nothing_once_rerun(tmp_path: Path) ->
             os.killpg(indexer.pid, signal.SIGKILL)
             indexer.wait(timeout=10)
     connection.close()  # the killed backend's transaction is rolled back on the server
+
+
+def test_an_indexer_killed_mid_build_loses_nothing_once_rerun(tmp_path: Path) -> None:
+    count = 2500
+    import_corpus(tmp_path, count, seed=6)
+    kill_mid_build(tmp_path)
     partial = SearchDocument.objects.count()
     assert 200 <= partial < count, partial
 
@@ -140,26 +146,7 @@ def test_a_bulk_build_killed_mid_way_leaves_searches_answering_and_the_next_buil
     count = 2500
     import_corpus(tmp_path, count, seed=8)
     definition = term_index_definition()
-    env = {**os.environ, "DATABASE_URL": database_url(), "ANNORIS_SEARCH_SEMANTIC": "0"}
-    command = ["manage.py", "reindex_search", "--stale-only", "--batch-size", "20", "--bulk-min", "1"]
-    with (tmp_path / "indexer.log").open("wb") as log:
-        indexer = subprocess.Popen(  # noqa: S603 - our own command, in its own process
-            [sys.executable, *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while SearchDocument.objects.count() < 200:
-            assert indexer.poll() is None, (tmp_path / "indexer.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the build did not start"
-            time.sleep(0.02)
-        os.kill(indexer.pid, signal.SIGKILL)
-        indexer.wait(timeout=10)
-    finally:
-        if indexer.poll() is None:
-            os.killpg(indexer.pid, signal.SIGKILL)
-            indexer.wait(timeout=10)
-    connection.close()
+    kill_mid_build(tmp_path, "--bulk-min", "1")
     assert not term_index_present()
     assert health_report()[1]["search_index"]["status"] == "building"
     assert scan("cache")
