@@ -60,9 +60,9 @@ def expected_postings() -> set[tuple]:
     }
 
 
-def kill_mid_build(tmp_path: Path, *options: str) -> None:
+def kill_mid_build(tmp_path: Path, *options: str, sig: signal.Signals = signal.SIGKILL) -> None:
     """Run ``reindex_search --stale-only`` (what index_pending runs) in its own process and
-    SIGKILL it once some of its batches have committed."""
+    signal it (SIGKILL by default) once some of its batches have committed."""
     env = {**os.environ, "DATABASE_URL": database_url(), "ANNORIS_SEARCH_SEMANTIC": "0"}
     command = [sys.executable, "manage.py", "reindex_search", "--stale-only", "--batch-size", "20", *options]
     with (tmp_path / "indexer.log").open("wb") as log:
@@ -75,7 +75,7 @@ def kill_mid_build(tmp_path: Path, *options: str) -> None:
             assert indexer.poll() is None, (tmp_path / "indexer.log").read_text()[-3000:]
             assert time.monotonic() < deadline, "the build did not start"
             time.sleep(0.02)
-        os.kill(indexer.pid, signal.SIGKILL)  # the indexer only, as an OOM killer would
+        os.kill(indexer.pid, sig)  # the indexer only, as an OOM killer or a stopping container would
         indexer.wait(timeout=10)
     finally:
         if indexer.poll() is None:
@@ -140,13 +140,14 @@ def test_a_bulk_build_into_an_empty_index_builds_the_term_index_once_at_the_end(
     assert seen and all(seen)
 
 
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_a_bulk_build_killed_mid_way_leaves_searches_answering_and_the_next_build_restores_the_index(
-    tmp_path: Path,
+    tmp_path: Path, sig: signal.Signals
 ) -> None:
     count = 2500
     import_corpus(tmp_path, count, seed=8)
     definition = term_index_definition()
-    kill_mid_build(tmp_path, "--bulk-min", "1")
+    kill_mid_build(tmp_path, "--bulk-min", "1", sig=sig)
     assert not term_index_present()
     assert health_report()[1]["search_index"]["status"] == "building"
     assert scan("cache")
