@@ -152,11 +152,12 @@ def _threshold(
                 ended = True  # every session holding this word is now seen
             if got:
                 cursors[term] = got[-1]
-        new = {sid for got in rows.values() for _, sid in got} - seen
+        weights = _weights_read(rows)
+        new = weights.keys() - seen
         seen |= new
         if len(best) == k and all(cursors[t] is not None for t in distinct):
-            new = _may_enter(new, rows, terms, idf, cursors, base, best[0][0])
-        for score, sid in _scores(new, terms, idf, excluded, filters, base):
+            new = _may_enter(new, weights, terms, idf, cursors, base, best[0][0])
+        for score, sid in _scores(new, weights, terms, idf, excluded, filters, base):
             entry = (score, -access.uuid_int(sid))  # the higher of a tie: the lower id, as the SQL
             if len(best) < k:
                 heapq.heappush(best, entry)
@@ -177,9 +178,18 @@ def _threshold(
     return [(uuid.UUID(int=-negated), score) for score, negated in ranked]
 
 
+def _weights_read(rows: dict[int, list[tuple[float, str]]]) -> dict[str, dict[int, float]]:
+    """A round's sorted access by session: session -> {term: weight} of the lists it was read in."""
+    read: dict[str, dict[int, float]] = {}
+    for term, got in rows.items():
+        for weight, sid in got:
+            read.setdefault(sid, {})[term] = weight
+    return read
+
+
 def _may_enter(
     new: set[str],
-    rows: dict[int, list[tuple[float, str]]],
+    read: dict[str, dict[int, float]],
     terms: list[int],
     idf: dict[int, float],
     cursors: dict[int, tuple[float, str] | None],
@@ -190,10 +200,6 @@ def _may_enter(
     unread (Fagin's combined algorithm). A word a session was not read in this round weighs at
     most its list's cursor (lists fall; earlier rounds did not see the session); the bound sums as
     the scores do, so it holds to the bit, and the k-th best only rises."""
-    read: dict[str, dict[int, float]] = {}
-    for term, got in rows.items():
-        for weight, sid in got:
-            read.setdefault(sid, {})[term] = weight
     kept = set()
     for sid in new:
         weights = read.get(sid, {})
@@ -204,31 +210,43 @@ def _may_enter(
 
 def _scores(
     sids: set[str],
+    read: dict[str, dict[int, float]],
     terms: list[int],
     idf: dict[int, float],
     excluded: list[frozenset[int]],
     filters: Sequence[tuple[str, object]],
     base: float,
 ) -> list[tuple[float, str]]:
-    """(score, session) of the ``sids`` holding every word, passing the filters, not excluded:
-    their postings read by the (session, term) key, their sessions by theirs."""
+    """(score, session) of the ``sids`` holding every word, passing the filters, not excluded.
+
+    The weights ``read`` by sorted access are taken as read; only the others are probed, each
+    (session, term) by its key. At 100,000 sessions a hybrid query scores ~2,700 sessions here:
+    probing every term of each (``term = ANY``, a descent per term) took 65 ms a query, probing
+    the unknown ones alone (about one a session) 50 ms (docs/benchmarks.md)."""
     if not sids:
         return []
     table = SearchPosting._meta.db_table
     wanted = sorted(set(terms).union(*excluded))
     ids = list(sids)
-    held: dict[str, dict[int, float]] = {}
+    held = {sid: dict(read.get(sid, ())) for sid in ids}
+    probe_ids, probe_terms = [], []
+    for sid, weights in held.items():
+        for term in wanted:
+            if term not in weights:
+                probe_ids.append(sid)
+                probe_terms.append(term)
     with connection.cursor() as cursor:
-        # One probe of the (session, term) key per session: given the two lists, PostgreSQL 15
-        # read every posting of the terms instead (19,966 rows for 128 sessions, 5-7 ms).
-        cursor.execute(
-            f"SELECT s.id::text, x.term, x.weight FROM unnest({access.IDS}) s(id) CROSS JOIN LATERAL "  # noqa: S608
-            f"(SELECT term, weight FROM {table} p WHERE p.session_id = s.id "
-            "AND p.term = ANY(%s::bigint[]) OFFSET 0) x",
-            [",".join(ids), wanted],
-        )
-        for sid, term, weight in cursor.fetchall():
-            held.setdefault(sid, {})[int(term)] = float(weight)
+        if probe_ids:
+            # A nested loop of key lookups (OFFSET 0 keeps it one): given the lists as a join,
+            # PostgreSQL 15 read every posting of the terms instead (19,966 rows for 128 sessions).
+            cursor.execute(
+                f"SELECT s.id::text, s.term, x.weight FROM unnest({access.IDS}, %s::bigint[]) s(id, term) "  # noqa: S608
+                f"CROSS JOIN LATERAL (SELECT weight FROM {table} p WHERE p.session_id = s.id "
+                "AND p.term = s.term OFFSET 0) x",
+                [",".join(probe_ids), probe_terms],
+            )
+            for sid, term, weight in cursor.fetchall():
+                held[sid][int(term)] = float(weight)
         allowed = access.allowed(cursor, ids, filters)
     out = []
     for sid, weights in held.items():
