@@ -207,3 +207,22 @@ def test_scores_order_the_answer_and_are_never_negative(embedded: list[Session])
             assert (scores or not hybrid) and all(0 <= s < 100 for s in scores), (query, hybrid, scores)
     keyword = [hit.score for hit in run_search("redis", hybrid=False).hits]
     assert keyword == sorted(keyword, reverse=True)
+
+
+def test_a_deleted_session_is_never_nearest_and_leaves_the_index_at_the_recount(
+    embedded: list[Session],
+) -> None:
+    """Another process deletes a session: this one's re-rank leaves it out at once (its row is
+    gone), and the recount (at most every RECOUNT_SECONDS) drops its sign bits."""
+    from sessions_app.search.vectors import VectorIndex
+
+    index = VectorIndex()
+    query = embed(["how do we avoid charging a customer twice"])[0]
+    nearest_id = index.nearest(query, 1)[0][0]
+    Session.objects.filter(id=nearest_id).delete()  # its vector goes with it (CASCADE)
+    index.checked = 0.0  # the next 2-second refresh, not yet a recount
+    assert nearest_id not in [sid for sid, _ in index.nearest(query, len(embedded))]
+    assert len(index.ids) == len(embedded)
+    index.checked = index.recount_at = 0.0  # RECOUNT_SECONDS later
+    assert nearest_id not in [sid for sid, _ in index.nearest(query, len(embedded))]
+    assert len(index.ids) == len(embedded) - 1
