@@ -64,8 +64,9 @@ def ranked(query: str, filters: Filters, limit: int, offset: int) -> tuple[list,
     return rank(parsed, hashes, filters=filters, limit=limit, offset=offset)
 
 
+@pytest.mark.parametrize("deep", [False, True], ids=["counted first", "deep page, counted by its tally"])
 def test_the_top_k_path_ranks_exactly_as_the_sql(
-    dense: list[Session], monkeypatch: pytest.MonkeyPatch
+    dense: list[Session], monkeypatch: pytest.MonkeyPatch, deep: bool
 ) -> None:
     # Fresh statistics kept for the whole test: counts cached by an earlier test could expire
     # between the two rankings compared, and their idf (so their scores) would differ.
@@ -85,7 +86,12 @@ def test_the_top_k_path_ranks_exactly_as_the_sql(
                 monkeypatch.setattr(topk, "DENSE_MIN", 1)
                 monkeypatch.setattr(topk, "COUNT_CAP", 10)
                 monkeypatch.setattr(topk, "FIRST_BATCH", 4)  # several rounds of sorted access
-                monkeypatch.setattr(topk, "MAX_K", 200)
+                if deep:  # every page deeper than MAX_K: the count only when its matches are few
+                    monkeypatch.setattr(topk, "MAX_K", 0)
+                    monkeypatch.setattr(topk, "DEEP_K", 200)
+                    monkeypatch.setattr(topk, "DEEP_MIN", 1)
+                else:
+                    monkeypatch.setattr(topk, "MAX_K", 200)
                 found, count = ranked(query, where, limit, offset)
                 assert found == expected, (query, where, limit, offset)
                 if isinstance(count, topk.AtLeast):
