@@ -17,7 +17,8 @@ Fills a bench database with generated sessions (bench/corpus.py) through the rea
    a sample, exactly the decrypt-and-scan's set; phrase: every hit holds the phrase in its
    decrypted text; hybrid: a paraphrase of a session's title finds that session);
 5. times two-word queries (median, p99), phrase queries (p99) and hybrid queries (p99) through
-   the API, in-process, with settings that do not redirect to HTTPS;
+   the API, in-process, with settings that do not redirect to HTTPS, the model loaded and
+   ``gc.freeze()`` called first, as the project's gunicorn master does before it forks;
 6. measures the semantic layer's memory per web process: a real gunicorn (the project's
    gunicorn.conf.py, 2 workers forked from a preloaded master) serves 20 searches with hybrid
    search off, then another with it on; each worker's PSS (its share of the pages it uses:
@@ -33,6 +34,7 @@ phrase p99 < 150 ms, hybrid p99 < 150 ms, semantic memory < 128 MB. Prints PASS/
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -165,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     from annoris.api import tokens
     from sessions_app.models import SearchDocument, SearchPosting, SearchVector, Session
     from sessions_app.search import reindex_all, search_session_ids
+    from sessions_app.search.embedding import embed
     from sessions_app.search.parser import matches, parse
     from sessions_app.search.terms import term_set
     from sessions_app.search.vectors import _index
@@ -194,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.reuse and SearchVector.objects.count() == len(all_ids)):
         report += build_vectors(all_ids, embedded_ids)
     assistant_db.vacuum()
+    # As the project's gunicorn does in its master before it forks the workers (gunicorn.conf.py,
+    # when_ready): the model loaded, then gc.freeze(). Without it, each full collection of this
+    # one process scanned the ~107,000 objects of Django and the model (54-73 ms here, timed with
+    # gc.collect()), a tail that no worker of the real server has.
+    embed(["warm up"])
+    gc.freeze()
 
     # 3. Size.
     with connection.cursor() as cursor:
