@@ -6,10 +6,11 @@ has one exact word (``w:`` term) held by at least DENSE_MIN sessions, this modul
 same page instead:
 
 1. **Count, capped.** The sessions holding every word exactly (and passing the filters and the
-   exclusions) are counted up to COUNT_CAP, streaming the rarest word's postings and checking the
-   others': the count stops at the cap. Fewer than COUNT_CAP: back to
-   ``ranking``'s SQL (exact count; the lower tiers may then reach the page). Otherwise the answer's
-   count is ``AtLeast(COUNT_CAP)``: a lower bound, as Elasticsearch's ``track_total_hits``.
+   exclusions) are counted up to COUNT_CAP: those the threshold algorithm (2) scores, then, when
+   they are fewer, the rest, streaming the rarest word's postings and checking the others'; the
+   count stops at the cap. Fewer than COUNT_CAP: back to ``ranking``'s SQL (exact count; the
+   lower tiers may then reach the page). Otherwise the answer's count is ``AtLeast(COUNT_CAP)``:
+   a lower bound, as Elasticsearch's ``track_total_hits``.
 2. **Threshold algorithm** (Fagin, Lotem and Naor, 2001). A session holding every clause exactly
    ranks above any other (its tiers sum to ``TIER * EXACT * clauses``; BM25 stays far below TIER),
    so the page is the best ``offset + limit`` of those. Each word's postings are read by weight,
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import heapq
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Collection, Sequence
 
 from django.db import connection
 
@@ -52,7 +53,7 @@ COUNT_CAP = 1000  # matches counted one by one; above, the count says "at least"
 MAX_K = 20  # offset + limit served here (hybrid fuses 100: deeper than the SQL at 10,000) ...
 DEEP_K, DEEP_MIN = 100, 30_000  # ... or up to DEEP_K, the rarest word held by DEEP_MIN sessions
 FIRST_BATCH = 64  # postings read per word in the first round; each round reads twice as many
-COUNT_ROUND = 2  # a deep page counts by this round unless its own matches reached COUNT_CAP
+COUNT_ROUND = 2  # by this round, mostly sessions that do not match: count them all (sparse)
 MAX_READ = 20_000  # postings of one word read before giving the query back to the SQL
 
 
@@ -96,16 +97,9 @@ def top(
     ``base`` is a clause's exact tier (``TIER * EXACT``), ``rarest`` the word held by the fewest
     sessions (``held`` of them) and ``excluded`` the term sets that leave a session out.
     PostgreSQL only."""
-    conditions = access.conditions(filters)
     if k > max_k(held):
         return None
-
-    def enough() -> bool:
-        return _count(terms, excluded, conditions, rarest) >= COUNT_CAP
-
-    if k <= MAX_K:  # a page of a few hundred probes tallies no COUNT_CAP matches: count first
-        return _threshold(terms, idf, excluded, conditions, base=base, k=k) if enough() else None
-    return _threshold(terms, idf, excluded, conditions, base=base, k=k, enough=enough)
+    return _threshold(terms, idf, excluded, access.conditions(filters), base=base, k=k, rarest=rarest)
 
 
 def max_k(held: int) -> int:
@@ -113,13 +107,25 @@ def max_k(held: int) -> int:
     return DEEP_K if held >= DEEP_MIN else MAX_K
 
 
-def _count(terms: list[int], excluded: list[frozenset[int]], filters: Sequence, rarest: int) -> int:
-    """Sessions holding every term exactly, filtered and not excluded, counted up to COUNT_CAP.
+def _count(
+    terms: list[int],
+    excluded: list[frozenset[int]],
+    filters: Sequence,
+    rarest: int,
+    *,
+    cap: int,
+    skip: Collection[str] = (),
+) -> int:
+    """Sessions holding every term exactly, filtered and not excluded, counted up to ``cap``,
+    the sessions ``skip`` left out (a hashed NOT IN: each costs no probe).
     PostgreSQL hashes the rarest word's postings (a semi-join: 4.7 ms at 10,000 sessions); with
     ``OFFSET 0`` in the EXISTS, 1,000 probes by the key cost 8.9 ms there (pages not cached)."""
     table = SearchPosting._meta.db_table
     params: list[object] = [rarest]
     holds = []
+    if skip:
+        holds.append(f"p.session_id NOT IN (SELECT unnest({access.IDS}))")
+        params.append(",".join(skip))
     for term in sorted(set(terms) - {rarest}):
         holds.append(f"EXISTS (SELECT 1 FROM {table} q WHERE q.session_id = p.session_id AND q.term = %s)")  # noqa: S608
         params.append(term)
@@ -132,7 +138,7 @@ def _count(terms: list[int], excluded: list[frozenset[int]], filters: Sequence, 
         params.extend(sorted(terms_out))
     holds.append(access.session_sql(filters, params, "p.session_id"))
     rows = f"SELECT 1 FROM {table} p WHERE p.term = %s AND {' AND '.join(holds)}"  # noqa: S608
-    return access.capped_count(rows, params, COUNT_CAP)
+    return access.capped_count(rows, params, cap)
 
 
 def _threshold(
@@ -143,19 +149,25 @@ def _threshold(
     *,
     base: float,
     k: int,
-    enough: Callable[[], bool] | None = None,
+    rarest: int,
 ) -> list[tuple[uuid.UUID, float]] | None:
-    """The top ``k``, or None for the SQL. With ``enough`` (a deep page), the matches this reads
-    are tallied, and ``enough`` (the capped count) is asked only when they stay under COUNT_CAP
-    by round COUNT_ROUND or the end: a hybrid query at 100,000 sessions scores ~2,700 matching
-    sessions here, and its separate count cost 11 ms. Past COUNT_ROUND a sparse intersection
-    (the SQL's) stops reading."""
+    """The top ``k``, or None for the SQL (fewer than COUNT_CAP sessions match, or too deep).
+
+    The matches this scores are counted as it goes, so the capped count (``_count``) only looks
+    at the sessions it did not score: not at all once they reach COUNT_CAP (a hybrid query's page
+    of 100 scores ~2,700 matches at 100,000 sessions), else for the rest (a page of 10 scores
+    ~890 there: counting the rest took ~2 ms, the whole count 8-10). When, at round COUNT_ROUND,
+    fewer than half the sessions scored match, all are counted at once: a sparse intersection
+    goes to the SQL before a deeper read."""
     distinct = sorted(set(terms))
     cursors: dict[int, tuple[float, str] | None] = dict.fromkeys(distinct)
     seen: set[str] = set()
     best: list[tuple[float, int]] = []  # a min-heap of the k best (score, -session id) so far
     batch = max(FIRST_BATCH, 2 * k)
-    read = matched = rounds = 0
+    read = rounds = 0
+    matched: set[str] = set()
+    probed: set[str] = set()  # scored, matching or not
+    counted = False  # COUNT_CAP sessions or more are known to match
     while True:
         rows = access.sorted_access(cursors, batch)
         ended = False
@@ -177,11 +189,14 @@ def _threshold(
                 heapq.heappush(best, entry)
             elif entry > best[0]:
                 heapq.heapreplace(best, entry)
-        matched, rounds = matched + len(scored), rounds + 1
-        if enough is not None and rounds == COUNT_ROUND and matched < COUNT_CAP:
-            if not enough():
-                return None
-            enough = None  # counted: COUNT_CAP sessions or more match
+        matched.update(sid for _, sid in scored)
+        probed |= new
+        rounds += 1
+        counted = counted or len(matched) >= COUNT_CAP
+        if not counted and rounds == COUNT_ROUND and 2 * len(matched) < len(probed):
+            if _count(terms, excluded, filters, rarest, cap=COUNT_CAP) < COUNT_CAP:
+                return None  # a sparse intersection: the SQL counts and ranks it whole
+            counted = True
         if ended:
             break
         threshold = sum(base + idf[t] * cursors[t][0] for t in terms)
@@ -191,10 +206,12 @@ def _threshold(
         if read >= MAX_READ:
             return None
         batch *= 2
-    if enough is not None and matched < COUNT_CAP and not enough():
-        return None
     if len(best) < k:
         return None  # fewer sessions hold every word than the page shows: the lower tiers follow
+    if not counted:  # the sessions not scored (pruned, or not read) may hold the rest
+        more = COUNT_CAP - len(matched)
+        if _count(terms, excluded, filters, rarest, cap=more, skip=probed) < more:
+            return None
     ranked = sorted(best, reverse=True)
     return [(uuid.UUID(int=-negated), score) for score, negated in ranked]
 

@@ -22,7 +22,7 @@ from annoris.api import tokens
 from projects_app.models import Project
 from sessions_app.models import Session
 from sessions_app.search import index_key, index_pending, phrase_topk, ranking, search_sessions, topk
-from sessions_app.search.parser import parse
+from sessions_app.search.parser import EXACT, parse
 from sessions_app.search.ranking import Filters, query_terms, rank
 from sessions_app.search.terms import term_hash
 from sessions_app.services import session_soft_delete_missing
@@ -64,9 +64,8 @@ def ranked(query: str, filters: Filters, limit: int, offset: int) -> tuple[list,
     return rank(parsed, hashes, filters=filters, limit=limit, offset=offset)
 
 
-@pytest.mark.parametrize("deep", [False, True], ids=["counted first", "deep page, counted by its tally"])
 def test_the_top_k_path_ranks_exactly_as_the_sql(
-    dense: list[Session], monkeypatch: pytest.MonkeyPatch, deep: bool
+    dense: list[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Fresh statistics kept for the whole test: counts cached by an earlier test could expire
     # between the two rankings compared, and their idf (so their scores) would differ.
@@ -86,12 +85,7 @@ def test_the_top_k_path_ranks_exactly_as_the_sql(
                 monkeypatch.setattr(topk, "DENSE_MIN", 1)
                 monkeypatch.setattr(topk, "COUNT_CAP", 10)
                 monkeypatch.setattr(topk, "FIRST_BATCH", 4)  # several rounds of sorted access
-                if deep:  # every page deeper than MAX_K: the count only when its matches are few
-                    monkeypatch.setattr(topk, "MAX_K", 0)
-                    monkeypatch.setattr(topk, "DEEP_K", 200)
-                    monkeypatch.setattr(topk, "DEEP_MIN", 1)
-                else:
-                    monkeypatch.setattr(topk, "MAX_K", 200)
+                monkeypatch.setattr(topk, "MAX_K", 200)
                 found, count = ranked(query, where, limit, offset)
                 assert found == expected, (query, where, limit, offset)
                 if isinstance(count, topk.AtLeast):
@@ -122,6 +116,32 @@ def test_a_capped_count_says_so_and_small_ones_stay_exact(
         assert capped["count_exact"] is False and capped["count"] == 10
     else:
         assert capped == body
+
+
+def test_matches_one_short_of_the_cap_get_the_sqls_exact_count(
+    dense: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The threshold algorithm scores a few matches; the rest are counted past its cursor. One
+    match short of COUNT_CAP, the answer is the SQL's exact count; at the cap, "at least"."""
+    monkeypatch.setattr(ranking, "STATS_TTL", 3600.0)
+    monkeypatch.setattr(ranking, "_count_cache", [0, 0, 0.0])
+    monkeypatch.setattr(ranking, "_df_cache", {})
+    query = QUERIES[1]
+    monkeypatch.setattr(topk, "DENSE_MIN", 10**9)  # the SQL
+    expected, total = ranked(query, Filters(), 3, 0)
+    every, _ = ranked(query, Filters(), None, 0)  # both words exactly: the top tier
+    exact = sum(1 for _, score in every if score >= ranking.TIER * EXACT * 2)
+    assert total >= exact > 20
+    monkeypatch.setattr(topk, "DENSE_MIN", 1)
+    monkeypatch.setattr(topk, "FIRST_BATCH", 2)  # a few matches scored, most left to the count
+    monkeypatch.setattr(topk, "COUNT_CAP", exact + 1)
+    assert ranked(query, Filters(), 3, 0) == (expected, total)
+    assert not isinstance(ranked(query, Filters(), 3, 0)[1], topk.AtLeast)
+    monkeypatch.setattr(topk, "COUNT_CAP", exact)
+    found, count = ranked(query, Filters(), 3, 0)
+    assert found == expected
+    if connection.vendor == "postgresql":
+        assert isinstance(count, topk.AtLeast) and count == exact
 
 
 def test_a_phrase_every_session_holds_gets_the_sql_page(
