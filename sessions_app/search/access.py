@@ -19,6 +19,7 @@ from sessions_app.models import SearchPosting, Session
 
 __all__ = [
     "IDS", "Filters", "allowed", "capped_count", "conditions", "session_sql", "sorted_access", "uuid_int",
+    "weights",
 ]  # fmt: skip
 
 IDS = "string_to_array(%s, ',')::uuid[]"  # session ids sent as one comma-separated string
@@ -85,6 +86,26 @@ def sorted_access(
         cursor.execute(" UNION ALL ".join(parts), params)
         for term, weight, sid in cursor.fetchall():
             found.setdefault(int(term), []).append((float(weight), sid))
+    return found
+
+
+def weights(cursor: CursorWrapper, probes: list[tuple[str, int]]) -> dict[str, dict[int, float]]:
+    """session -> {term: weight} of the (session, term) ``probes`` that are postings: one lookup
+    of the key each, in one round trip. ``OFFSET 0`` keeps it a nested loop of lookups: given the
+    lists as a join, PostgreSQL 15 read every posting of the terms instead (19,966 rows for 128
+    sessions, 5-7 ms)."""
+    found: dict[str, dict[int, float]] = {}
+    if not probes:
+        return found
+    table = SearchPosting._meta.db_table
+    cursor.execute(
+        f"SELECT s.id::text, s.term, x.weight FROM unnest({IDS}, %s::bigint[]) s(id, term) "  # noqa: S608
+        f"CROSS JOIN LATERAL (SELECT weight FROM {table} p WHERE p.session_id = s.id "
+        "AND p.term = s.term OFFSET 0) x",
+        [",".join(sid for sid, _ in probes), [term for _, term in probes]],
+    )
+    for sid, term, weight in cursor.fetchall():
+        found.setdefault(sid, {})[int(term)] = float(weight)
     return found
 
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 from django.db import connection
 
-from sessions_app.models import SearchDocument, SearchPosting, Session
+from sessions_app.models import SearchDocument, Session
 
 from . import access, topk
 from .parser import Alternative
@@ -173,9 +173,8 @@ def _scores(
     the ``sids`` hold the pairs)."""
     if not sids:
         return [], 0
-    table, documents = SearchPosting._meta.db_table, SearchDocument._meta.db_table
+    documents = SearchDocument._meta.db_table
     ids = list(sids)
-    held: dict[str, dict[int, float]] = {}
     with connection.cursor() as cursor:
         if members is None:
             cursor.execute(
@@ -188,14 +187,7 @@ def _scores(
             holding = [sid for sid in ids if sid in members]
         if not holding:
             return [], 0
-        cursor.execute(
-            f"SELECT s.id::text, x.term, x.weight FROM unnest({access.IDS}) s(id) CROSS JOIN LATERAL "  # noqa: S608
-            f"(SELECT term, weight FROM {table} p WHERE p.session_id = s.id "
-            "AND p.term = ANY(%s::bigint[]) OFFSET 0) x",
-            [",".join(holding), words],
-        )
-        for sid, term, weight in cursor.fetchall():
-            held.setdefault(sid, {})[int(term)] = float(weight)
+        held = access.weights(cursor, [(sid, word) for sid in holding for word in words])
         allowed = access.allowed(cursor, holding, filters) if members is None else members
     out = []
     for sid in holding:

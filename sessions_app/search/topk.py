@@ -263,28 +263,13 @@ def _scores(
     the unknown ones alone (about one a session) 50 ms (docs/benchmarks.md)."""
     if not sids:
         return []
-    table = SearchPosting._meta.db_table
     wanted = sorted(set(terms).union(*excluded))
     ids = list(sids)
     held = {sid: dict(read.get(sid, ())) for sid in ids}
-    probe_ids, probe_terms = [], []
-    for sid, weights in held.items():
-        for term in wanted:
-            if term not in weights:
-                probe_ids.append(sid)
-                probe_terms.append(term)
+    probes = [(sid, term) for sid, weights in held.items() for term in wanted if term not in weights]
     with connection.cursor() as cursor:
-        if probe_ids:
-            # A nested loop of key lookups (OFFSET 0 keeps it one): given the lists as a join,
-            # PostgreSQL 15 read every posting of the terms instead (19,966 rows for 128 sessions).
-            cursor.execute(
-                f"SELECT s.id::text, s.term, x.weight FROM unnest({access.IDS}, %s::bigint[]) s(id, term) "  # noqa: S608
-                f"CROSS JOIN LATERAL (SELECT weight FROM {table} p WHERE p.session_id = s.id "
-                "AND p.term = s.term OFFSET 0) x",
-                [",".join(probe_ids), probe_terms],
-            )
-            for sid, term, weight in cursor.fetchall():
-                held[sid][int(term)] = float(weight)
+        for sid, found in access.weights(cursor, probes).items():
+            held[sid].update(found)
         allowed = access.allowed(cursor, ids, filters)
     out = []
     for sid, weights in held.items():
