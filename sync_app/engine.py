@@ -122,11 +122,15 @@ def _wait_for(lock: SyncLock) -> bool:
 
 
 def _queue_search_index(result: SyncResult) -> None:
-    """After an import too large to index inside its batches (see search.INLINE_LIMIT), queue
-    the indexing of what it wrote: the worker does it, the sync does not wait for it."""
-    if result.files_synced <= search.INLINE_LIMIT:
+    """After a run that left sessions for the worker to index, queue it: an import larger than
+    search.INLINE_LIMIT (words), or more files than a write embeds inline (vectors: the samples'
+    9 waited for a task that was never queued). The sync does not wait for it."""
+    if not result.files_synced:
         return
     try:
+        few = result.files_synced <= search.INLINE_LIMIT
+        if few and not search.index_waiting(vectors=search.semantic_on()):
+            return
         task = services.search_index_enqueue()
     except Exception:  # the index is derived: a sync that worked must not fail for it
         logger.exception("could not queue the search indexing after sync %s", result.log_id)

@@ -124,9 +124,9 @@ def outbox() -> dict[str, Any]:
 def search_index() -> dict[str, Any]:
     """Live sessions waiting to be indexed for search (the index lag; 0 when all are searchable),
     and whether a large build into an empty index has its term index still to build."""
-    from sessions_app.search import index_waiting, term_index_present
+    from sessions_app.search import index_waiting, semantic_on, term_index_present
 
-    waiting = readpath.call_database(index_waiting)
+    waiting = readpath.call_database(lambda: index_waiting(vectors=semantic_on()))
     present = readpath.call_database(term_index_present)
     if waiting is readpath.DOWN or present is readpath.DOWN:
         return {"status": "unknown"}

@@ -75,7 +75,9 @@ def test_it_runs_a_scheduled_sync_when_due(github: GitHubEmulator, q_sync: None)
     scheduler()  # what the qcluster's scheduler does every few seconds
     log = SyncLog.objects.get()
     assert (log.source, log.status, log.files_synced) == ("schedule", "success", len(sample_files()))
-    assert Task.objects.get().success
+    assert Task.objects.get(func="sync_app.tasks.sync_sessions").success
+    # its 9 files are more than a sync embeds inline: it queued their vectors, and they were made
+    assert Task.objects.get(func="sync_app.tasks.index_search").success
     assert Schedule.objects.get(name=SYNC_SCHEDULE_NAME).next_run > timezone.now() + timedelta(minutes=14)
     scheduler()  # not due again yet
     assert SyncLog.objects.count() == 1
@@ -105,7 +107,7 @@ def test_it_coalesces_webhooks_during_a_sync_into_one_followup(
     assert logs[1].details["counts"]["updated"] == 1
     assert "Pushed during the sync." in Session.objects.get(github_path=CHANGED).text
     assert set(WebhookDelivery.objects.values_list("status", "sync_log")) == {("done", logs[1].pk)}
-    assert Task.objects.filter(success=True).count() == 3
+    assert Task.objects.filter(func="sync_app.tasks.sync_sessions", success=True).count() == 3
 
 
 def _scheduled_sync_then_close() -> None:
