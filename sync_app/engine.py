@@ -122,14 +122,15 @@ def _wait_for(lock: SyncLock) -> bool:
 
 
 def _queue_search_index(result: SyncResult) -> None:
-    """After a run that left sessions for the worker to index, queue it: an import larger than
-    search.INLINE_LIMIT (words), or more files than a write embeds inline (vectors: the samples'
-    9 waited for a task that was never queued). The sync does not wait for it."""
-    if not result.files_synced:
-        return
+    """After a run, queue the worker's indexing when sessions wait for it, unless a queued task
+    will do it: an import larger than search.INLINE_LIMIT (words), more files than a sync embeds
+    inline (vectors: make run's 9 samples waited for a task that was never queued), or sessions an
+    earlier run left waiting (a worker that was down, an upgrade). The sync does not wait for it."""
     try:
         few = result.files_synced <= search.INLINE_LIMIT
         if few and not search.index_waiting(vectors=search.semantic_on()):
+            return
+        if services.search_index_queued():
             return
         task = services.search_index_enqueue()
     except Exception:  # the index is derived: a sync that worked must not fail for it

@@ -211,8 +211,21 @@ def sync_enqueue(*, trigger: str, **task_kwargs: Any) -> str:
     return async_task("sync_app.tasks.sync_sessions", trigger=trigger, **task_kwargs)
 
 
+INDEX_TASK = "sync_app.tasks.index_search"
+QUEUE_LOOK = 100  # queued tasks read to find an index task; a longer queue means no worker runs
+
+
 def search_index_enqueue() -> str:
     """Queue the indexing of sessions the search index does not hold yet; returns the task id."""
     from django_q.tasks import async_task
 
-    return async_task("sync_app.tasks.index_search")
+    return async_task(INDEX_TASK)
+
+
+def search_index_queued() -> bool:
+    """Is an index task waiting for a worker (queued, not taken)? It will index whatever waits
+    when it runs, so another is not needed. A task a worker has taken may have looked already."""
+    from django_q.models import OrmQ
+
+    waiting = OrmQ.objects.filter(lock__lte=timezone.now()).order_by("id")[:QUEUE_LOOK]
+    return any(task.func() == INDEX_TASK for task in waiting)

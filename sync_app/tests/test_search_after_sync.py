@@ -41,8 +41,25 @@ def test_a_sync_of_the_samples_queues_their_vectors_and_health_shows_them_waitin
     answer = run_search("webhook", hybrid=True).as_dict()
     assert answer["results"] and answer["incomplete"] is True and answer["waiting_to_index"] == sessions
 
-    run_sync(source=local_source)  # nothing changed: nothing more to queue
+    run_sync(source=local_source)  # nothing changed, and the queued task will index them: no other
     assert queued_index_tasks() == 1
+
+
+def test_a_sync_that_changes_nothing_queues_the_index_for_sessions_left_waiting(
+    db: None, local_source: LocalSource, q_sync: None, settings
+) -> None:  # noqa: ANN001
+    """Sessions an earlier run left without vectors (a worker that was down, a version before
+    this fix) are queued by the next sync, even one that changes no file."""
+    settings.ANNORIS_SEARCH_SEMANTIC = True
+    run_sync(source=local_source)
+    SearchVector.objects.all().delete()
+    from sessions_app.search.freshness import forget
+
+    forget()
+    assert health_search_index()["status"] == "behind"
+    run_sync(source=local_source)  # q_sync: the task it queues runs at once
+    assert SearchVector.objects.count() == Session.objects.live().count()
+    assert health_search_index() == {"status": "ok", "waiting": 0}
 
 
 def test_once_the_worker_ran_the_task_hybrid_answers_are_complete(
