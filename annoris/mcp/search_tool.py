@@ -79,12 +79,19 @@ def _search_sessions(
             incomplete=searched.waiting > 0,
             waiting_to_index=searched.waiting,
         )
-        many = f"{total} sessions match" if searched.total_exact else f"At least {total} sessions match"
+        many = "1 session matches" if total == 1 else f"{total} sessions match"
+        if not searched.total_exact:
+            many = f"At least {total} sessions match"
         lines = [f"{many}; best first:" if total else "No session matches."]
         if result.ignored:
             lines.append(f"Ignored: {'; '.join(result.ignored)}.")
         if result.incomplete:
-            lines.append(f"Incomplete: {searched.waiting} sessions still wait to be indexed.")
+            waiting = (
+                "1 session still waits"
+                if searched.waiting == 1
+                else f"{searched.waiting} sessions still wait"
+            )
+            lines.append(f"Incomplete: {waiting} to be indexed.")
         for r in result.results:
             lines.append(
                 f"- {r.title} ({r.project or 'no project'}, {r.date}, {r.state}) <{session_uri(r.id)}>"

@@ -58,3 +58,12 @@ def test_health_shows_the_index_lag(synced: None) -> None:
     index_pending()
     forget()
     assert Client().get("/health").json()["search_index"]["waiting"] == 0
+
+
+def test_the_mcp_tool_says_one_session_in_the_singular(synced: None, settings) -> None:  # noqa: ANN001
+    settings.ANNORIS_SEARCH_SEMANTIC = False
+    one = _search_tool("Shopify", None, 10, 0, None, None)
+    assert one.structured_content["total"] == 1
+    assert one.content[0].text.startswith("1 session matches; best first:")
+    many = _search_tool("redis", None, 10, 0, None, None)
+    assert many.content[0].text.startswith(f"{many.structured_content['total']} sessions match; best first:")
