@@ -5,6 +5,7 @@ workers) as an OOM killer or a host crash would."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -62,13 +63,20 @@ class Web:
             self.proc = subprocess.Popen(  # noqa: S603 - our own server
                 argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
+        # Ready when a worker answers, not when the port does: the master listens first and forks
+        # its workers only after loading the sentence model (2.7 s on a slow machine), and tests
+        # that time a request must not time that. A path no view has: no database, no GitHub.
         deadline = time.monotonic() + 30
         while True:
             assert self.proc.poll() is None, log.read_text()[-3000:]
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                wait = max(1.0, deadline - time.monotonic())  # one request waits for the worker
+                answer = http.client.HTTPConnection("127.0.0.1", self.port, timeout=wait)
+                answer.request("GET", "/__tests_wait_for_a_worker__")
+                answer.getresponse().read()
+                answer.close()
                 return
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.1)
 
