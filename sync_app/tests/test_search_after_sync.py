@@ -15,13 +15,13 @@ from annoris.api import tokens
 from annoris.sources.local import LocalSource
 from sessions_app.models import SearchVector, Session
 from sessions_app.search import run_search
+from sessions_app.search.freshness import forget
 from sync_app.engine import run_sync
-
-TASK = "sync_app.tasks.index_search"
+from sync_app.services import INDEX_TASK
 
 
 def queued_index_tasks() -> int:
-    return sum(1 for task in OrmQ.objects.all() if task.func() == TASK)
+    return sum(1 for task in OrmQ.objects.all() if task.func() == INDEX_TASK)
 
 
 def health_search_index() -> dict:
@@ -53,8 +53,6 @@ def test_a_sync_that_changes_nothing_queues_the_index_for_sessions_left_waiting(
     settings.ANNORIS_SEARCH_SEMANTIC = True
     run_sync(source=local_source)
     SearchVector.objects.all().delete()
-    from sessions_app.search.freshness import forget
-
     forget()
     assert health_search_index()["status"] == "behind"
     run_sync(source=local_source)  # q_sync: the task it queues runs at once
@@ -90,8 +88,6 @@ def test_health_counts_vectors_only_while_hybrid_search_is_on(
     run_sync(source=local_source)
     SearchVector.objects.filter(session__in=Session.objects.all()[:2]).delete()
     settings.ANNORIS_SEARCH_SEMANTIC = semantic
-    from sessions_app.search.freshness import forget
-
     forget()
     expected = {"status": "behind", "waiting": 2} if semantic else {"status": "ok", "waiting": 0}
     assert health_search_index() == expected
