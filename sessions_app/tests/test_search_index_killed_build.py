@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -142,8 +143,8 @@ def test_a_bulk_build_into_an_empty_index_builds_the_term_index_once_at_the_end(
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_a_bulk_build_killed_mid_way_leaves_searches_answering_and_the_next_build_restores_the_index(
-    tmp_path: Path, sig: signal.Signals, settings
-) -> None:  # noqa: ANN001
+    tmp_path: Path, sig: signal.Signals, settings: Any
+) -> None:
     settings.ANNORIS_SEARCH_SEMANTIC = False  # words only, as the killed build (its env): no vectors wait
     count = 2500
     import_corpus(tmp_path, count, seed=8)
