@@ -115,7 +115,9 @@ class SearchPosting(models.Model):
     """One hashed term of one session and how often it occurs there (BM25's term frequency)."""
 
     # (session, term) is the key: it deletes a session's postings, and no surrogate id and
-    # its index are written for each of the ~100-400 postings of every indexed session.
+    # its index are written for each of the ~100-400 postings of every indexed session. On
+    # PostgreSQL the key also carries the weight (INCLUDE), so the top-k's probes by the key
+    # never read the table (migration 0017, with its measurements).
     pk = models.CompositePrimaryKey("session", "term")
     term = models.BigIntegerField(help_text="First 8 bytes of HMAC-SHA256(index key, term).")
     # No foreign key constraint in the database: checking it for each of the ~1,000 rows a
