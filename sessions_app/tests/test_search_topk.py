@@ -64,8 +64,11 @@ def ranked(query: str, filters: Filters, limit: int, offset: int) -> tuple[list,
     return rank(parsed, hashes, filters=filters, limit=limit, offset=offset)
 
 
+# GONE_MAX 1: more soft-deleted sessions (every 9th) than a search reads once, so each round
+# asks the sessions table which candidates are live.
+@pytest.mark.parametrize("gone_max", [topk.GONE_MAX, 1])
 def test_the_top_k_path_ranks_exactly_as_the_sql(
-    dense: list[Session], monkeypatch: pytest.MonkeyPatch
+    dense: list[Session], monkeypatch: pytest.MonkeyPatch, gone_max: int
 ) -> None:
     # Fresh statistics kept for the whole test: counts cached by an earlier test could expire
     # between the two rankings compared, and their idf (so their scores) would differ.
@@ -86,6 +89,7 @@ def test_the_top_k_path_ranks_exactly_as_the_sql(
                 monkeypatch.setattr(topk, "COUNT_CAP", 10)
                 monkeypatch.setattr(topk, "FIRST_BATCH", 4)  # several rounds of sorted access
                 monkeypatch.setattr(topk, "MAX_K", 200)
+                monkeypatch.setattr(topk, "GONE_MAX", gone_max)
                 found, count = ranked(query, where, limit, offset)
                 assert found == expected, (query, where, limit, offset)
                 if isinstance(count, topk.AtLeast):
