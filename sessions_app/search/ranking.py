@@ -180,8 +180,10 @@ def _clause_sql(alts: list[Alternative], terms: _Terms, params: list) -> str:
 
 def _one_term_each(alts: list[Alternative], terms: _Terms) -> list[int] | None:
     """Each alternative's one posting term, when every alternative is one and they differ."""
+    if any(is_filter(t) for alt in alts for t in alt.terms):
+        return None
     found = [{terms.hashes[t] for t in alt.terms} for alt in alts]
-    if any(len(hashes) != 1 for hashes in found) or any(is_filter(t) for alt in alts for t in alt.terms):
+    if any(len(hashes) != 1 for hashes in found):
         return None
     singles = [next(iter(hashes)) for hashes in found]
     return singles if len(set(singles)) == len(singles) else None

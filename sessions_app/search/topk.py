@@ -262,7 +262,8 @@ def _scores(
     gone: set[str] | None = None,
 ) -> list[tuple[float, str]]:
     """(score, session) of the ``sids`` holding every word, passing the filters, not excluded.
-    ``gone``: with no filters, the soft-deleted sessions (else the sessions table is asked).
+    ``gone``: the soft-deleted sessions, given only when there are no filters (None: the
+    sessions table is asked).
 
     The weights ``read`` by sorted access are taken as read; only the others are probed, each
     (session, term) by its key. At 100,000 sessions a hybrid query scores ~2,700 sessions here:
@@ -277,10 +278,7 @@ def _scores(
     with connection.cursor() as cursor:
         for sid, found in access.weights(cursor, probes).items():
             held[sid].update(found)
-        if gone is not None and not filters:
-            allowed = set(ids) - gone
-        else:
-            allowed = access.allowed(cursor, ids, filters)
+        allowed = set(ids) - gone if gone is not None else access.allowed(cursor, ids, filters)
     out = []
     for sid, weights in held.items():
         if sid not in allowed or any(t not in weights for t in terms):
