@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import math
 import struct
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Sum
 
-from annoris.state import Figures, Memo, per_process
 from sessions_app.models import SearchDocument, SearchPosting, Session
 
 from . import phrase_topk, topk
+from .frequencies import document_frequencies, document_stats
 from .parser import EXACT, Alternative, ParsedQuery, prune
 from .postings import K1, B
 from .terms import is_filter
@@ -31,18 +29,6 @@ from .terms import is_filter
 __all__ = ["TIER", "Filters", "phrase_words", "query_terms", "rank"]
 
 TIER = 1000.0
-STATS_TTL = 30.0  # seconds a process reuses document counts (ranking only, never recall) ...
-# ... per STATS_PER sessions counted, up to STATS_SPAN times as long. A count costs in proportion
-# to what it counts (at 100,000 sessions: a word all of them hold 13-22 ms, two such words 38,
-# the documents' count and lengths 11-26; hybrid queries that recounted two words took
-# 160-200 ms against a median of 85), and a large count changes little in relative terms.
-STATS_PER = 1000
-STATS_SPAN = 20
-_DF_CACHE_SIZE = 100_000
-# Per-process (annoris.state: every test's reset empties them): term -> (sessions, valid until),
-# and (documents, their total length, valid until).
-_df_cache: dict[int, tuple[int, float]] = per_process(Memo())
-_count_cache: list[float] = per_process(Figures(0, 0, 0.0))
 
 
 @dataclass(frozen=True)
@@ -75,7 +61,7 @@ def rank(
     parsed: ParsedQuery, hashes: dict[str, int], *, filters: Filters, limit: int | None, offset: int
 ) -> tuple[list[tuple[uuid.UUID, float]], int]:
     """([(session id, score)] best first, total matches)."""
-    frequencies = _document_frequencies(
+    frequencies = document_frequencies(
         sorted({value for term, value in hashes.items() if not is_filter(term)})
     )
     # A pair or a prefix is not counted (it is no posting): any session may hold it.
@@ -88,7 +74,7 @@ def rank(
             return [], 0  # a clause no session can satisfy
         clauses.append(alts)
     excluded = [alt for alt in parsed.excluded if alt.terms <= known]
-    count, average = _document_stats()
+    count, average = document_stats()
     count = max([count, *frequencies.values()])
     idf = {h: math.log(1 + (count - df + 0.5) / (df + 0.5)) for h, df in frequencies.items()}
     terms = _Terms(hashes, idf, math.log(1 + (count - 0.5) / 1.5), average)
@@ -285,43 +271,6 @@ def _filter_sql(filters: Filters, params: list) -> str:
         conditions.append("created_at >= %s")
         params.append(filters.since)
     return f"c0.session_id IN (SELECT id FROM {sessions} WHERE {' AND '.join(conditions)})"  # noqa: S608
-
-
-def _kept(counted: int) -> float:
-    """Seconds a count of ``counted`` sessions is reused: STATS_TTL a STATS_PER, within STATS_SPAN."""
-    return STATS_TTL * min(STATS_SPAN, max(1.0, counted / STATS_PER))
-
-
-def _document_stats() -> tuple[int, float]:
-    """(indexed sessions, their average length): BM25's N and average, kept ``_kept`` seconds."""
-    now = time.monotonic()
-    if _count_cache[2] <= now or not _count_cache[0]:
-        found = SearchDocument.objects.aggregate(count=Count("pk"), total=Sum("length"))
-        _count_cache[:] = [found["count"], found["total"] or 0, now + _kept(found["count"])]
-    count, total = int(_count_cache[0]), _count_cache[1]
-    return count, max(1.0, total / count) if count else 1.0
-
-
-def _document_frequencies(hashes: list[int]) -> dict[int, int]:
-    """Sessions per term. Counts found are kept ``_kept`` seconds (they only tune the ranking);
-    a term not known is always looked up, so a new word is found at once."""
-    now = time.monotonic()
-    known = {h: _df_cache[h][0] for h in hashes if h in _df_cache and _df_cache[h][1] > now}
-    missing = [h for h in hashes if h not in known]
-    if missing:
-        table = SearchPosting._meta.db_table
-        placeholders = ", ".join(["%s"] * len(missing))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT term, COUNT(*) FROM {table} WHERE term IN ({placeholders}) GROUP BY term",  # noqa: S608
-                missing,
-            )
-            for term, n in cursor.fetchall():
-                known[int(term)] = int(n)
-                if len(_df_cache) >= _DF_CACHE_SIZE:
-                    _df_cache.clear()
-                _df_cache[int(term)] = (int(n), now + _kept(int(n)))
-    return known
 
 
 def _uuid(value: object) -> uuid.UUID:

@@ -21,7 +21,15 @@ from rest_framework.test import APIClient
 from annoris.api import tokens
 from projects_app.models import Project
 from sessions_app.models import Session
-from sessions_app.search import index_key, index_pending, phrase_topk, ranking, search_sessions, topk
+from sessions_app.search import (
+    frequencies,
+    index_key,
+    index_pending,
+    phrase_topk,
+    ranking,
+    search_sessions,
+    topk,
+)
 from sessions_app.search.parser import EXACT, parse
 from sessions_app.search.ranking import Filters, query_terms, rank
 from sessions_app.search.terms import term_hash
@@ -72,9 +80,9 @@ def test_the_top_k_path_ranks_exactly_as_the_sql(
 ) -> None:
     # Fresh statistics kept for the whole test: counts cached by an earlier test could expire
     # between the two rankings compared, and their idf (so their scores) would differ.
-    monkeypatch.setattr(ranking, "STATS_TTL", 3600.0)
-    monkeypatch.setattr(ranking, "_count_cache", [0, 0, 0.0])  # documents, total length, until
-    monkeypatch.setattr(ranking, "_df_cache", {})
+    monkeypatch.setattr(frequencies, "STATS_TTL", 3600.0)
+    monkeypatch.setattr(frequencies, "_count_cache", [0, 0, 0.0])  # documents, total length, until
+    monkeypatch.setattr(frequencies, "_df_cache", {})
     project = Project.objects.order_by("name").first()
     assert project is not None
     since = sorted(s.created_at for s in dense)[len(dense) // 3]
@@ -127,9 +135,9 @@ def test_matches_one_short_of_the_cap_get_the_sqls_exact_count(
 ) -> None:
     """The threshold algorithm scores a few matches; the rest are counted past its cursor. One
     match short of COUNT_CAP, the answer is the SQL's exact count; at the cap, "at least"."""
-    monkeypatch.setattr(ranking, "STATS_TTL", 3600.0)
-    monkeypatch.setattr(ranking, "_count_cache", [0, 0, 0.0])
-    monkeypatch.setattr(ranking, "_df_cache", {})
+    monkeypatch.setattr(frequencies, "STATS_TTL", 3600.0)
+    monkeypatch.setattr(frequencies, "_count_cache", [0, 0, 0.0])
+    monkeypatch.setattr(frequencies, "_df_cache", {})
     query = QUERIES[1]
     monkeypatch.setattr(topk, "DENSE_MIN", 10**9)  # the SQL
     expected, total = ranked(query, Filters(), 3, 0)
@@ -154,9 +162,9 @@ def test_a_phrase_every_session_holds_gets_the_sql_page(
     """``"def step"`` (a code block of the generated sessions) and a sentence's pair: the
     threshold algorithm over the phrase's words, its candidates checked for the pair, answers the
     SQL's page (order and scores to the bit); its count says "at least"."""
-    monkeypatch.setattr(ranking, "STATS_TTL", 3600.0)
-    monkeypatch.setattr(ranking, "_count_cache", [0, 0, 0.0])
-    monkeypatch.setattr(ranking, "_df_cache", {})
+    monkeypatch.setattr(frequencies, "STATS_TTL", 3600.0)
+    monkeypatch.setattr(frequencies, "_count_cache", [0, 0, 0.0])
+    monkeypatch.setattr(frequencies, "_df_cache", {})
     holders = [s for s in dense if "def step" in s.text]
     assert len(holders) > len(dense) // 2  # held by most: the pages below are full
     project = Project.objects.order_by("name").first()
@@ -210,9 +218,9 @@ def test_a_deep_page_takes_the_top_k_path_only_when_the_words_are_common(
 ) -> None:
     """Hybrid search fuses the best 100 by words: deeper than MAX_K, served here only when the
     rarest word is held by DEEP_MIN sessions (at 10,000 the SQL is cheaper), with the SQL's page."""
-    monkeypatch.setattr(ranking, "STATS_TTL", 3600.0)
-    monkeypatch.setattr(ranking, "_count_cache", [0, 0, 0.0])
-    monkeypatch.setattr(ranking, "_df_cache", {})
+    monkeypatch.setattr(frequencies, "STATS_TTL", 3600.0)
+    monkeypatch.setattr(frequencies, "_count_cache", [0, 0, 0.0])
+    monkeypatch.setattr(frequencies, "_df_cache", {})
     monkeypatch.setattr(topk, "DENSE_MIN", 10**9)
     expected, total = ranked("median latency", Filters(), 40, 0)
     monkeypatch.setattr(topk, "DENSE_MIN", 1)
@@ -230,6 +238,6 @@ def test_a_deep_page_takes_the_top_k_path_only_when_the_words_are_common(
 def test_a_count_is_reused_longer_the_more_it_counted_within_a_bound() -> None:
     """A word held by every one of 100,000 sessions took 13-22 ms to recount: such a count is
     kept STATS_SPAN times as long as a small one, which a new session changes at once."""
-    assert ranking._kept(3) == ranking.STATS_TTL
-    assert ranking._kept(5 * ranking.STATS_PER) == 5 * ranking.STATS_TTL
-    assert ranking._kept(100_000) == ranking.STATS_SPAN * ranking.STATS_TTL
+    assert frequencies.kept(3) == frequencies.STATS_TTL
+    assert frequencies.kept(5 * frequencies.STATS_PER) == 5 * frequencies.STATS_TTL
+    assert frequencies.kept(100_000) == frequencies.STATS_SPAN * frequencies.STATS_TTL
