@@ -109,14 +109,19 @@ def weights(cursor: CursorWrapper, probes: list[tuple[str, int]]) -> dict[str, d
     return found
 
 
-def allowed(cursor: CursorWrapper, ids: list[str], filters: Sequence[tuple[str, object]]) -> set[str]:
+def allowed(
+    cursor: CursorWrapper, ids: list[str], filters: Sequence[tuple[str, object]], gone: set[str] | None = None
+) -> set[str]:
+    """The ``ids`` of live sessions passing the filters. ``gone``: the soft-deleted sessions read
+    once beforehand (``soft_deleted``), used instead of asking when there are no filters."""
     sessions = Session._meta.db_table
     if not filters:
-        cursor.execute(
-            f"SELECT id::text FROM {sessions} WHERE id = ANY({IDS}) AND deleted_at IS NOT NULL",  # noqa: S608
-            [",".join(ids)],
-        )
-        gone = {row[0] for row in cursor.fetchall()}
+        if gone is None:
+            cursor.execute(
+                f"SELECT id::text FROM {sessions} WHERE id = ANY({IDS}) AND deleted_at IS NOT NULL",  # noqa: S608
+                [",".join(ids)],
+            )
+            gone = {row[0] for row in cursor.fetchall()}
         return set(ids) - gone
     conditions = " AND ".join(condition for condition, _ in filters)
     cursor.execute(

@@ -278,7 +278,7 @@ def _scores(
     with connection.cursor() as cursor:
         for sid, found in access.weights(cursor, probes).items():
             held[sid].update(found)
-        allowed = set(ids) - gone if gone is not None else access.allowed(cursor, ids, filters)
+        allowed = access.allowed(cursor, ids, filters, gone)
     out = []
     for sid, weights in held.items():
         if sid not in allowed or any(t not in weights for t in terms):

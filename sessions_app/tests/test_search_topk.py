@@ -65,6 +65,15 @@ def dense(db: None, tmp_path: Path) -> list[Session]:
     return list(Session.objects.live())
 
 
+@pytest.fixture
+def kept_statistics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fresh statistics kept for the whole test: counts cached by an earlier test could expire
+    between the two rankings compared, and their idf (so their scores) would differ."""
+    monkeypatch.setattr(frequencies, "STATS_TTL", 3600.0)
+    monkeypatch.setattr(frequencies, "_count_cache", [0, 0, 0.0])  # documents, total length, until
+    monkeypatch.setattr(frequencies, "_df_cache", {})
+
+
 def ranked(query: str, filters: Filters, limit: int, offset: int) -> tuple[list, int]:
     parsed = parse(query)
     _, key = index_key()
@@ -75,14 +84,10 @@ def ranked(query: str, filters: Filters, limit: int, offset: int) -> tuple[list,
 # GONE_MAX 1: more soft-deleted sessions (every 9th) than a search reads once, so each round
 # asks the sessions table which candidates are live.
 @pytest.mark.parametrize("gone_max", [topk.GONE_MAX, 1])
+@pytest.mark.usefixtures("kept_statistics")
 def test_the_top_k_path_ranks_exactly_as_the_sql(
     dense: list[Session], monkeypatch: pytest.MonkeyPatch, gone_max: int
 ) -> None:
-    # Fresh statistics kept for the whole test: counts cached by an earlier test could expire
-    # between the two rankings compared, and their idf (so their scores) would differ.
-    monkeypatch.setattr(frequencies, "STATS_TTL", 3600.0)
-    monkeypatch.setattr(frequencies, "_count_cache", [0, 0, 0.0])  # documents, total length, until
-    monkeypatch.setattr(frequencies, "_df_cache", {})
     project = Project.objects.order_by("name").first()
     assert project is not None
     since = sorted(s.created_at for s in dense)[len(dense) // 3]
@@ -130,14 +135,12 @@ def test_a_capped_count_says_so_and_small_ones_stay_exact(
         assert capped == body
 
 
+@pytest.mark.usefixtures("kept_statistics")
 def test_matches_one_short_of_the_cap_get_the_sqls_exact_count(
     dense: list[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The threshold algorithm scores a few matches; the rest are counted past its cursor. One
     match short of COUNT_CAP, the answer is the SQL's exact count; at the cap, "at least"."""
-    monkeypatch.setattr(frequencies, "STATS_TTL", 3600.0)
-    monkeypatch.setattr(frequencies, "_count_cache", [0, 0, 0.0])
-    monkeypatch.setattr(frequencies, "_df_cache", {})
     query = QUERIES[1]
     monkeypatch.setattr(topk, "DENSE_MIN", 10**9)  # the SQL
     expected, total = ranked(query, Filters(), 3, 0)
@@ -156,15 +159,13 @@ def test_matches_one_short_of_the_cap_get_the_sqls_exact_count(
         assert isinstance(count, topk.AtLeast) and count == exact
 
 
+@pytest.mark.usefixtures("kept_statistics")
 def test_a_phrase_every_session_holds_gets_the_sql_page(
     dense: list[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``"def step"`` (a code block of the generated sessions) and a sentence's pair: the
     threshold algorithm over the phrase's words, its candidates checked for the pair, answers the
     SQL's page (order and scores to the bit); its count says "at least"."""
-    monkeypatch.setattr(frequencies, "STATS_TTL", 3600.0)
-    monkeypatch.setattr(frequencies, "_count_cache", [0, 0, 0.0])
-    monkeypatch.setattr(frequencies, "_df_cache", {})
     holders = [s for s in dense if "def step" in s.text]
     assert len(holders) > len(dense) // 2  # held by most: the pages below are full
     project = Project.objects.order_by("name").first()
@@ -213,14 +214,12 @@ def test_a_phrase_ranks_the_sessions_that_repeat_its_words_first(db: None, tmp_p
     assert [hit.path for hit in hits] == ["about.md", "short.md"] and total == 2
 
 
+@pytest.mark.usefixtures("kept_statistics")
 def test_a_deep_page_takes_the_top_k_path_only_when_the_words_are_common(
     dense: list[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Hybrid search fuses the best 100 by words: deeper than MAX_K, served here only when the
     rarest word is held by DEEP_MIN sessions (at 10,000 the SQL is cheaper), with the SQL's page."""
-    monkeypatch.setattr(frequencies, "STATS_TTL", 3600.0)
-    monkeypatch.setattr(frequencies, "_count_cache", [0, 0, 0.0])
-    monkeypatch.setattr(frequencies, "_df_cache", {})
     monkeypatch.setattr(topk, "DENSE_MIN", 10**9)
     expected, total = ranked("median latency", Filters(), 40, 0)
     monkeypatch.setattr(topk, "DENSE_MIN", 1)
