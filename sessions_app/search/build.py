@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from annoris.crypto import DecryptionError
-from sessions_app.models import SearchVector, Session
+from sessions_app.models import SearchDocument, SearchVector, Session
 
 from .analysis import Analysed, analyse, bounded
 from .bulk import BULK_MIN, term_index_deferred
-from .freshness import forget
+from .freshness import forget, lacking
 from .index import Batch, IndexDocument, index_key, make_batch, semantic_on, texts_of, write_batch
 from .terms import TermHashes
 from .vectors import embed_pending
@@ -53,15 +54,13 @@ def reindex_all(
     Into an empty index, ``bulk_min`` sessions or more build the term index at the end (``bulk``).
     """
     key_id, _ = index_key()
-    rows = Session.objects.order_by("id").only("id", "title", "content")
-    if stale_only:
-        rows = rows.exclude(search_document__key_id=key_id)
+    stale = key_id if stale_only else None
     failed: list[str] = []
 
     def batches() -> Iterator[list[IndexDocument]]:
         last: uuid.UUID | None = None
         while True:
-            batch = list((rows.filter(id__gt=last) if last else rows)[:batch_size])
+            batch = list(_after(last, stale)[:batch_size])
             if not batch:
                 return
             docs = []
@@ -74,12 +73,20 @@ def reindex_all(
             if docs:
                 yield docs
 
-    with term_index_deferred(rows.count, bulk_min=bulk_min):
+    with term_index_deferred(_after(None, stale).count, bulk_min=bulk_min):
         done = _write_all(batches(), progress)  # same content: vectors rebuilt below
     if not stale_only and semantic_on():  # a rebuild re-embeds every session too
         SearchVector.objects.all().delete()
         embed_pending()
     return done, failed
+
+
+def _after(last: uuid.UUID | None, stale: str | None) -> QuerySet[Session]:
+    """The sessions after ``last`` by id; with ``stale``, only those not indexed under that key id."""
+    if stale is not None:
+        return lacking(SearchDocument, stale, last).only("id", "title", "content")
+    rows = Session.objects.order_by("id").only("id", "title", "content")
+    return rows if last is None else rows.filter(id__gt=last)
 
 
 def _write_all(batches: Iterator[list[IndexDocument]], progress: Callable[[int], None] | None) -> int:

@@ -23,6 +23,7 @@ from annoris.state import Clock, per_process
 from sessions_app.models import SearchVector, Session
 
 from .embedding import DIMENSIONS, SCALE, document_text, embed, quantize
+from .freshness import lacking
 
 __all__ = ["VectorIndex", "embed_pending", "nearest", "rotate_vectors", "store_vectors", "vectors_waiting"]
 
@@ -66,12 +67,9 @@ def embed_pending(*, batch_size: int = EMBED_BATCH) -> int:
 
     Sessions that cannot be decrypted are skipped (``reindex_search`` reports them)."""
     key_id = settings.ANNORIS_KEYRING.keys[0][0]
-    pending = (
-        Session.objects.exclude(search_vector__key_id=key_id).order_by("id").only("id", "title", "content")
-    )
     done, last = 0, None
     while True:
-        rows = list((pending.filter(id__gt=last) if last else pending)[:batch_size])
+        rows = list(lacking(SearchVector, key_id, last).only("id", "title", "content")[:batch_size])
         if not rows:
             return done
         last = rows[-1].id

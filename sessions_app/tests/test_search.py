@@ -217,6 +217,33 @@ def test_rotate_keys_reindexes_under_the_new_key(synced: list[Session], settings
     assert set(SearchDocument.objects.values_list("key_id", flat=True)) == {"k-new"}
 
 
+def test_index_pending_indexes_each_waiting_session_once_wherever_it_sits(
+    synced: list[Session],
+    settings,
+    new_keyring,  # noqa: ANN001
+) -> None:
+    """Batches of 2 over sessions where, in id order, ones indexed under the current key, ones
+    under an older key and ones never indexed alternate: every waiting one is indexed, under the
+    current key, and no batch rewrites (or skips past) one already indexed."""
+    before = set(search_session_ids("забанил")[0])
+    ids = sorted(session.id for session in synced)
+    current, missing, stale = ids[::3], ids[1::3], ids[2::3]
+    settings.ANNORIS_KEYRING = new_keyring  # the samples' entries are now under an older key
+    index_documents([IndexDocument(s.id, s.title, s.text) for s in Session.objects.filter(id__in=current)])
+    kept = datetime(2001, 1, 1, tzinfo=UTC)
+    SearchDocument.objects.filter(session_id__in=current).update(indexed_at=kept)
+    SearchPosting.objects.filter(session_id__in=missing).delete()
+    SearchDocument.objects.filter(session_id__in=missing).delete()
+
+    assert index_pending(batch_size=2) == len(missing) + len(stale)
+    documents = {d.session_id: d for d in SearchDocument.objects.all()}
+    assert sorted(documents) == ids
+    assert {d.key_id for d in documents.values()} == {"k-new"}
+    assert {sid for sid, d in documents.items() if d.indexed_at == kept} == set(current)
+    assert set(search_session_ids("забанил")[0]) == before
+    assert index_pending(batch_size=2) == 0
+
+
 def test_the_api_searches_and_links_results(api: APIClient, synced: list[Session]) -> None:
     response = api.get("/api/search/", {"q": "Бан shopify", "project": "pricewise"})
     assert response.status_code == 200
