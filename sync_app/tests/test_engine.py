@@ -161,6 +161,29 @@ def test_it_refuses_a_second_sync_while_one_runs(local_source: LocalSource) -> N
     assert run_sync(source=local_source).status == "success"
 
 
+@pytest.mark.postgres
+def test_a_released_lock_is_free_at_once() -> None:
+    """A run releases the lock and at once looks for a trigger that came meanwhile, taking the
+    lock again to run it: the lock must be free when ``release`` returns, not only once the server
+    has ended the closed connection's session (the follow-up was then left for the next run)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # open before: the check below costs one query
+        cursor.execute("SELECT 1")
+    still_held = 0
+    for _ in range(50):
+        lock = SyncLock()
+        assert lock.acquire()
+        lock.release()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+            still_held += cursor.fetchone()[0]
+    assert still_held == 0
+
+
 def test_queued_triggers_coalesce_into_one_followup(local_source: LocalSource) -> None:
     """Triggers arriving during a run are not lost and do not run concurrently."""
     started, release = threading.Event(), threading.Event()
