@@ -26,7 +26,7 @@ import threading
 import zlib
 from typing import Any
 
-from django.db import DatabaseError, connections
+from django.db import Error, connections
 
 __all__ = ["SyncLock"]
 
@@ -103,7 +103,7 @@ def _pg_release(wrapper: Any, name: str) -> None:
     try:
         with wrapper.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_PG_CLASS, _pg_key(name)])
-    except DatabaseError:  # a connection already broken: its session's end frees the lock
+    except Error:  # a connection already broken or closed: its session's end frees the lock
         pass
     finally:
         wrapper.close()

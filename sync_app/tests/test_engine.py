@@ -184,6 +184,27 @@ def test_a_released_lock_is_free_at_once() -> None:
     assert still_held == 0
 
 
+@pytest.mark.postgres
+def test_a_lock_whose_session_the_server_ended_releases_without_error() -> None:
+    """The lock's session killed by the server (an administrator's pg_terminate_backend, a
+    restart): ``release`` cannot unlock on it, closes it without raising, and the lock is free."""
+    from django.db import connection
+
+    lock = SyncLock()
+    assert lock.acquire()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        assert cursor.fetchall() == [(True,)]
+    lock.release()
+    assert not lock.held
+    again = SyncLock()
+    assert again.acquire()
+    again.release()
+
+
 def test_queued_triggers_coalesce_into_one_followup(local_source: LocalSource) -> None:
     """Triggers arriving during a run are not lost and do not run concurrently."""
     started, release = threading.Event(), threading.Event()
