@@ -15,6 +15,7 @@ from sessions_app.models import SearchDocument, SearchVector, Session
 
 __all__ = ["forget", "index_waiting", "lacking"]
 
+Entries = type[SearchDocument] | type[SearchVector]  # the tables that hold a session's index entries
 WAITING_TTL = 1.0  # seconds a process reuses the count: each search counting would cost it every time
 
 
@@ -35,7 +36,7 @@ def index_waiting(*, vectors: bool = False) -> int:
     return count
 
 
-def _count(key_id: str, models: list[type[SearchDocument] | type[SearchVector]]) -> int:
+def _count(key_id: str, models: list[Entries]) -> int:
     """Live sessions lacking an entry under ``key_id`` in any of ``models``' tables.
 
     Counted as live sessions minus the entries under the key of live sessions, the latter as all
@@ -55,9 +56,6 @@ def _count(key_id: str, models: list[type[SearchDocument] | type[SearchVector]])
         cursor.execute(f"SELECT {', '.join(parts)}", params)
         live, *indexed = cursor.fetchone()
     return max(int(live) - int(found) for found in indexed)
-
-
-Entries = type[SearchDocument] | type[SearchVector]
 
 
 def lacking(model: Entries, key_id: str, after: uuid.UUID | None) -> QuerySet[Session]:
