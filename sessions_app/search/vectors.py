@@ -20,12 +20,12 @@ from django.db import transaction
 
 from annoris.crypto import DecryptionError, decrypt, encrypt
 from annoris.state import Clock, per_process
-from sessions_app.models import SearchVector, Session
+from sessions_app.models import SearchVector
 
 from .embedding import DIMENSIONS, SCALE, document_text, embed, quantize
 from .freshness import lacking
 
-__all__ = ["VectorIndex", "embed_pending", "nearest", "rotate_vectors", "store_vectors", "vectors_waiting"]
+__all__ = ["VectorIndex", "embed_pending", "nearest", "rotate_vectors", "store_vectors"]
 
 REFRESH_SECONDS = 2.0
 # Deleted vectors (a rebuild, deleted sessions) are found by a count, at most this often: the
@@ -54,12 +54,6 @@ def store_vectors(documents: Iterable[tuple[uuid.UUID, str, str]]) -> int:
         SearchVector.objects.bulk_create(rows)
     _index.expire()  # this process searches with what it just stored, not REFRESH_SECONDS later
     return len(rows)
-
-
-def vectors_waiting() -> int:
-    """Live sessions with no vector under the current key."""
-    key_id = settings.ANNORIS_KEYRING.keys[0][0]
-    return Session.objects.live().exclude(search_vector__key_id=key_id).count()
 
 
 def embed_pending(*, batch_size: int = EMBED_BATCH) -> int:
