@@ -17,7 +17,7 @@ import base64
 import binascii
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pybase64
 from cryptography.exceptions import InvalidTag
@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from annoris.errors import ConfigurationError
 
 PREFIX = "enc:v1:"
+_PREFIX_BYTES = PREFIX.encode()
 NONCE_BYTES = 12  # 96-bit nonce, the size GCM is designed for
 KEY_BYTES = 32  # AES-256
 _KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
@@ -57,11 +58,14 @@ class DecryptionError(Exception):
 class Keyring:
     """Ordered AES-256 keys; ``keys[0]`` encrypts, all decrypt."""
 
-    keys: tuple[tuple[str, bytes], ...]
+    keys: tuple[tuple[str, bytes], ...] = field(repr=False)  # never in a log line or an error
 
     def __post_init__(self) -> None:
         if not self.keys:
             raise KeyringError("ANNORIS_ENCRYPTION_KEYS is empty")
+        # One cipher per key, made once: every read decrypts, and making an AESGCM (and the dict
+        # ``key()`` built) on each call cost ~2 µs of the cache hit's decrypt (docs/benchmarks.md).
+        object.__setattr__(self, "_ciphers", {key_id: AESGCM(key) for key_id, key in self.keys})
         seen: dict[str, str] = {}
         for key_id, _ in self.keys:
             other = seen.setdefault(key_id.casefold(), key_id)
@@ -89,6 +93,11 @@ class Keyring:
 
     def key(self, key_id: str) -> bytes | None:
         return dict(self.keys).get(key_id)
+
+    def cipher(self, key_id: str) -> AESGCM | None:
+        """The AES-GCM cipher of this key id, or None when the keyring has no such key."""
+        ciphers: dict[str, AESGCM] = self._ciphers  # type: ignore[attr-defined]
+        return ciphers.get(key_id)
 
 
 def parse_keyring(value: str) -> Keyring:
@@ -133,33 +142,41 @@ def generate_key(key_id: str) -> str:
 
 def encrypt(plaintext: bytes, keyring: Keyring) -> bytes:
     """Encrypt under the primary key with a fresh random nonce; returns the ASCII token."""
-    key_id, key = keyring.keys[0]
+    key_id = keyring.primary_id
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(key).encrypt(nonce, plaintext, key_id.encode())
+    sealed = keyring.cipher(key_id).encrypt(nonce, plaintext, key_id.encode())  # type: ignore[union-attr]
     return (PREFIX + key_id + ":").encode() + pybase64.urlsafe_b64encode(nonce + sealed)
 
 
 def key_id_of(token: bytes | str) -> str:
     """The key id a token was encrypted under (raises DecryptionError if it is no token)."""
-    text = token.decode("ascii", "replace") if isinstance(token, bytes) else token
-    if not text.startswith(PREFIX):
+    data = token if isinstance(token, bytes) else token.encode("ascii", "replace")
+    return _key_id(data)[0]
+
+
+def _key_id(data: bytes) -> tuple[str, int]:
+    """(the key id, where the payload starts), read in place: a token is ~15 KB, copied for nothing."""
+    if not data.startswith(_PREFIX_BYTES):
         raise DecryptionError("value is not an Annoris ciphertext (missing 'enc:v1:' prefix)")
-    return text[len(PREFIX) :].split(":", 1)[0]
+    start = len(_PREFIX_BYTES)
+    end = data.find(b":", start)
+    end = len(data) if end < 0 else end
+    return data[start:end].decode("ascii", "replace"), end + 1
 
 
 def decrypt(token: bytes | str, keyring: Keyring) -> bytes:
     """Decrypt a token; raise DecryptionError naming the key id, never return garbage."""
-    text = token.decode("ascii", "replace") if isinstance(token, bytes) else token
-    key_id = key_id_of(text)
-    key = keyring.key(key_id)
-    if key is None:
+    data = token if isinstance(token, bytes) else token.encode("ascii", "replace")
+    key_id, payload = _key_id(data)
+    cipher = keyring.cipher(key_id)
+    if cipher is None:
         raise DecryptionError(f"no key with id {key_id!r} in ANNORIS_ENCRYPTION_KEYS")
     try:
         # pybase64 (SIMD): 2.6 µs where the standard library took 50 µs for a 10 KB session, most of
         # a cache-hit read's decryption. validate=True: a character outside the urlsafe alphabet is
-        # an error, where the standard library would have skipped it.
-        raw = pybase64.b64decode(text[len(PREFIX) + len(key_id) + 1 :], altchars=b"-_", validate=True)
-        return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode())
+        # an error, where the standard library would have skipped it. Views, not slices: no copies.
+        raw = memoryview(pybase64.b64decode(memoryview(data)[payload:], altchars=b"-_", validate=True))
+        return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode())
     except (InvalidTag, binascii.Error, ValueError):
         raise DecryptionError(
             f"value under key {key_id!r} failed authentication: wrong key or tampered data", wrong_key=True
