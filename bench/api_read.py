@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -56,6 +57,8 @@ class Run:
     p99_ms: float
     errors: int
     cpu_us: float = 0.0  # gunicorn's CPU time (master, workers, recycled workers) per request
+    redis_us: float = 0.0  # the bench's own redis-server's CPU time per request (0 with --redis-url)
+    wrk_us: float = 0.0  # wrk's own CPU time per request
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -77,6 +80,21 @@ def gunicorn_cpu_seconds(master: int) -> float:
             except (FileNotFoundError, ProcessLookupError):
                 pass  # a worker that just exited: counted in cutime from now on
     return total / _TICK
+
+
+def process_cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) of one process so far; 0 for None."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as file:
+        fields = file.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def children_cpu_seconds() -> float:
+    """CPU time of this process's reaped children (each wrk run, once it has exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -101,6 +119,7 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
         )
         args.redis_url = f"redis://127.0.0.1:{args.port + 1}/0"
+        args.redis_pid = redis_server.pid
         time.sleep(0.5)
     flush_redis(args.redis_url)
     try:
@@ -176,6 +195,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="One round of 3 s (smoke run).")
     parser.add_argument("--markdown", action="store_true", help="Print the table as markdown.")
     args = parser.parse_args()
+    args.redis_pid = None  # set once the bench starts a redis-server of its own
     if args.quick:
         args.rounds, args.duration = 1, 3
     return args
@@ -318,14 +338,19 @@ def measure(args: argparse.Namespace, real: str, bare: str, token: str, master: 
         order = [("real", real), ("bare", bare)] if number % 2 == 0 else [("bare", bare), ("real", real)]
         runs = {}
         for name, url in order:
-            cpu = gunicorn_cpu_seconds(master)
-            runs[name] = wrk(url, token, seconds=args.duration)
-            runs[name].cpu_us = (gunicorn_cpu_seconds(master) - cpu) / runs[name].requests * 1e6
+            cpu, redis = gunicorn_cpu_seconds(master), process_cpu_seconds(args.redis_pid)
+            own = children_cpu_seconds()
+            run = runs[name] = wrk(url, token, seconds=args.duration)
+            run.cpu_us = (gunicorn_cpu_seconds(master) - cpu) / run.requests * 1e6
+            run.redis_us = (process_cpu_seconds(args.redis_pid) - redis) / run.requests * 1e6
+            run.wrk_us = (children_cpu_seconds() - own) / run.requests * 1e6
         rounds.append((runs["real"], runs["bare"]))
         r, b = runs["real"], runs["bare"]
         print(
-            f"round {number + 1}: real {r.rps:.0f} req/s p99 {r.p99_ms:.2f} ms {r.cpu_us:.0f} us CPU | "
-            f"bare {b.rps:.0f} req/s p99 {b.p99_ms:.2f} ms {b.cpu_us:.0f} us CPU | ratio {r.rps / b.rps:.2f}",
+            f"round {number + 1}: real {r.rps:.0f} req/s p99 {r.p99_ms:.2f} ms CPU {r.cpu_us:.0f} us "
+            f"gunicorn, {r.redis_us:.0f} Redis, {r.wrk_us:.0f} wrk | bare {b.rps:.0f} req/s p99 "
+            f"{b.p99_ms:.2f} ms CPU {b.cpu_us:.0f} us gunicorn, {b.redis_us:.0f} Redis, {b.wrk_us:.0f} wrk "
+            f"| ratio {r.rps / b.rps:.2f}",
             file=sys.stderr,
         )
     return rounds
@@ -340,6 +365,8 @@ def report(rounds: list[tuple[Run, Run]], args: argparse.Namespace) -> int:
     bare_p50 = statistics.median(b.p50_ms for _, b in rounds)
     real_cpu = statistics.median(r.cpu_us for r, _ in rounds)
     bare_cpu = statistics.median(b.cpu_us for _, b in rounds)
+    redis_cpu = [statistics.median(run.redis_us for run in side) for side in zip(*rounds, strict=True)]
+    wrk_cpu = [statistics.median(run.wrk_us for run in side) for side in zip(*rounds, strict=True)]
     ratio = real_rps / bare_rps
     errors = sum(r.errors + b.errors for r, b in rounds)
     ok_ratio, ok_p99 = ratio >= TARGET_RATIO, real_p99 < TARGET_P99_MS
@@ -357,6 +384,8 @@ def report(rounds: list[tuple[Run, Run]], args: argparse.Namespace) -> int:
         f"- rounds: {len(rounds)} x {args.duration} s each way, alternating; per-round ratios "
         + ", ".join(f"{r.rps / b.rps:.2f}" for r, b in rounds),
         f"- non-2xx responses: {errors}",
+        f"- CPU per request of the other processes on the machine, real / bare: the bench's redis-server "
+        f"{redis_cpu[0]:.0f} / {redis_cpu[1]:.0f} µs, wrk {wrk_cpu[0]:.0f} / {wrk_cpu[1]:.0f} µs",
     ]
     print("\n".join(lines))
     return 0 if ok_ratio and ok_p99 and not errors else 1
