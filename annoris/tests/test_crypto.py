@@ -167,3 +167,22 @@ def test_it_starts_with_real_secrets_and_debug_off() -> None:
         {"DEBUG": "0", "SECRET_KEY": "s" * 50, "ANNORIS_ENCRYPTION_KEYS": crypto.generate_key("prod")}
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_keyring_shown_in_a_log_line_or_an_error_names_no_key() -> None:
+    entry = crypto.generate_key("k1")
+    keyring = crypto.parse_keyring(entry)
+    shown = f"{keyring!r} {keyring!s} {[keyring]!r}"
+    raw = keyring.keys[0][1]
+    assert entry.split(":", 1)[1] not in shown
+    assert repr(raw) not in shown and raw.hex() not in shown
+
+
+def test_a_str_token_and_its_bytes_decrypt_alike_and_fail_alike(keyring: crypto.Keyring) -> None:
+    token = crypto.encrypt("Проблема 🚀".encode(), keyring)
+    assert crypto.decrypt(token.decode(), keyring) == crypto.decrypt(token, keyring)
+    for bad in (token[:-4], token.replace(b"k1", b"k9", 1), b"enc:v1:", b"enc:v1:k1:", b"plain text"):
+        with pytest.raises(crypto.DecryptionError):
+            crypto.decrypt(bad, keyring)
+        with pytest.raises(crypto.DecryptionError):
+            crypto.decrypt(bad.decode(), keyring)
