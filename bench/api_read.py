@@ -4,13 +4,15 @@ Setup: PostgreSQL (a database whose name contains ``bench``, dropped and recreat
 Redis db (flushed); 50 generated sessions of ~10 KB synced from a local folder; a write
 token. gunicorn runs ``annoris.wsgi`` with 2 sync workers, DEBUG off, the real settings
 (middleware, token auth, scope permission, throttle) plus one extra URL: a bare DRF view
-returning the same JSON from memory with no authentication (``bench/api_read_urls.py``).
+returning the same JSON from memory with no authentication (``bench/api_read_urls.py``),
+routed inside the ``api/`` include just before the session route, as the real one is.
 
 Each round runs ``wrk -t2 -c16 -d10s --latency`` on the real endpoint and on the bare one,
 alternating which goes first. Reported: per-round requests/s and p99, the medians, and the
 ratio of the medians. Targets: real >= 70 % of bare, real p99 < 25 ms. Also reported, to
 explain the ratio: gunicorn's CPU time per request (master and workers, from /proc), which
-varies much less between runs than requests/s on a shared machine.
+varies less between runs than requests/s on a shared machine, and the CPU time a request
+costs the bench's own redis-server and wrk.
 
     .venv/bin/python bench/api_read.py --markdown            # published run (5 rounds)
     .venv/bin/python bench/api_read.py --quick               # smoke run (1 round of 3 s)
