@@ -61,6 +61,7 @@ class Run:
     cpu_us: float = 0.0  # gunicorn's CPU time (master, workers, recycled workers) per request
     redis_us: float = 0.0  # the bench's own redis-server's CPU time per request (0 with --redis-url)
     wrk_us: float = 0.0  # wrk's own CPU time per request
+    steal: float = 0.0  # share of the machine's CPU time its host took away during the run
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -91,6 +92,13 @@ def process_cpu_seconds(pid: int | None) -> float:
     with open(f"/proc/{pid}/stat") as file:
         fields = file.read().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def steal_and_total_seconds() -> tuple[float, float]:
+    """(steal, all) CPU seconds of the machine so far, from /proc/stat (steal: a VM's host took them)."""
+    with open("/proc/stat") as file:
+        ticks = [int(v) for v in file.readline().split()[1:9]]
+    return ticks[7] / _TICK, sum(ticks) / _TICK
 
 
 def children_cpu_seconds() -> float:
@@ -341,8 +349,10 @@ def measure(args: argparse.Namespace, real: str, bare: str, token: str, master: 
         runs = {}
         for name, url in order:
             cpu, redis = gunicorn_cpu_seconds(master), process_cpu_seconds(args.redis_pid)
-            own = children_cpu_seconds()
+            own, (steal, ticks) = children_cpu_seconds(), steal_and_total_seconds()
             run = runs[name] = wrk(url, token, seconds=args.duration)
+            steal_after, ticks_after = steal_and_total_seconds()
+            run.steal = (steal_after - steal) / max(ticks_after - ticks, 1e-9)
             run.cpu_us = (gunicorn_cpu_seconds(master) - cpu) / run.requests * 1e6
             run.redis_us = (process_cpu_seconds(args.redis_pid) - redis) / run.requests * 1e6
             run.wrk_us = (children_cpu_seconds() - own) / run.requests * 1e6
@@ -352,7 +362,7 @@ def measure(args: argparse.Namespace, real: str, bare: str, token: str, master: 
             f"round {number + 1}: real {r.rps:.0f} req/s p99 {r.p99_ms:.2f} ms CPU {r.cpu_us:.0f} us "
             f"gunicorn, {r.redis_us:.0f} Redis, {r.wrk_us:.0f} wrk | bare {b.rps:.0f} req/s p99 "
             f"{b.p99_ms:.2f} ms CPU {b.cpu_us:.0f} us gunicorn, {b.redis_us:.0f} Redis, {b.wrk_us:.0f} wrk "
-            f"| ratio {r.rps / b.rps:.2f}",
+            f"| ratio {r.rps / b.rps:.2f} | steal {r.steal:.1%} / {b.steal:.1%}",
             file=sys.stderr,
         )
     return rounds
@@ -388,6 +398,8 @@ def report(rounds: list[tuple[Run, Run]], args: argparse.Namespace) -> int:
         f"- non-2xx responses: {errors}",
         f"- CPU per request of the other processes on the machine, real / bare: the bench's redis-server "
         f"{redis_cpu[0]:.0f} / {redis_cpu[1]:.0f} µs, wrk {wrk_cpu[0]:.0f} / {wrk_cpu[1]:.0f} µs",
+        "- CPU time the machine's host took (steal) per round, real / bare: "
+        + ", ".join(f"{r.steal:.1%} / {b.steal:.1%}" for r, b in rounds),
     ]
     print("\n".join(lines))
     return 0 if ok_ratio and ok_p99 and not errors else 1
