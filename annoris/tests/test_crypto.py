@@ -186,3 +186,14 @@ def test_a_str_token_and_its_bytes_decrypt_alike_and_fail_alike(keyring: crypto.
             crypto.decrypt(bad, keyring)
         with pytest.raises(crypto.DecryptionError):
             crypto.decrypt(bad.decode(), keyring)
+
+
+def test_a_copied_or_pickled_keyring_still_decrypts(keyring: crypto.Keyring) -> None:
+    import copy
+    import pickle
+
+    token = crypto.encrypt(b"notes", keyring)
+    for other in (copy.deepcopy(keyring), copy.copy(keyring), pickle.loads(pickle.dumps(keyring))):  # noqa: S301
+        assert other == keyring
+        assert crypto.decrypt(token, other) == b"notes"
+        assert crypto.decrypt(crypto.encrypt(b"more", other), keyring) == b"more"
